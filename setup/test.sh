@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds a fresh test database with both add-ons and runs the
+# whole pytest-odoo suite in tests/. The database is dropped afterwards.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+"$PROJECT_DIR/setup/install.sh"
+
+TEST_DB="${TEST_DB:-wholesale_test_$$}"
+LOG_DIR="$PROJECT_DIR/.test-logs"
+mkdir -p "$LOG_DIR"
+
+drop_test_db() { dropdb --if-exists "$TEST_DB" >/dev/null 2>&1 || true; rm -rf "$HOME/.local/share/Odoo/filestore/$TEST_DB"; }
+trap drop_test_db EXIT
+
+log "Linting"
+"$VENV_DIR/bin/ruff" check --quiet "$PROJECT_DIR/wholesale_loyalty" "$PROJECT_DIR/wholesale_loyalty_reports" "$PROJECT_DIR/tests"
+
+log "Creating test database $TEST_DB with $ADDONS (log: $LOG_DIR/install.log)"
+drop_test_db
+if ! run_odoo -d "$TEST_DB" -i "$ADDONS" --stop-after-init --log-level=warn \
+        > "$LOG_DIR/install.log" 2>&1; then
+    tail -n 60 "$LOG_DIR/install.log"
+    die "Installing the add-ons failed"
+fi
+if grep -E "^\S+ \S+ [0-9]+ (ERROR|CRITICAL)" "$LOG_DIR/install.log"; then
+    die "Installing the add-ons logged errors (see $LOG_DIR/install.log)"
+fi
+
+log "Running the test suite"
+cd "$PROJECT_DIR"
+mapfile -t base_args < <(odoo_args)
+extra=()
+for arg in "${base_args[@]}"; do extra+=(--odoo-extra="${arg#--}"); done
+set +e
+"$VENV_DIR/bin/python" -m pytest tests \
+    --odoo-database="$TEST_DB" --odoo-http --odoo-log-level=warn \
+    "${extra[@]}" -p no:cacheprovider -q -rfEs "$@"
+status=$?
+set -e
+# pytest exits 5 when it collected nothing: that is a failure for us.
+exit "$status"

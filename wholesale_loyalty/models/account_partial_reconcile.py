@@ -1,0 +1,14 @@
+from odoo import models
+
+
+class AccountPartialReconcile(models.Model):
+    _inherit = "account.partial.reconcile"
+
+    def unlink(self):
+        # An unreconciled payment makes a paid invoice unpaid again.
+        invoices = (self.debit_move_id.move_id | self.credit_move_id.move_id).filtered(
+            lambda move: move.is_sale_document()
+        )
+        result = super().unlink()
+        invoices._wholesale_reevaluate(bases=("paid",))
+        return result

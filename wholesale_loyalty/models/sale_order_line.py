@@ -1,0 +1,24 @@
+from odoo import api, models
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    @api.depends("order_id.wholesale_tier_id")
+    def _compute_discount(self):
+        super()._compute_discount()
+        for line in self:
+            tier = line.order_id.wholesale_tier_id
+            if not tier or not tier.program_id.apply_tier_discount or not line._wholesale_discountable():
+                continue
+            # The better of the pricelist discount and the tier discount, never both stacked.
+            line.discount = max(line.discount, tier.discount_percent)
+
+    def _wholesale_discountable(self):
+        """Product lines take the tier discount; notes, down payments and delivery do not."""
+        return (
+            bool(self.product_id)
+            and not self.display_type
+            and not self.is_downpayment
+            and not getattr(self, "is_delivery", False)
+        )

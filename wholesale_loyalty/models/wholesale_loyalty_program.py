@@ -1,0 +1,169 @@
+from ast import literal_eval
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+from ..tools.tier_rules import TierStep
+
+
+class WholesaleLoyaltyProgram(models.Model):
+    _name = "wholesale.loyalty.program"
+    _description = "Wholesale Loyalty Program"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        ondelete="cascade",
+        index=True,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    active = fields.Boolean(default=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        ondelete="set null",
+        help="Told of every tier change when the customer has no salesperson.",
+    )
+    partner_domain = fields.Char(
+        string="Eligible Customers",
+        default="[]",
+        required=True,
+        help="Customers (commercial entities) matching this filter are members of the program.",
+    )
+    qualification_basis = fields.Selection(
+        [
+            ("invoiced", "Posted invoices net of credit notes"),
+            ("paid", "Paid invoices net of credit notes"),
+            ("confirmed", "Confirmed sales orders"),
+        ],
+        required=True,
+        default="invoiced",
+        tracking=True,
+    )
+    qualification_period = fields.Selection(
+        [
+            ("lifetime", "Lifetime"),
+            ("rolling", "Rolling months"),
+            ("previous_month", "Previous month"),
+            ("calendar_year", "Calendar year to date"),
+        ],
+        required=True,
+        default="rolling",
+        tracking=True,
+    )
+    period_months = fields.Integer(default=12, help="Length of a rolling period.")
+    downgrade_grace_days = fields.Integer(
+        default=0,
+        tracking=True,
+        help="Days a customer keeps a tier after falling below its threshold.",
+    )
+    apply_tier_discount = fields.Boolean(
+        default=True,
+        help="Fill the tier discount into the discount of quotation lines.",
+    )
+    points_amount_step = fields.Float(default=100.0)
+    points_per_step = fields.Integer(default=1)
+    points_min_order_amount = fields.Float()
+    points_trigger = fields.Selection(
+        [("posted", "Invoice posted"), ("paid", "Invoice paid")],
+        default="posted",
+        required=True,
+    )
+    point_value = fields.Float(default=1.0, digits=(16, 4), help="Money one point is worth.")
+    max_redeem_percent = fields.Float(default=20.0)
+    points_validity_months = fields.Integer(default=0, help="0 means points never expire.")
+    tier_ids = fields.One2many("wholesale.loyalty.tier", "program_id", copy=True)
+    tier_count = fields.Integer(compute="_compute_tier_count")
+    bonus_rule_ids = fields.One2many("wholesale.loyalty.bonus.rule", "program_id", copy=True)
+    member_count = fields.Integer(compute="_compute_member_count")
+
+    _sql_constraints = [
+        (
+            "downgrade_grace_days_positive",
+            "CHECK(downgrade_grace_days >= 0)",
+            "The downgrade grace period cannot be negative.",
+        ),
+    ]
+
+    @api.depends("tier_ids")
+    def _compute_tier_count(self):
+        for program in self:
+            program.tier_count = len(program.tier_ids)
+
+    def _compute_member_count(self):
+        counts = dict(
+            self.env["res.partner"]._read_group(
+                [("wholesale_program_id", "in", self.ids), ("parent_id", "=", False)],
+                ["wholesale_program_id"],
+                ["__count"],
+            )
+        )
+        for program in self:
+            program.member_count = counts.get(program, 0)
+
+    @api.constrains("qualification_period", "period_months")
+    def _check_period_months(self):
+        for program in self:
+            if program.qualification_period == "rolling" and program.period_months <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Program %(program)s: a rolling period needs a number of months above zero.",
+                        program=program.name,
+                    )
+                )
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        for program in self:
+            try:
+                program._eligibility_domain()
+                self.env["res.partner"].search_count(program._eligibility_domain(), limit=1)
+            except Exception as error:  # any parse or field error means the filter is unusable
+                raise ValidationError(
+                    self.env._(
+                        "Program %(program)s: the eligible customers filter %(domain)s cannot be "
+                        "used (%(error)s).",
+                        program=program.name,
+                        domain=program.partner_domain,
+                        error=error,
+                    )
+                ) from error
+
+    def action_view_members(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Members of %(program)s", program=self.name),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "domain": [("wholesale_program_id", "=", self.id), ("parent_id", "=", False)],
+            "context": {"search_default_group_wholesale_tier": 1},
+        }
+
+    def action_recalculate_tiers(self):
+        """Re-evaluate every eligible customer of these programs now."""
+        self.env["wholesale.loyalty.tier.engine"].recalculate(programs=self)
+        self.env.ref("wholesale_loyalty.ir_cron_send_tier_notifications")._trigger()
+        return True
+
+    def _eligibility_domain(self):
+        """Domain of the commercial partners that belong to this program."""
+        self.ensure_one()
+        custom = literal_eval(self.partner_domain or "[]")
+        if not isinstance(custom, list):
+            raise ValueError(self.env._("the filter must be a list of conditions"))
+        company_domain = [("company_id", "in", [False, self.company_id.id])]
+        # Contacts inherit their commercial partner's membership, so only heads are enrolled.
+        return expression.AND([custom, company_domain, [("parent_id", "=", False)]])
+
+    def _ladder(self):
+        """The program's tiers as engine steps."""
+        self.ensure_one()
+        return [TierStep(tier.id, tier.threshold_amount) for tier in self.tier_ids]

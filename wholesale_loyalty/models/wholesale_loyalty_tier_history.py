@@ -1,0 +1,130 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+REASONS = [
+    ("recalculation", "Scheduled recalculation"),
+    ("realtime", "Real-time evaluation"),
+    ("manual", "Manual"),
+    ("enrollment", "Enrollment"),
+]
+
+
+class WholesaleLoyaltyTierHistory(models.Model):
+    _name = "wholesale.loyalty.tier.history"
+    _description = "Wholesale Loyalty Tier History"
+    _order = "date desc, id desc"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
+    program_id = fields.Many2one("wholesale.loyalty.program", ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    old_tier_id = fields.Many2one("wholesale.loyalty.tier", ondelete="set null")
+    new_tier_id = fields.Many2one("wholesale.loyalty.tier", ondelete="set null")
+    qualifying_amount = fields.Monetary()
+    reason = fields.Selection(REASONS, required=True, default="manual")
+    note = fields.Text()
+    direction = fields.Selection(
+        [("up", "Upgrade"), ("down", "Downgrade"), ("same", "No change")],
+        compute="_compute_direction",
+        store=True,
+    )
+    notification_pending = fields.Boolean(
+        index="btree_not_null",
+        help="Set while the customer and the salesperson have not been told of this change.",
+    )
+
+    @api.depends("old_tier_id", "new_tier_id")
+    def _compute_direction(self):
+        for entry in self:
+            old = entry.old_tier_id.threshold_amount if entry.old_tier_id else -1.0
+            new = entry.new_tier_id.threshold_amount if entry.new_tier_id else -1.0
+            entry.direction = "up" if new > old else "down" if new < old else "same"
+
+    def write(self, vals):
+        if not self.env.context.get("wholesale_notifying") or set(vals) - {"notification_pending"}:
+            raise UserError(self.env._("Tier history is a record of what happened; it cannot be changed."))
+        return super().write(vals)
+
+    @api.model
+    def _record_manual_changes(self, tier_before, vals):
+        """History for tier changes made by hand (lock wizard, RPC write)."""
+        note = vals.get("wholesale_tier_lock_reason") or (
+            self.env._("Tier lock removed") if vals.get("wholesale_tier_locked") is False else False
+        )
+        entries = []
+        for partner, old_tier in tier_before.items():
+            changed_tier = partner.wholesale_tier_id != old_tier
+            if not changed_tier and "wholesale_tier_locked" not in vals:
+                continue
+            entries.append(
+                {
+                    "partner_id": partner.id,
+                    "program_id": partner.wholesale_program_id.id,
+                    "old_tier_id": old_tier.id,
+                    "new_tier_id": partner.wholesale_tier_id.id,
+                    "qualifying_amount": partner.wholesale_qualifying_amount,
+                    "reason": "manual",
+                    "note": note,
+                    "notification_pending": changed_tier and bool(partner.wholesale_tier_id),
+                }
+            )
+        history = self.create(entries)
+        history._send_notifications()
+        return history
+
+    def _send_notifications(self):
+        """Tell customer, chatter and salesperson of each pending change, once."""
+        pending = self.filtered("notification_pending")
+        template = self.env.ref("wholesale_loyalty.mail_template_tier_change", raise_if_not_found=False)
+        for entry in pending:
+            entry._post_on_partner()
+            if template and entry.partner_id.email:
+                template.send_mail(entry.id)
+            entry._notify_salesperson()
+        pending.with_context(wholesale_notifying=True).write({"notification_pending": False})
+
+    def _change_summary(self):
+        self.ensure_one()
+        return self.env._(
+            "Loyalty tier changed from %(old)s to %(new)s (qualifying spend %(amount)s).",
+            old=self.old_tier_id.name or self.env._("none"),
+            new=self.new_tier_id.name or self.env._("none"),
+            amount=self.currency_id.format(self.qualifying_amount) if self.currency_id else self.qualifying_amount,
+        )
+
+    def _post_on_partner(self):
+        self.partner_id.message_post(
+            body=Markup("<p>%s</p>") % self._change_summary(),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _notify_salesperson(self):
+        user = self.partner_id.user_id or self.program_id.user_id
+        if not user or not user.partner_id:
+            return
+        self.partner_id.message_notify(
+            partner_ids=user.partner_id.ids,
+            subject=self.env._("%(partner)s: loyalty tier %(tier)s", partner=self.partner_id.name,
+                               tier=self.new_tier_id.name or self.env._("none")),
+            body=Markup("<p>%s</p>") % self._change_summary(),
+        )
+
+    @api.model
+    def _cron_send_tier_notifications(self, batch_size=200):
+        pending = self.search([("notification_pending", "=", True)], order="id")
+        done = 0
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start:start + batch_size]
+            batch._send_notifications()
+            done += len(batch)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(pending) - done)
+            if not self.env.registry.in_test_mode():
+                self.env.cr.commit()  # each batch of mails is queued once, even after a crash

@@ -1,0 +1,92 @@
+"""Tier rules that need no ORM: the qualifying window, the tier a spend earns and the
+grace period before a downgrade. Kept pure so that the rules can be read and tested alone."""
+
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from dateutil.relativedelta import relativedelta
+
+# Amounts are rounded to cents before comparison, so a spend of 999.995 does not reach 1000.
+AMOUNT_DIGITS = 2
+
+
+class TierStep(NamedTuple):
+    """One rung of a program's ladder, as the engine needs it."""
+
+    tier_id: int
+    threshold: float
+
+
+class TierDecision(NamedTuple):
+    """What the engine decided for one customer."""
+
+    tier_id: int | None
+    downgrade_since: date | None
+
+
+def qualification_window(period, today, period_months=0):
+    """Return the inclusive (date_from, date_to) of the spend that counts on ``today``.
+
+    ``None`` on a side means unbounded: the lifetime period has no start.
+    """
+    if period == "lifetime":
+        return None, today
+    if period == "rolling":
+        if not period_months or period_months <= 0:
+            raise ValueError("A rolling period needs a positive number of months.")
+        return today - relativedelta(months=period_months) + timedelta(days=1), today
+    if period == "previous_month":
+        first_of_month = today.replace(day=1)
+        return first_of_month - relativedelta(months=1), first_of_month - timedelta(days=1)
+    if period == "calendar_year":
+        return today.replace(month=1, day=1), today
+    raise ValueError(f"Unknown qualification period: {period!r}")
+
+
+def sort_ladder(steps):
+    """Steps from the lowest threshold to the highest."""
+    return sorted(steps, key=lambda step: (step.threshold, step.tier_id))
+
+
+def tier_for_amount(ladder, amount):
+    """The highest tier whose threshold ``amount`` meets, or ``None`` below every threshold."""
+    amount = round(amount or 0.0, AMOUNT_DIGITS)
+    earned = None
+    for step in sort_ladder(ladder):
+        if amount >= round(step.threshold, AMOUNT_DIGITS):
+            earned = step.tier_id
+    return earned
+
+
+def next_step(ladder, tier_id):
+    """The step right above ``tier_id`` (the lowest step when the customer has no tier)."""
+    ordered = sort_ladder(ladder)
+    if tier_id is None:
+        return ordered[0] if ordered else None
+    ids = [step.tier_id for step in ordered]
+    if tier_id not in ids:
+        return ordered[0] if ordered else None
+    position = ids.index(tier_id)
+    return ordered[position + 1] if position + 1 < len(ordered) else None
+
+
+def rank(ladder, tier_id):
+    """Position of a tier on the ladder; -1 for no tier."""
+    ids = [step.tier_id for step in sort_ladder(ladder)]
+    return ids.index(tier_id) if tier_id in ids else -1
+
+
+def decide_tier(ladder, current_tier_id, earned_tier_id, downgrade_since, today, grace_days):
+    """Apply the grace period: upgrades are immediate, downgrades wait ``grace_days``.
+
+    ``downgrade_since`` is the day the customer first fell below the current tier; it is
+    kept while the shortfall lasts and cleared as soon as the customer qualifies again.
+    """
+    if rank(ladder, earned_tier_id) >= rank(ladder, current_tier_id):
+        return TierDecision(earned_tier_id, None)
+    if current_tier_id is None or grace_days <= 0:
+        return TierDecision(earned_tier_id, None)
+    since = downgrade_since or today
+    if (today - since).days >= grace_days:
+        return TierDecision(earned_tier_id, None)
+    return TierDecision(current_tier_id, since)

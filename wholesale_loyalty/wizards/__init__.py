@@ -1,0 +1,1 @@
+from . import wholesale_loyalty_tier_lock_wizard
