@@ -29,6 +29,7 @@ fi
 log "Running the test suite"
 cd "$PROJECT_DIR"
 mapfile -t base_args < <(odoo_args)
+
 extra=()
 for arg in "${base_args[@]}"; do extra+=(--odoo-extra="${arg#--}"); done
 set +e

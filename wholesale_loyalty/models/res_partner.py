@@ -119,6 +119,15 @@ class ResPartner(models.Model):
     def _commercial_fields(self):
         return super()._commercial_fields() + list(TIER_STATE_FIELDS)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        # New customers join their program (and its entry tier) straight away.
+        heads = partners.filtered(lambda partner: not partner.parent_id)
+        if heads and not self.env.context.get("wholesale_engine"):
+            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(heads, "realtime")
+        return partners
+
     def write(self, vals):
         manual = not self.env.context.get("wholesale_engine") and (
             "wholesale_tier_id" in vals or "wholesale_tier_locked" in vals

@@ -1,0 +1,85 @@
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
+    """A program of our own (Silver 0 / Gold 1000 / Platinum 5000) whose members are the
+    customers tagged 'Wholesale test', so the database's demo programs stay out of the way."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["wholesale.loyalty.program"].sudo().search([]).write({"active": False})
+        cls.member_tag = cls.env["res.partner.category"].create({"name": "Wholesale test"})
+        cls.program = cls.env["wholesale.loyalty.program"].create({
+            "name": "Test Program",
+            "qualification_basis": "invoiced",
+            "qualification_period": "lifetime",
+            "partner_domain": str([("category_id", "in", cls.member_tag.ids)]),
+            "tier_ids": [
+                Command.create({"name": "Silver", "threshold_amount": 0}),
+                Command.create({
+                    "name": "Gold", "threshold_amount": 1000, "discount_percent": 5,
+                    "points_multiplier": 1.5, "benefits": "<p>Free shipping</p>",
+                }),
+                Command.create({"name": "Platinum", "threshold_amount": 5000, "discount_percent": 10}),
+            ],
+        })
+        cls.silver, cls.gold, cls.platinum = cls.program.tier_ids.sorted("threshold_amount")
+        cls.engine = cls.env["wholesale.loyalty.tier.engine"]
+        cls.customer = cls._customer("Alpha Trading")
+
+    @classmethod
+    def _customer(cls, name, **values):
+        return cls.env["res.partner"].create({
+            "name": name,
+            "is_company": True,
+            "email": f"{name.lower().replace(' ', '.')}@example.com",
+            "category_id": [Command.link(cls.member_tag.id)],
+            **values,
+        })
+
+    @classmethod
+    def _invoice(cls, partner, amount, date, move_type="out_invoice", post=True, taxes=None, **values):
+        move = cls.env["account.move"].create({
+            "move_type": move_type,
+            "partner_id": partner.id,
+            "invoice_date": date,
+            "invoice_line_ids": [Command.create({
+                "name": "Goods",
+                "quantity": 1,
+                "price_unit": amount,
+                "tax_ids": [Command.set((cls.tax_sale_a if taxes is None else taxes).ids)],
+            })],
+            **values,
+        })
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _refund(cls, invoice, amount, date):
+        return cls._invoice(invoice.partner_id, amount, date, move_type="out_refund",
+                            reversed_entry_id=invoice.id)
+
+    @classmethod
+    def _pay(cls, invoices, date, amount=None):
+        values = {"payment_date": date}
+        if amount is not None:
+            values["amount"] = amount
+        wizard = cls.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoices.ids
+        ).create(values)
+        return wizard._create_payments()
+
+    def _history(self, partner):
+        return self.env["wholesale.loyalty.tier.history"].search(
+            [("partner_id", "=", partner.id)], order="id"
+        )
+
+    def assertTier(self, partner, tier, amount=None):
+        partner.invalidate_recordset()
+        self.assertEqual(partner.wholesale_tier_id, tier, f"{partner.name} tier")
+        if amount is not None:
+            self.assertAlmostEqual(partner.wholesale_qualifying_amount, amount, places=2)

@@ -1,0 +1,65 @@
+"""The pure tier rules, without the ORM."""
+from datetime import date
+
+import pytest
+
+from odoo.addons.wholesale_loyalty.tools.tier_rules import (
+    TierStep,
+    decide_tier,
+    next_step,
+    qualification_window,
+    tier_for_amount,
+)
+
+LADDER = [TierStep(3, 5000.0), TierStep(1, 0.0), TierStep(2, 1000.0)]
+
+
+@pytest.mark.parametrize(
+    ("period", "today", "months", "expected"),
+    [
+        ("lifetime", date(2026, 3, 15), 0, (None, date(2026, 3, 15))),
+        ("rolling", date(2026, 3, 15), 12, (date(2025, 3, 16), date(2026, 3, 15))),
+        ("rolling", date(2024, 2, 29), 1, (date(2024, 1, 30), date(2024, 2, 29))),
+        ("previous_month", date(2026, 3, 1), 0, (date(2026, 2, 1), date(2026, 2, 28))),
+        ("previous_month", date(2026, 1, 31), 0, (date(2025, 12, 1), date(2025, 12, 31))),
+        ("calendar_year", date(2026, 3, 15), 0, (date(2026, 1, 1), date(2026, 3, 15))),
+    ],
+)
+def test_qualification_window(period, today, months, expected):
+    assert qualification_window(period, today, months) == expected
+
+
+def test_rolling_window_needs_months():
+    with pytest.raises(ValueError):
+        qualification_window("rolling", date(2026, 1, 1), 0)
+
+
+@pytest.mark.parametrize(
+    ("amount", "tier"),
+    [(-10.0, None), (0.0, 1), (999.99, 1), (999.994, 1), (999.995, 2), (1000.0, 2), (4999.99, 2), (5000.0, 3)],
+)
+def test_tier_for_amount_is_highest_threshold_met(amount, tier):
+    assert tier_for_amount(LADDER, amount) == tier
+
+
+def test_next_step():
+    assert next_step(LADDER, None).tier_id == 1
+    assert next_step(LADDER, 1).tier_id == 2
+    assert next_step(LADDER, 2) == TierStep(3, 5000.0)
+    assert next_step(LADDER, 3) is None
+
+
+def test_upgrade_is_immediate_and_clears_pending_downgrade():
+    decision = decide_tier(LADDER, 2, 3, date(2026, 1, 1), date(2026, 1, 5), 30)
+    assert decision == (3, None)
+
+
+def test_downgrade_waits_for_grace_days():
+    today = date(2026, 1, 10)
+    assert decide_tier(LADDER, 3, 2, None, today, 30) == (3, today)
+    assert decide_tier(LADDER, 3, 2, date(2025, 12, 12), today, 30) == (3, date(2025, 12, 12))
+    assert decide_tier(LADDER, 3, 2, date(2025, 12, 11), today, 30) == (2, None)
+
+
+def test_downgrade_without_grace_is_immediate():
+    assert decide_tier(LADDER, 3, 1, None, date(2026, 1, 10), 0) == (1, None)
