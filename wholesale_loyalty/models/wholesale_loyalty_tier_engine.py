@@ -1,7 +1,8 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.tools import SQL, split_every
+from odoo.modules.module import current_test
+from odoo.tools import SQL, config, split_every
 
 from ..tools.tier_rules import decide_tier, qualification_window, tier_for_amount
 
@@ -121,8 +122,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         rows = self.env.execute_query(SQL(
             """SELECT id FROM res_partner
                 WHERE id = ANY(%(ids)s)
-                  AND (wholesale_tier_evaluated_on IS NULL
-                       OR wholesale_tier_evaluated_on < %(today)s
+                  AND (wholesale_tier_evaluated_on IS DISTINCT FROM %(today)s
                        OR wholesale_program_id IS DISTINCT FROM %(program)s)
              ORDER BY id""",
             ids=partner_ids, today=today, program=program.id,
@@ -141,8 +141,13 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
 
     def _end_of_batch(self, done, remaining, commit):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if commit and not self.env.registry.in_test_mode():
+        if commit and self._may_commit():
             self.env.cr.commit()  # a crash loses at most the batch in progress
+
+    @api.model
+    def _may_commit(self):
+        """Scheduled work commits per batch, except under tests, which roll back."""
+        return not (self.env.registry.in_test_mode() or config["test_enable"] or current_test)
 
     # ------------------------------------------------------------------ one batch
 
@@ -179,10 +184,17 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     "new_tier_id": decision_tier,
                     "qualifying_amount": amount,
                     "reason": "enrollment" if joined else reason,
-                    "notification_pending": bool(decision_tier) and not self.env.context.get("wholesale_silent"),
+                    "notification_pending": self._worth_notifying(decision_tier, joined, ladder),
                 })
         self._write_states(rows)
         return self.env["wholesale.loyalty.tier.history"].create(changes)
+
+    def _worth_notifying(self, tier_id, joined, ladder):
+        """Customers hear of tiers they earned; joining at a tier open to all is no news."""
+        if not tier_id or self.env.context.get("wholesale_silent"):
+            return False
+        entry_level = next((step.threshold for step in ladder if step.tier_id == tier_id), 0.0) <= 0.0
+        return not (joined and entry_level)
 
     def _qualifying_amounts(self, program, partner_ids, today):
         """Qualifying spend per commercial partner: one aggregation query."""
