@@ -6,6 +6,7 @@ import pytest
 from odoo.addons.wholesale_loyalty.tools.tier_rules import (
     TierStep,
     decide_tier,
+    direction,
     next_step,
     qualification_window,
     tier_for_amount,
@@ -63,3 +64,11 @@ def test_downgrade_waits_for_grace_days():
 
 def test_downgrade_without_grace_is_immediate():
     assert decide_tier(LADDER, 3, 1, None, date(2026, 1, 10), 0) == (1, None)
+
+
+def test_direction():
+    assert direction(LADDER, 1, 2) == "up"
+    assert direction(LADDER, 3, 2) == "down"
+    assert direction(LADDER, None, 1) == "up"
+    assert direction(LADDER, 2, None) == "down"
+    assert direction(LADDER, 2, 2) == "same"

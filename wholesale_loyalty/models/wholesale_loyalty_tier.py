@@ -50,11 +50,6 @@ class WholesaleLoyaltyTier(models.Model):
             "CHECK(points_multiplier > 0)",
             "A points multiplier must be greater than zero.",
         ),
-        (
-            "threshold_unique",
-            "UNIQUE(program_id, threshold_amount)",
-            "Two tiers of one program cannot share a threshold.",
-        ),
     ]
 
     def _compute_partner_count(self):
@@ -70,8 +65,7 @@ class WholesaleLoyaltyTier(models.Model):
 
     @api.constrains("threshold_amount", "program_id")
     def _check_threshold_unique(self):
-        # The SQL constraint compares exact floats; this one compares at currency precision
-        # and gives the program's name.
+        # Compared at currency precision, which a SQL unique constraint cannot do.
         for tier in self:
             twins = tier.program_id.tier_ids.filtered(
                 lambda other, tier=tier: other != tier

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.modules.module import current_test
 from odoo.tools import SQL, config, split_every
 
-from ..tools.tier_rules import decide_tier, qualification_window, tier_for_amount
+from ..tools.tier_rules import decide_tier, direction, qualification_window, tier_for_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -176,18 +176,14 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             since = today if tier_changed else state["tier_since"]
             rows.append((partner_id, program.id, decision_tier, since, amount, downgrade_since, today))
             if tier_changed:
-                changes.append({
-                    "partner_id": partner_id,
-                    "program_id": program.id,
-                    "date": today,
-                    "old_tier_id": state["tier_id"],
-                    "new_tier_id": decision_tier,
-                    "qualifying_amount": amount,
-                    "reason": "enrollment" if joined else reason,
-                    "notification_pending": self._worth_notifying(decision_tier, joined, ladder),
-                })
+                changes.append((
+                    partner_id, program.id, program.company_id.id, today, state["tier_id"], decision_tier,
+                    amount, "enrollment" if joined else reason,
+                    direction(ladder, state["tier_id"], decision_tier),
+                    self._worth_notifying(decision_tier, joined, ladder),
+                ))
         self._write_states(rows)
-        return self.env["wholesale.loyalty.tier.history"].create(changes)
+        return self._insert_history(changes)
 
     def _worth_notifying(self, tier_id, joined, ladder):
         """Customers hear of tiers they earned; joining at a tier open to all is no news."""
@@ -280,6 +276,28 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
             "wholesale_qualifying_amount", "wholesale_downgrade_since", "wholesale_tier_evaluated_on",
         ])
+
+    def _insert_history(self, changes):
+        """One INSERT for the batch's tier changes; at enrollment that is every customer."""
+        history = self.env["wholesale.loyalty.tier.history"]
+        if not changes:
+            return history
+        columns = [list(column) for column in zip(*changes)]
+        rows = self.env.execute_query(SQL(
+            """INSERT INTO wholesale_loyalty_tier_history
+                      (partner_id, program_id, company_id, date, old_tier_id, new_tier_id,
+                       qualifying_amount, reason, direction, notification_pending,
+                       create_uid, write_uid, create_date, write_date)
+               SELECT v.*, %(uid)s, %(uid)s, %(now)s, %(now)s
+                 FROM unnest(%(partner)s::int[], %(program)s::int[], %(company)s::int[],
+                             %(date)s::date[], %(old)s::int[], %(new)s::int[], %(amount)s::numeric[],
+                             %(reason)s::varchar[], %(direction)s::varchar[], %(pending)s::bool[]) AS v
+            RETURNING id""",
+            uid=self.env.uid, now=fields.Datetime.now(), partner=columns[0], program=columns[1],
+            company=columns[2], date=columns[3], old=columns[4], new=columns[5], amount=columns[6],
+            reason=columns[7], direction=columns[8], pending=columns[9],
+        ))
+        return history.browse([row[0] for row in rows])
 
     def _remove_from_program(self, partner_ids, today, reason):
         """Customers who no longer match any program leave it, with a history line."""

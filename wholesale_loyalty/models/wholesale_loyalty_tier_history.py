@@ -35,6 +35,7 @@ class WholesaleLoyaltyTierHistory(models.Model):
         [("up", "Upgrade"), ("down", "Downgrade"), ("same", "No change")],
         compute="_compute_direction",
         store=True,
+        help="The engine fills it itself when it inserts history in bulk.",
     )
     notification_pending = fields.Boolean(
         index="btree_not_null",

@@ -90,3 +90,9 @@ def decide_tier(ladder, current_tier_id, earned_tier_id, downgrade_since, today,
     if (today - since).days >= grace_days:
         return TierDecision(earned_tier_id, None)
     return TierDecision(current_tier_id, since)
+
+
+def direction(ladder, old_tier_id, new_tier_id):
+    """'up', 'down' or 'same' for a move between two tiers of the ladder."""
+    old, new = rank(ladder, old_tier_id), rank(ladder, new_tier_id)
+    return "up" if new > old else "down" if new < old else "same"

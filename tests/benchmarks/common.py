@@ -1,0 +1,86 @@
+"""Shared plumbing for the benchmark scripts: an Odoo database with the add-ons, bulk data
+made with set-based SQL, and a timer. Run the scripts with the project's virtualenv:
+
+    .venv/bin/python tests/benchmarks/bench_tier_recalc.py [--database NAME]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def odoo_source():
+    for candidate in (os.environ.get("ODOO_SRC"), "/opt/odoo-18.0", PROJECT_DIR / ".odoo-src"):
+        if candidate and (Path(candidate) / "odoo-bin").exists():
+            return Path(candidate)
+    sys.exit("No Odoo 18 source found: run ./setup/install.sh first.")
+
+
+def addons_path():
+    src = odoo_source()
+    return f"{src}/odoo/addons,{src}/addons,{PROJECT_DIR}"
+
+
+def parse_args(description, default_db):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database", default=default_db)
+    parser.add_argument("--modules", default="wholesale_loyalty")
+    return parser.parse_args()
+
+
+def database_exists(name):
+    out = subprocess.run(
+        ["psql", "-d", "postgres", "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        capture_output=True, text=True, check=True,
+    )
+    return out.stdout.strip() == "1"
+
+
+def ensure_database(name, modules):
+    """Create the benchmark database (no demo data) with ``modules`` once."""
+    if database_exists(name):
+        return
+    print(f"# creating database {name} with {modules} (once)", flush=True)
+    subprocess.run(
+        [sys.executable, str(odoo_source() / "odoo-bin"), f"--addons-path={addons_path()}",
+         "-d", name, "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn"],
+        check=True,
+    )
+
+
+def open_registry(name):
+    sys.path.insert(0, str(odoo_source()))
+    import odoo
+    odoo.tools.config.parse_config([f"--addons-path={addons_path()}", "-d", name, "--log-level=warn"])
+    return odoo.modules.registry.Registry(name)
+
+
+@contextmanager
+def timed(results, label):
+    start = time.perf_counter()
+    yield
+    results[label] = time.perf_counter() - start
+    print(f"{label}_seconds={results[label]:.3f}", flush=True)
+
+
+def insert_copies(cr, table, template_id, count, overrides, series_alias="n"):
+    """Insert ``count`` copies of row ``template_id`` of ``table`` in one statement;
+    ``overrides`` maps column -> SQL expression over ``series_alias`` (1..count)."""
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'",
+        [table],
+    )
+    columns = [row[0] for row in cr.fetchall()]
+    select = ", ".join(overrides.get(col, f"t.{col}") for col in columns)
+    cr.execute(
+        f'INSERT INTO {table} ({", ".join(columns)}) '  # noqa: S608 - benchmark, names from the catalog
+        f"SELECT {select} FROM {table} t, generate_series(1, %s) AS {series_alias} WHERE t.id = %s "
+        f"RETURNING id",
+        [count, template_id],
+    )
+    return [row[0] for row in cr.fetchall()]
