@@ -2,7 +2,7 @@
 import psycopg2
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -68,7 +68,7 @@ class TestBadInput(WholesaleLoyaltyCommon):
         wizard = self.env["wholesale.loyalty.tier.lock.wizard"].create({
             "partner_id": self.customer.id, "tier_id": self.gold.id, "reason": " ",
         })
-        with self.assertRaises(Exception), self.cr.savepoint():
+        with self.assertRaises(UserError), self.cr.savepoint():
             wizard.action_apply()
         self.assertTier(self.customer, self.silver)
         self.assertFalse(self.customer.wholesale_tier_locked)

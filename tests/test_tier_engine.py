@@ -1,7 +1,7 @@
 """Grace periods, locks, history, notifications and the scheduled recalculation."""
 from freezegun import freeze_time
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import WholesaleLoyaltyCommon
@@ -110,8 +110,10 @@ class TestTierEngine(WholesaleLoyaltyCommon):
 
     def test_history_cannot_be_edited(self):
         entry = self._history(self.customer)
-        with self.assertRaises(Exception):
+        with self.assertRaises(UserError):
             entry.write({"new_tier_id": self.platinum.id})
+        with self.assertRaises(UserError):
+            entry.sudo().write({"note": "rewritten"})
 
     def test_scheduled_recalculation_is_idempotent(self):
         customers = self.customer | self._customer("Beta") | self._customer("Gamma")
@@ -140,7 +142,7 @@ class TestTierEngine(WholesaleLoyaltyCommon):
     def test_interrupted_run_ends_like_a_clean_run(self):
         customers = self.customer | self._customer("Beta") | self._customer("Gamma") | self._customer("Delta")
         with freeze_time("2026-04-01"):
-            for amount, customer in zip((100.0, 1200.0, 6000.0, 1000.0), customers):
+            for amount, customer in zip((100.0, 1200.0, 6000.0, 1000.0), customers, strict=True):
                 self._invoice(customer, amount, "2026-03-01")
         self.gold.threshold_amount = 1100.0
         self.platinum.threshold_amount = 5500.0

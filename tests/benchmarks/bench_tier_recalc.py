@@ -26,7 +26,6 @@ def build_data(env):
     print("# building benchmark data (once)", flush=True)
     from odoo import Command
 
-    company = env.company
     template_partner = env["res.partner"].create({"name": "Template customer", "is_company": True})
     template_invoice = env["account.move"].create({
         "move_type": "out_invoice",
@@ -124,7 +123,9 @@ def naive_orm_loop(env, program, partners):
         ])
         amount = sum(invoices.mapped("amount_untaxed_signed"))
         tier = tiers.filtered(lambda t, amount=amount: t.threshold_amount <= amount)[-1:]
-        partner.with_context(wholesale_engine=True).write({"wholesale_tier_id": tier.id, "wholesale_program_id": program.id})
+        partner.with_context(wholesale_engine=True).write(
+            {"wholesale_tier_id": tier.id, "wholesale_program_id": program.id}
+        )
 
 
 def main():

@@ -253,7 +253,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         whose values did not change are left untouched."""
         if not rows:
             return
-        columns = list(zip(*rows))
+        columns = list(zip(*rows, strict=True))
         self.env.cr.execute(SQL(
             """UPDATE res_partner p
                   SET wholesale_program_id = v.program_id,
@@ -282,7 +282,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         history = self.env["wholesale.loyalty.tier.history"]
         if not changes:
             return history
-        columns = [list(column) for column in zip(*changes)]
+        columns = [list(column) for column in zip(*changes, strict=True)]
         rows = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_tier_history
                       (partner_id, program_id, company_id, date, old_tier_id, new_tier_id,
