@@ -33,6 +33,7 @@ history, chatter and mail notifications.
         "demo/wholesale_loyalty_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "installable": True,
 }

@@ -78,12 +78,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     @api.model
     def run_scheduled(self, batch_size=DEFAULT_BATCH_SIZE, batches_per_call=25):
         """Daily run: resumable, a bounded number of batches per call."""
+        # Each batch reports its progress; Odoo runs the cron again at once while the last
+        # report says work remains, and the next call resumes with the customers not yet done.
         remaining = self.recalculate(
             only_stale=True, batch_size=batch_size, batch_limit=batches_per_call, commit=True
         )
-        if remaining:
-            # Odoo runs a cron again at once while it reports remaining work.
-            self.env["ir.cron"]._notify_progress(done=0, remaining=remaining)
         notifications = self.env.ref(
             "wholesale_loyalty.ir_cron_send_tier_notifications", raise_if_not_found=False
         )
