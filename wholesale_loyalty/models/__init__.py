@@ -10,3 +10,5 @@ from . import (
     wholesale_loyalty_tier_engine,
     wholesale_loyalty_tier_history,
 )
+from . import wholesale_loyalty_ledger
+from . import wholesale_loyalty_ledger_allocation

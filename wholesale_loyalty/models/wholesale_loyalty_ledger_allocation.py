@@ -1,0 +1,18 @@
+from odoo import fields, models
+
+
+class WholesaleLoyaltyLedgerAllocation(models.Model):
+    """Which lot a consuming entry (redeem, expire, reversal) took its points from."""
+
+    _name = "wholesale.loyalty.ledger.allocation"
+    _description = "Wholesale Loyalty Points Allocation"
+    _order = "id"
+
+    entry_id = fields.Many2one("wholesale.loyalty.ledger", required=True, ondelete="cascade", index=True)
+    lot_id = fields.Many2one("wholesale.loyalty.ledger", required=True, ondelete="cascade", index=True)
+    points = fields.Integer(required=True, help="Points taken from the lot (positive).")
+    company_id = fields.Many2one(related="entry_id.company_id", store=True, index=True)
+
+    _sql_constraints = [
+        ("points_positive", "CHECK(points > 0)", "An allocation takes at least one point."),
+    ]
