@@ -20,6 +20,7 @@ history, chatter and mail notifications.
         "security/wholesale_loyalty_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/product_points_data.xml",
         "data/mail_template_data.xml",
         "views/wholesale_loyalty_tier_views.xml",
         "views/wholesale_loyalty_program_views.xml",
@@ -27,6 +28,10 @@ history, chatter and mail notifications.
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "wizards/wholesale_loyalty_tier_lock_wizard_views.xml",
+        "wizards/wholesale_loyalty_redeem_wizard_views.xml",
+        "wizards/wholesale_loyalty_award_wizard_views.xml",
+        "views/wholesale_loyalty_ledger_views.xml",
+        "views/portal_templates.xml",
         "views/wholesale_loyalty_menus.xml",
     ],
     "demo": [

@@ -12,3 +12,4 @@ from . import (
 )
 from . import wholesale_loyalty_ledger
 from . import wholesale_loyalty_ledger_allocation
+from . import wholesale_loyalty_points

@@ -25,18 +25,28 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
+        # Points first: they are earned at the tier held before this invoice counts.
+        points = self.env["wholesale.loyalty.points"]
+        points.earn_for_invoices(posted, trigger="posted")
+        points.reverse_for_refunds(posted)
         # Invoices of zero are paid on posting; Odoo calls the paid hook for those itself.
         posted._wholesale_reevaluate(bases=("invoiced",))
         return posted
 
     def _invoice_paid_hook(self):
         result = super()._invoice_paid_hook()
+        points = self.env["wholesale.loyalty.points"]
+        points.earn_for_invoices(self, trigger="paid")
+        points.bonuses_for_paid_invoices(self)
         self._wholesale_reevaluate(bases=("paid",))
         return result
 
     def button_draft(self):
         was_counted = self.filtered(lambda move: move.state == "posted")
         result = super().button_draft()
+        self.env["wholesale.loyalty.points"].reverse_invoices(
+            was_counted, self.env._("Invoice reset to draft")
+        )
         was_counted._wholesale_reevaluate(bases=("invoiced", "paid"))
         return result
 

@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -13,6 +15,7 @@ TIER_STATE_FIELDS = (
     "wholesale_tier_locked",
     "wholesale_tier_lock_reason",
     "wholesale_referrer_id",
+    "wholesale_points_balance",
 )
 
 
@@ -71,6 +74,21 @@ class ResPartner(models.Model):
     wholesale_tier_history_ids = fields.One2many(
         "wholesale.loyalty.tier.history", "partner_id", string="Tier History"
     )
+    wholesale_points_balance = fields.Integer(
+        string="Points Balance",
+        readonly=True,
+        copy=False,
+        help="Sum of the customer's ledger entries, kept up to date by every points movement.",
+    )
+    wholesale_points_pending = fields.Integer(
+        string="Pending Points", compute="_compute_wholesale_points_pending",
+        help="Points of posted invoices that earn once they are paid.",
+    )
+    wholesale_points_expiring_30d = fields.Integer(
+        string="Expiring in 30 Days", compute="_compute_wholesale_points_expiring"
+    )
+    wholesale_expiry_reminded_on = fields.Date(readonly=True, copy=False)
+    wholesale_ledger_ids = fields.One2many("wholesale.loyalty.ledger", "partner_id", string="Points Ledger")
 
     @api.depends("wholesale_tier_id", "wholesale_qualifying_amount", "wholesale_program_id")
     def _compute_wholesale_next_tier(self):
@@ -88,6 +106,38 @@ class ResPartner(models.Model):
             partner.wholesale_amount_to_next_tier = (
                 max(step.threshold - partner.wholesale_qualifying_amount, 0.0) if step else 0.0
             )
+
+    def _compute_wholesale_points_pending(self):
+        heads = self.commercial_partner_id
+        invoices = self.env["account.move"].search([
+            ("commercial_partner_id", "in", heads.ids),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+        ])
+        points_service = self.env["wholesale.loyalty.points"]
+        pending = dict.fromkeys(heads.ids, 0)
+        for invoice in invoices:
+            program = points_service._program_of(invoice)
+            if program.points_trigger == "paid" and not points_service._active_earn_entry(invoice):
+                pending[invoice.commercial_partner_id.id] += points_service.invoice_points(invoice, program)
+        for partner in self:
+            partner.wholesale_points_pending = pending.get(partner.commercial_partner_id.id, 0)
+
+    def _compute_wholesale_points_expiring(self):
+        today = fields.Date.context_today(self)
+        groups = dict(self.env["wholesale.loyalty.ledger"].sudo()._read_group(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("remaining_points", ">", 0),
+                ("expiry_date", ">=", today),
+                ("expiry_date", "<=", today + relativedelta(days=30)),
+            ],
+            ["partner_id"],
+            ["remaining_points:sum"],
+        ))
+        for partner in self:
+            partner.wholesale_points_expiring_30d = groups.get(partner.commercial_partner_id, 0)
 
     @api.constrains("wholesale_tier_locked", "wholesale_tier_lock_reason")
     def _check_wholesale_lock_reason(self):
@@ -198,8 +248,49 @@ class ResPartner(models.Model):
         return statuses
 
     def _wholesale_points_status(self):
-        """Points part of the status; the ledger fills it in."""
-        return {"points_balance": 0, "points_expiring_30d": 0}
+        self.ensure_one()
+        return {
+            "points_balance": self.wholesale_points_balance,
+            "points_pending": self.wholesale_points_pending,
+            "points_expiring_30d": self.wholesale_points_expiring_30d,
+            "point_value": self.wholesale_program_id.point_value or 0.0,
+        }
+
+    def wholesale_award_points(self, points, reason, reference=None):
+        """Award ``points`` to each customer (their commercial partner) for ``reason``.
+
+        Loyalty administrators only. With a ``reference`` (e.g. the CRM's id of the review
+        or webinar) the call is idempotent: a second call with the same reference awards
+        nothing and returns the existing entry.
+
+        :return: ids of the ledger entries (new or existing), one per customer.
+        """
+        points_service = self.env["wholesale.loyalty.points"]
+        entries = self.env["wholesale.loyalty.ledger"]
+        for partner in self.commercial_partner_id:
+            entries |= points_service.award(partner, points, reason, reference)
+        return entries.ids
+
+    def action_wholesale_award_points(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Award Points"),
+            "res_model": "wholesale.loyalty.award.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_wholesale_view_ledger(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Points of %(partner)s", partner=self.commercial_partner_id.name),
+            "res_model": "wholesale.loyalty.ledger",
+            "view_mode": "list,form",
+            "domain": [("partner_id", "=", self.commercial_partner_id.id)],
+        }
 
     @api.model
     def _cron_wholesale_recalculate_tiers(self, batch_size=2000, batches_per_call=25):

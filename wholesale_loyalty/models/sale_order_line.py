@@ -1,8 +1,13 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
+
+    wholesale_points_redeemed = fields.Integer(
+        string="Points Used", readonly=True, copy=False,
+        help="Points this discount line is paid with; taken from the customer when the order is confirmed.",
+    )
 
     @api.depends("order_id.wholesale_tier_id")
     def _compute_discount(self):
@@ -20,5 +25,6 @@ class SaleOrderLine(models.Model):
             bool(self.product_id)
             and not self.display_type
             and not self.is_downpayment
+            and not self.wholesale_points_redeemed
             and not getattr(self, "is_delivery", False)
         )

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
+from ..tools.points_rules import points_for_amount
 from ..tools.tier_rules import TierStep
 
 
@@ -79,12 +80,27 @@ class WholesaleLoyaltyProgram(models.Model):
     point_value = fields.Float(default=1.0, digits=(16, 4), help="Money one point is worth.")
     max_redeem_percent = fields.Float(default=20.0)
     points_validity_months = fields.Integer(default=0, help="0 means points never expire.")
+    redemption_product_id = fields.Many2one(
+        "product.product",
+        ondelete="restrict",
+        default=lambda self: self.env.ref("wholesale_loyalty.product_points_redemption", raise_if_not_found=False),
+        help="Product of the discount line that points pay for on an order.",
+    )
     tier_ids = fields.One2many("wholesale.loyalty.tier", "program_id", copy=True)
     tier_count = fields.Integer(compute="_compute_tier_count")
     bonus_rule_ids = fields.One2many("wholesale.loyalty.bonus.rule", "program_id", copy=True)
     member_count = fields.Integer(compute="_compute_member_count")
 
     _sql_constraints = [
+        ("points_amount_step_positive", "CHECK(points_amount_step > 0)", "The amount per points step must be positive."),
+        ("points_per_step_positive", "CHECK(points_per_step >= 0)", "Points per step cannot be negative."),
+        ("points_validity_positive", "CHECK(points_validity_months >= 0)", "Points validity cannot be negative."),
+        ("point_value_positive", "CHECK(point_value > 0)", "A point must be worth more than zero."),
+        (
+            "max_redeem_percent_range",
+            "CHECK(max_redeem_percent >= 0 AND max_redeem_percent <= 100)",
+            "The share of an order payable with points must be between 0 and 100%.",
+        ),
         (
             "downgrade_grace_days_positive",
             "CHECK(downgrade_grace_days >= 0)",
@@ -162,6 +178,17 @@ class WholesaleLoyaltyProgram(models.Model):
         company_domain = [("company_id", "in", [False, self.company_id.id])]
         # Contacts inherit their commercial partner's membership, so only heads are enrolled.
         return expression.AND([custom, company_domain, [("parent_id", "=", False)]])
+
+    def _points_for(self, untaxed, tier):
+        """Points an untaxed amount earns for a customer holding ``tier``."""
+        self.ensure_one()
+        return points_for_amount(
+            untaxed,
+            self.points_amount_step,
+            self.points_per_step,
+            tier.points_multiplier if tier else 1.0,
+            self.points_min_order_amount,
+        )
 
     def _ladder(self):
         """The program's tiers as engine steps."""

@@ -1,1 +1,3 @@
 from . import wholesale_loyalty_tier_lock_wizard
+from . import wholesale_loyalty_redeem_wizard
+from . import wholesale_loyalty_award_wizard

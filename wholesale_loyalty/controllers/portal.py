@@ -1,0 +1,37 @@
+from odoo import http
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal, pager as portal_pager
+
+LEDGER_PAGE_SIZE = 20
+
+
+class WholesaleLoyaltyPortal(CustomerPortal):
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "wholesale_points_balance" in counters:
+            customer = request.env.user.partner_id.commercial_partner_id
+            # sudo: a portal user reads only their own commercial partner's balance.
+            values["wholesale_points_balance"] = customer.sudo().wholesale_points_balance
+        return values
+
+    @http.route(["/my/wholesale-loyalty", "/my/wholesale-loyalty/page/<int:page>"],
+                type="http", auth="user", website=True)
+    def portal_my_wholesale_loyalty(self, page=1, **kwargs):
+        customer = request.env.user.partner_id.commercial_partner_id
+        # The ledger is read with the user's own rights: record rules limit it to their
+        # commercial partner whatever the page asks for.
+        ledger = request.env["wholesale.loyalty.ledger"]
+        entry_count = ledger.search_count([])
+        pager = portal_pager(url="/my/wholesale-loyalty", total=entry_count, page=page, step=LEDGER_PAGE_SIZE)
+        entries = ledger.search([], limit=LEDGER_PAGE_SIZE, offset=pager["offset"], order="date desc, id desc")
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "page_name": "wholesale_loyalty",
+            # sudo: the customer's own status (tier, program terms), nothing of anybody else.
+            "customer": customer.sudo(),
+            "entries": entries,
+            "pager": pager,
+        })
+        return request.render("wholesale_loyalty.portal_my_wholesale_loyalty", values)

@@ -1,0 +1,75 @@
+"""Points arithmetic and lot allocation, without the ORM."""
+
+import math
+from datetime import date
+from typing import NamedTuple
+
+from dateutil.relativedelta import relativedelta
+
+
+class Lot(NamedTuple):
+    lot_id: int
+    remaining: int
+    expiry_date: date | None
+    date: date
+
+
+def points_for_amount(untaxed, step, per_step, multiplier=1.0, minimum=0.0):
+    """floor(floor(untaxed / step) * per_step * multiplier); nothing below ``minimum``."""
+    if step <= 0:
+        raise ValueError("The amount per step must be positive.")
+    untaxed = round(untaxed or 0.0, 2)
+    if untaxed <= 0 or untaxed < round(minimum or 0.0, 2):
+        return 0
+    steps = math.floor(untaxed / step + 1e-9)
+    return math.floor(steps * per_step * multiplier + 1e-9)
+
+
+def expiry_for(earned_on, validity_months, never_expire=False):
+    """The day after which a lot earned on ``earned_on`` is expired; ``None`` for never."""
+    if never_expire or not validity_months:
+        return None
+    return earned_on + relativedelta(months=validity_months)
+
+
+def fifo_order(lots):
+    """Soonest expiry first; lots that never expire last; then oldest first."""
+    return sorted(lots, key=lambda lot: (lot.expiry_date is None, lot.expiry_date or date.max, lot.date, lot.lot_id))
+
+
+def allocate(lots, points, preferred_lot_id=None):
+    """Take ``points`` from ``lots``: the preferred lot first, then FIFO.
+
+    Returns ``(allocations, shortfall)`` where allocations are (lot_id, points) pairs and
+    shortfall the points no lot could cover.
+    """
+    ordered = fifo_order(lots)
+    if preferred_lot_id is not None:
+        ordered.sort(key=lambda lot: lot.lot_id != preferred_lot_id)
+    allocations, left = [], points
+    for lot in ordered:
+        if left <= 0:
+            break
+        take = min(lot.remaining, left)
+        if take > 0:
+            allocations.append((lot.lot_id, take))
+            left -= take
+    return allocations, max(left, 0)
+
+
+def reversal_due(earned, original_untaxed, refunded_untaxed, already_reversed, earn_points):
+    """Points a credit note takes back: what the invoice earned minus what its net amount
+    would earn, minus what earlier credit notes took; never more than was earned.
+
+    ``earn_points`` maps an untaxed amount to the points the invoice's rules give.
+    """
+    net = max(round(original_untaxed - refunded_untaxed, 2), 0.0)
+    keeps = min(earn_points(net), earned) if net > 0 else 0
+    return max(min(earned - keeps - already_reversed, earned - already_reversed), 0)
+
+
+def redeem_cap(untaxed_total, max_percent, point_value):
+    """Most points an order may use: ``max_percent`` of its untaxed total, in points."""
+    if point_value <= 0:
+        return 0
+    return math.floor(round(untaxed_total * max_percent / 100.0, 2) / point_value + 1e-9)

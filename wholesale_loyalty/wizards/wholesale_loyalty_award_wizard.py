@@ -1,0 +1,28 @@
+from odoo import api, fields, models
+
+
+class WholesaleLoyaltyAwardWizard(models.TransientModel):
+    _name = "wholesale.loyalty.award.wizard"
+    _description = "Award Loyalty Points"
+
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
+    program_id = fields.Many2one(related="partner_id.wholesale_program_id")
+    bonus_rule_id = fields.Many2one(
+        "wholesale.loyalty.bonus.rule", string="Bonus Rule", ondelete="cascade",
+        domain="[('program_id', '=', program_id), ('trigger', '=', 'manual')]",
+    )
+    points = fields.Integer(required=True)
+    reason = fields.Char(required=True, help="e.g. Review on our website, webinar attended, survey answered.")
+
+    @api.onchange("bonus_rule_id")
+    def _onchange_bonus_rule_id(self):
+        if self.bonus_rule_id:
+            self.points = self.bonus_rule_id.points
+            self.reason = self.reason or self.bonus_rule_id.name
+
+    def action_apply(self):
+        self.ensure_one()
+        self.env["wholesale.loyalty.points"].award(
+            self.partner_id, self.points, self.reason, rule=self.bonus_rule_id or None
+        )
+        return {"type": "ir.actions.act_window_close"}
