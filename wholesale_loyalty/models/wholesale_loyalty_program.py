@@ -92,7 +92,7 @@ class WholesaleLoyaltyProgram(models.Model):
     member_count = fields.Integer(compute="_compute_member_count")
 
     _sql_constraints = [
-        ("points_amount_step_positive", "CHECK(points_amount_step > 0)", "The amount per points step must be positive."),
+        ("points_amount_step_positive", "CHECK(points_amount_step > 0)", "The amount per points step must be above 0."),
         ("points_per_step_positive", "CHECK(points_per_step >= 0)", "Points per step cannot be negative."),
         ("points_validity_positive", "CHECK(points_validity_months >= 0)", "Points validity cannot be negative."),
         ("point_value_positive", "CHECK(point_value > 0)", "A point must be worth more than zero."),
