@@ -101,7 +101,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         order = self.order_id
         product = self.program_id.redemption_product_id
         by_taxes = defaultdict(float)
-        paid_lines = order.order_line.filtered(lambda line: not line.wholesale_points_redeemed and not line.display_type)
+        paid_lines = order.order_line.filtered(lambda ln: not ln.wholesale_points_redeemed and not ln.display_type)
         for line in paid_lines:
             by_taxes[line.tax_id] += line.price_subtotal
         total = sum(by_taxes.values())
