@@ -37,6 +37,11 @@ history, chatter and mail notifications.
     "demo": [
         "demo/wholesale_loyalty_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "wholesale_loyalty/static/tests/tours/*.js",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "application": True,
