@@ -1,10 +1,8 @@
 """The main flows in a real browser (headless Chromium), as users click them."""
 import unittest
 
-
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
-
 
 
 class ChromiumTourCase(HttpCase):
