@@ -82,7 +82,7 @@ class WholesaleLoyaltyProgram(models.Model):
     points_validity_months = fields.Integer(default=0, help="0 means points never expire.")
     redemption_product_id = fields.Many2one(
         "product.product",
-        ondelete="restrict",
+        ondelete="set null",
         default=lambda self: self.env.ref("wholesale_loyalty.product_points_redemption", raise_if_not_found=False),
         help="Product of the discount line that points pay for on an order.",
     )
@@ -90,6 +90,14 @@ class WholesaleLoyaltyProgram(models.Model):
     tier_count = fields.Integer(compute="_compute_tier_count")
     bonus_rule_ids = fields.One2many("wholesale.loyalty.bonus.rule", "program_id", copy=True)
     member_count = fields.Integer(compute="_compute_member_count")
+    rebate_period = fields.Selection(
+        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        required=True,
+        default="quarter",
+        tracking=True,
+        help="Settlement period of the tiers' volume rebates: a customer whose spend in the period "
+        "reaches a tier gets its rebate on all of the period's purchases.",
+    )
 
     _sql_constraints = [
         ("points_amount_step_positive", "CHECK(points_amount_step > 0)", "The amount per points step must be above 0."),
@@ -194,3 +202,8 @@ class WholesaleLoyaltyProgram(models.Model):
         """The program's tiers as engine steps."""
         self.ensure_one()
         return [TierStep(tier.id, tier.threshold_amount) for tier in self.tier_ids]
+
+    def action_settle_rebates(self):
+        """Settle the volume rebates of the last complete periods now (draft credit notes)."""
+        self.check_access("write")
+        return self.env["wholesale.loyalty.rebate"].settle(programs=self)._action_view()
