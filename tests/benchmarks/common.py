@@ -56,7 +56,10 @@ def ensure_database(name, modules):
 def open_registry(name):
     sys.path.insert(0, str(odoo_source()))
     import odoo
-    odoo.tools.config.parse_config([f"--addons-path={addons_path()}", "-d", name, "--log-level=warn"])
+    if not odoo.tools.config.get("addons_path", "").endswith(str(PROJECT_DIR)):
+        # Odoo's configuration can be parsed once per process; later databases reuse it.
+        odoo.tools.config.parse_config([f"--addons-path={addons_path()}", "-d", name, "--log-level=warn"])
+    odoo.tools.config["db_name"] = name
     return odoo.modules.registry.Registry(name)
 
 
