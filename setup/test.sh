@@ -12,8 +12,10 @@ mkdir -p "$LOG_DIR"
 drop_test_db() { dropdb --if-exists "$TEST_DB" >/dev/null 2>&1 || true; rm -rf "$HOME/.local/share/Odoo/filestore/$TEST_DB"; }
 trap drop_test_db EXIT
 
-log "Linting"
-"$VENV_DIR/bin/ruff" check --quiet "$PROJECT_DIR/wholesale_loyalty" "$PROJECT_DIR/wholesale_loyalty_reports" "$PROJECT_DIR/tests"
+log "Linting (ruff, pylint-odoo mandatory checks)"
+cd "$PROJECT_DIR"
+"$VENV_DIR/bin/ruff" check --quiet wholesale_loyalty wholesale_loyalty_reports tests
+"$VENV_DIR/bin/pylint" --rcfile=.pylintrc-mandatory --output-format=text wholesale_loyalty wholesale_loyalty_reports
 
 log "Creating test database $TEST_DB with $ADDONS (log: $LOG_DIR/install.log)"
 drop_test_db

@@ -11,13 +11,14 @@ class SaleOrderLine(models.Model):
 
     @api.depends("order_id.wholesale_tier_id")
     def _compute_discount(self):
-        super()._compute_discount()
+        result = super()._compute_discount()
         for line in self:
             tier = line.order_id.wholesale_tier_id
             if not tier or not tier.program_id.apply_tier_discount or not line._wholesale_discountable():
                 continue
             # The better of the pricelist discount and the tier discount, never both stacked.
             line.discount = max(line.discount, tier.discount_percent)
+        return result
 
     def _wholesale_discountable(self):
         """Product lines take the tier discount; notes, down payments and delivery do not."""

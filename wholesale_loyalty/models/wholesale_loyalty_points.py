@@ -472,7 +472,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(lots) - done)
             if self.env["wholesale.loyalty.tier.engine"]._may_commit():
-                self.env.cr.commit()  # a crash loses at most the batch in progress
+                # A crash loses at most the batch in progress.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return done
 
     @api.model
@@ -501,5 +502,6 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(due) - done)
             if self.env["wholesale.loyalty.tier.engine"]._may_commit():
-                self.env.cr.commit()  # mails of a committed batch are never queued twice
+                # Mails of a committed batch are never queued twice.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return done

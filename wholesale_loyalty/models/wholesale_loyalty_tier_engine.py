@@ -141,7 +141,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     def _end_of_batch(self, done, remaining, commit):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if commit and self._may_commit():
-            self.env.cr.commit()  # a crash loses at most the batch in progress
+            # A crash loses at most the batch in progress.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _may_commit(self):

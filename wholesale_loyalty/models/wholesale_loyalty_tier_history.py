@@ -130,4 +130,5 @@ class WholesaleLoyaltyTierHistory(models.Model):
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(pending) - done)
             if self.env["wholesale.loyalty.tier.engine"]._may_commit():
-                self.env.cr.commit()  # each batch of mails is queued once, even after a crash
+                # Each batch of mails is queued once, even after a crash.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
