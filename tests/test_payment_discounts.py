@@ -204,6 +204,16 @@ class TestPaymentDiscounts(WholesaleLoyaltyCommon):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertAlmostEqual(invoice.amount_residual, 0.0, places=2)
 
+    def test_full_amount_entered_takes_no_discount(self):
+        invoice = self._term_invoice()
+        wizard = self._wizard(invoice, "2026-03-11", amount=11500.0)
+        self.assertFalse(wizard.early_payment_discount_mode)
+        self.assertAlmostEqual(wizard.wholesale_discount_amount, 0.0, places=2)
+        self.assertIn("takes no cash discount", wizard.wholesale_discount_note)
+        payment = wizard._create_payments()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertNotIn(self.discount_account, payment.move_id.line_ids.account_id)
+
     def test_accountant_can_switch_the_discount_off(self):
         invoice = self._term_invoice()
         wizard = self._wizard(invoice, "2026-03-11", wholesale_apply_discount=False)
@@ -230,6 +240,35 @@ class TestPaymentDiscounts(WholesaleLoyaltyCommon):
         payment = form.record._create_payments()
         self.assertAlmostEqual(payment.amount, 11270.0, places=2)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_invoices_paid_together_each_get_their_discount(self):
+        for group_payment in (True, False):
+            with self.subTest(group_payment=group_payment):
+                invoices = self._term_invoice() | self._term_invoice(amount=2000.0)  # 11,500 and 2,300
+                wizard = self.env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=invoices.ids,
+                ).create({"payment_date": "2026-03-11", "group_payment": group_payment})
+                self.assertAlmostEqual(wizard.wholesale_discount_amount, 345.0 + 69.0, places=2)
+                payments = wizard._create_payments()
+                self.assertEqual(len(payments), 1 if group_payment else 2)
+                self.assertAlmostEqual(sum(payments.mapped("amount")), 11155.0 + 2231.0, places=2)
+                self.assertTrue(all(state in ("paid", "in_payment") for state in invoices.mapped("payment_state")))
+                lines = payments.move_id.line_ids
+                discount = lines.filtered(lambda line: line.account_id == self.discount_account)
+                self.assertAlmostEqual(sum(discount.mapped("balance")), 360.0, places=2)
+
+    def test_payment_term_form(self):
+        with Form(self.env["account.payment.term"]) as form:
+            form.name = "3/20 wholesale"
+            with form.wholesale_discount_rule_ids.new() as rule:
+                rule.kind = "early"
+                rule.days = 20
+                rule.discount_percent = 3
+            form.wholesale_daily_discount_percent = 0.5
+            form.wholesale_daily_discount_max = 1
+        term = form.record
+        self.assertEqual(term._wholesale_rules("early"), [(20, 3.0)])
+        self.assertIn("Paid 1 day before the due date: 0.5% off", term.wholesale_discount_example)
 
     def test_vendor_bills_and_other_terms_are_untouched(self):
         bill = self._invoice(

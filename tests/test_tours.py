@@ -1,7 +1,7 @@
 """The main flows in a real browser (headless Chromium), as users click them."""
 import unittest
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
@@ -73,3 +73,27 @@ class TestTours(ChromiumTourCase):
         new_test_user(self.env, login="tour_portal", password="tour_portal_pw", groups="base.group_portal",
                       partner_id=buyer.id)
         self.start_tour("/my", "wholesale_loyalty_portal_tour", login="tour_portal")
+
+    def test_accountant_sees_early_payment_discount(self):
+        accountant = new_test_user(self.env, login="tour_accountant", password="tour_accountant_pw",
+                                   groups="account.group_account_invoice",
+                                   company_id=self.env.company.id, company_ids=[self.env.company.id])
+        term = self.env["account.payment.term"].create({
+            "name": "2/10 net 30 (tour)",
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
+            "wholesale_discount_rule_ids": [Command.create({"kind": "early", "days": 10, "discount_percent": 2})],
+        })
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": self.customer.id,
+            "invoice_date": fields.Date.context_today(self.env.user),
+            "invoice_payment_term_id": term.id,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 1000.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        invoice.action_post()
+        self.start_tour(f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+                        "wholesale_loyalty_early_payment_tour", login=accountant.login)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        payment = invoice._get_reconciled_payments()
+        self.assertAlmostEqual(payment.amount, 980.0)

@@ -3,13 +3,6 @@
     "version": "18.0.1.0.0",
     "category": "Sales/Sales",
     "summary": "B2B loyalty: customer tiers earned by spend, tier discounts, points and payment discounts",
-    "description": """
-Wholesale Loyalty
-=================
-Customer tiers (e.g. Silver / Gold / Platinum or cumulative discount groups) earned by
-qualifying spend, recalculated every day and in real time, with tier discounts on quotations,
-history, chatter and mail notifications.
-""",
     "author": "Wholesale Loyalty Contributors",
     "website": "https://github.com/wholesale-loyalty/wholesale-loyalty",
     "maintainers": ["wholesale-loyalty"],

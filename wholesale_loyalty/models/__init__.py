@@ -11,3 +11,8 @@ from . import wholesale_loyalty_tier_history
 from . import wholesale_loyalty_ledger
 from . import wholesale_loyalty_ledger_allocation
 from . import wholesale_loyalty_points
+from . import account_move_line
+from . import account_payment_term
+from . import wholesale_payment_discount_rule
+from . import wholesale_payment_discount
+from . import wholesale_loyalty_rebate

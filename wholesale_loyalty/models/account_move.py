@@ -6,7 +6,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     def init(self):
-        super().init()
+        result = super().init()
         # Covers the qualifying-spend aggregation: an index-only scan per customer batch.
         self.env.cr.execute(SQL(
             """CREATE INDEX IF NOT EXISTS account_move_wholesale_spend_index
@@ -14,6 +14,7 @@ class AccountMove(models.Model):
                    INCLUDE (company_id, amount_untaxed_signed, payment_state)
                 WHERE state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"""
         ))
+        return result
 
     def _wholesale_customers(self):
         return self.filtered(lambda move: move.is_sale_document()).commercial_partner_id
@@ -62,3 +63,26 @@ class AccountMove(models.Model):
                 active_model="account.move", active_ids=invoice.ids
             ).create({"payment_date": invoice.invoice_date})._create_payments()
         return True
+
+    # ------------------------------------------------------------------ payment-term discounts
+
+    def action_wholesale_apply_prepayment_discount(self):
+        """Add the prepayment discount line on a draft customer invoice: rule % x min(prepaid
+        amount, invoice total), with the invoice's taxes. Accounting users only."""
+        for invoice in self:
+            self.env["wholesale.payment.discount"]._apply_prepayment_discount(invoice)
+        return True
+
+    def _is_eligible_for_early_payment_discount(self, currency, reference_date):
+        discounts = self.env["wholesale.payment.discount"]
+        if not discounts._schedule_applies(self):
+            return super()._is_eligible_for_early_payment_discount(currency, reference_date)
+        # A schedule also discounts what is left after a partial payment.
+        return discounts._eligible(self, currency, reference_date)
+
+    def _get_invoice_counterpart_amls_for_early_payment_discount_per_payment_term_line(self):
+        discounts = self.env["wholesale.payment.discount"]
+        if not discounts._schedule_applies(self):
+            return super()._get_invoice_counterpart_amls_for_early_payment_discount_per_payment_term_line()
+        with discounts._presented_for_booking(self):
+            return super()._get_invoice_counterpart_amls_for_early_payment_discount_per_payment_term_line()

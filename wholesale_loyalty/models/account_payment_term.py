@@ -67,14 +67,16 @@ class AccountPaymentTerm(models.Model):
         for term in self:
             lines = [
                 self.env._(
-                    "Paid %(days)s days before the due date: %(percent)s%% off, pay %(amount)s",
-                    days=days, percent=f"{choice.percent:g}", amount=term._wholesale_example_due(choice.percent),
+                    "Paid %(days)s before the due date: %(percent)s%% off, pay %(amount)s",
+                    days=term._wholesale_days_label(days), percent=f"{choice.percent:g}",
+                    amount=term._wholesale_example_due(choice.percent),
                 )
                 for days, choice in term._wholesale_example_days("early")
             ] + [
                 self.env._(
-                    "Paid %(days)s days before the invoice date: %(percent)s%% off, pay %(amount)s",
-                    days=days, percent=f"{choice.percent:g}", amount=term._wholesale_example_due(choice.percent),
+                    "Paid %(days)s before the invoice date: %(percent)s%% off, pay %(amount)s",
+                    days=term._wholesale_days_label(days), percent=f"{choice.percent:g}",
+                    amount=term._wholesale_example_due(choice.percent),
                 )
                 for days, choice in term._wholesale_example_days("prepayment")
             ]
@@ -143,6 +145,12 @@ class AccountPaymentTerm(models.Model):
             days |= {1, math.ceil(self.wholesale_daily_discount_max / self.wholesale_daily_discount_percent)}
         choose = self._wholesale_early_choice if kind == "early" else self._wholesale_prepayment_choice
         return [(day, choose(day)) for day in sorted(days) if choose(day).percent > 0]
+
+    def _wholesale_days_label(self, days):
+        """'1 day', '20 days': how the schedule's messages count days."""
+        if abs(days) == 1:
+            return self.env._("%(days)s day", days=days)
+        return self.env._("%(days)s days", days=days)
 
     def _wholesale_example_due(self, percent):
         """What the example amount (untaxed) costs after ``percent`` off."""

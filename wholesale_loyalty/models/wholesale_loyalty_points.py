@@ -140,6 +140,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def earn_for_invoices(self, invoices, trigger):
         """Give the points of customer invoices that reached their program's trigger."""
         self = self.sudo()  # the ledger is written on behalf of whoever posts or pays
+        invoices = invoices.sudo()
         vals_list = []
         for invoice in invoices.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted"):
             program = self._program_of(invoice)
@@ -173,6 +174,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def reverse_invoices(self, invoices, reason):
         """An invoice back to draft or cancelled gives back what it still holds."""
         self = self.sudo()
+        invoices = invoices.sudo()
         vals_list = []
         for invoice in invoices.filtered(lambda m: m.move_type == "out_invoice"):
             for earned in self._earn_entries(invoice):
@@ -186,6 +188,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def reverse_for_refunds(self, refunds):
         """A posted credit note takes back its share of what its invoice earned."""
         self = self.sudo()
+        refunds = refunds.sudo()
         vals_list = []
         for refund in refunds.filtered(lambda m: m.move_type == "out_refund" and m.reversed_entry_id):
             invoice = refund.reversed_entry_id
@@ -295,6 +298,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def bonuses_for_paid_invoices(self, invoices):
         """Early-payment bonuses for the payer and referral bonuses for the referrer."""
         self = self.sudo()
+        invoices = invoices.sudo()
         for invoice in invoices.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted"):
             program = self._program_of(invoice)
             if program:
@@ -376,6 +380,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def redeem_orders(self, orders):
         """Take the points of confirmed orders, checking the balance under the row lock."""
         self = self.sudo()
+        orders = orders.sudo()
         for order in orders.filtered("wholesale_points_redeemed"):
             customer = order.partner_id.commercial_partner_id
             program = customer.wholesale_program_id
@@ -411,6 +416,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def restore_orders(self, orders):
         """Cancelled orders give their points back, to the very lots they came from."""
         self = self.sudo()
+        orders = orders.sudo()
         redemptions = self.env["wholesale.loyalty.ledger"].sudo().search(
             [("sale_order_id", "in", orders.ids), ("kind", "=", "redeem")]
         )

@@ -206,4 +206,4 @@ class WholesaleLoyaltyProgram(models.Model):
     def action_settle_rebates(self):
         """Settle the volume rebates of the last complete periods now (draft credit notes)."""
         self.check_access("write")
-        return self.env["wholesale.loyalty.rebate"].settle(programs=self)._action_view()
+        return self.env["wholesale.loyalty.rebate"]._settle(programs=self)._action_view()

@@ -233,6 +233,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                   AND (%(date_from)s::date IS NULL OR m.invoice_date >= %(date_from)s::date)
                   AND m.invoice_date <= %(date_to)s
                   %(paid_only)s
+                  -- A rebate paid back is a reward, not a smaller purchase.
+                  AND NOT EXISTS (SELECT 1 FROM wholesale_loyalty_rebate r WHERE r.move_id = m.id)
              GROUP BY m.commercial_partner_id""",
             ids=partner_ids, company=program.company_id.id, date_from=date_from,
             date_to=date_to, paid_only=paid_only,

@@ -57,6 +57,8 @@ class WholesalePaymentDiscountRule(models.Model):
 
     @api.constrains("kind", "days", "discount_percent", "payment_term_id")
     def _check_schedule_grows_with_days(self):
+        # Rules created on their own do not trigger the payment terms' own checks.
+        self.payment_term_id._check_wholesale_early_schedule()
         for term, kind in {(rule.payment_term_id, rule.kind) for rule in self}:
             conflict = schedule_conflict(term._wholesale_rules(kind))
             if conflict:

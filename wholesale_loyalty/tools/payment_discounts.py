@@ -65,7 +65,7 @@ def schedule_conflict(rules):
     """The first pair (shorter, longer) of rules of one kind that contradict each other: the
     same days, or a rule asking more days early for a smaller discount. None when consistent."""
     ordered = sorted(rules, key=lambda rule: (rule.days, rule.percent))
-    for shorter, longer in zip(ordered, ordered[1:]):
+    for shorter, longer in zip(ordered, ordered[1:], strict=False):
         if longer.days == shorter.days or round(longer.percent - shorter.percent, PERCENT_DIGITS) < 0:
             return shorter, longer
     return None

@@ -1,0 +1,267 @@
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date, split_every
+
+from ..tools.payment_discounts import rebate_due, recent_settlement_periods
+from ..tools.tier_rules import tier_for_amount
+
+DEFAULT_BATCH_SIZE = 500
+
+
+class WholesaleLoyaltyRebate(models.Model):
+    """One settlement of a customer's retroactive volume rebate for a period.
+
+    The rate is the rebate of the tier the period's qualifying spend reaches, applied to all
+    of the period's purchases. A period may be settled several times (late invoices): each
+    settlement pays what the period owes minus what earlier settlements paid.
+    """
+
+    _name = "wholesale.loyalty.rebate"
+    _description = "Wholesale Loyalty Volume Rebate"
+    _order = "date_to desc, partner_id, id"
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, ondelete="restrict", index=True, readonly=True
+    )
+    program_id = fields.Many2one(
+        "wholesale.loyalty.program", required=True, ondelete="restrict", index=True, readonly=True
+    )
+    company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    date_from = fields.Date(required=True, readonly=True)
+    date_to = fields.Date(required=True, readonly=True, index=True)
+    tier_id = fields.Many2one(
+        "wholesale.loyalty.tier", ondelete="set null", readonly=True,
+        help="The tier the period's qualifying spend reached.",
+    )
+    base_amount = fields.Monetary(
+        string="Period Volume", readonly=True, help="Untaxed qualifying purchases of the whole period."
+    )
+    rate = fields.Float(string="Rate (%)", digits="Discount", readonly=True)
+    previous_amount = fields.Monetary(
+        string="Settled Before", readonly=True, help="Rebates of the same period settled earlier."
+    )
+    amount = fields.Monetary(readonly=True, help="Rate x period volume minus what was settled before.")
+    state = fields.Selection(
+        [
+            ("draft", "To Review"),
+            ("posted", "Credited"),
+            ("cancel", "Cancelled"),
+        ],
+        compute="_compute_state",
+        store=True,
+        index=True,
+        help="Follows the credit note: accountants review and post it.",
+    )
+    move_id = fields.Many2one(
+        "account.move", string="Credit Note", ondelete="set null", index=True, readonly=True, copy=False
+    )
+    invoice_ids = fields.Many2many(
+        "account.move",
+        "wholesale_loyalty_rebate_invoice_rel",
+        "rebate_id",
+        "move_id",
+        string="Invoices Covered",
+        readonly=True,
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+
+    _sql_constraints = [
+        ("rate_range", "CHECK(rate >= 0 AND rate <= 100)", "A rebate rate must be between 0 and 100%."),
+        ("amount_positive", "CHECK(amount > 0)", "A rebate settlement must credit an amount above zero."),
+        ("period_order", "CHECK(date_from <= date_to)", "A rebate period must end after it starts."),
+    ]
+
+    @api.depends("partner_id", "date_from", "date_to")
+    def _compute_display_name(self):
+        for rebate in self:
+            rebate.display_name = self.env._(
+                "%(customer)s rebate %(date_from)s - %(date_to)s",
+                customer=rebate.partner_id.display_name,
+                date_from=format_date(self.env, rebate.date_from),
+                date_to=format_date(self.env, rebate.date_to),
+            )
+
+    @api.depends("move_id.state")
+    def _compute_state(self):
+        for rebate in self:
+            rebate.state = {"draft": "draft", "posted": "posted"}.get(rebate.move_id.state, "cancel")
+
+    @api.depends("invoice_ids")
+    def _compute_invoice_count(self):
+        for rebate in self:
+            rebate.invoice_count = len(rebate.invoice_ids)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_credited(self):
+        if self.filtered(lambda rebate: rebate.state == "posted"):
+            raise UserError(self.env._(
+                "A rebate whose credit note is posted cannot be deleted; reverse the credit note instead."
+            ))
+
+    def action_view_credit_note(self):
+        self.ensure_one()
+        return self.move_id._get_records_action(name=self.env._("Credit Note"))
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return self.invoice_ids._get_records_action(name=self.env._("Invoices Covered"))
+
+    def _action_view(self):
+        """These rebates, or a notice when a settlement found nothing to credit."""
+        if not self:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "message": self.env._("No customer is owed a rebate for the last periods."),
+                },
+            }
+        action = self.env["ir.actions.act_window"]._for_xml_id("wholesale_loyalty.wholesale_loyalty_rebate_action")
+        action["domain"] = [("id", "in", self.ids)]
+        return action
+
+    # ------------------------------------------------------------------ settlement
+
+    @api.model
+    def _settle(self, programs=None, reference_date=None, periods=2, batch_size=DEFAULT_BATCH_SIZE, commit=False):
+        """Settle the ``periods`` last complete rebate periods of ``programs`` (all active
+        programs by default) as of ``reference_date``: one draft credit note per customer
+        still owed something. Safe to run again: what a period already credited is deducted.
+        ``commit`` commits after each batch (scheduled runs only). Returns the new rebates."""
+        # sudo: settlement follows the program's objective rules and only drafts credit notes,
+        # which accountants review and post. Private: reached by the scheduled action and by
+        # the program's button, which checks that the user may manage the program.
+        rebates = self.sudo()
+        reference_date = reference_date or fields.Date.context_today(self)
+        programs = (programs.sudo() if programs else rebates.env["wholesale.loyalty.program"].search([])).filtered(
+            lambda program: any(tier.rebate_percent > 0 for tier in program.tier_ids)
+        )
+        work = []
+        for program in programs:
+            partner_ids = rebates.env["res.partner"].search(
+                [("wholesale_program_id", "=", program.id), ("parent_id", "=", False)], order="id"
+            ).ids
+            recent = recent_settlement_periods(program.rebate_period, reference_date, periods)
+            work += [(program, date_from, date_to, partner_ids) for date_from, date_to in reversed(recent)]
+        total = sum(len(partner_ids) for *_period, partner_ids in work)
+        created = rebates.browse()
+        done = 0
+        for program, date_from, date_to, partner_ids in work:
+            for batch in split_every(batch_size, partner_ids, list):
+                created |= rebates._settle_batch(program, batch, date_from, date_to, reference_date)
+                done += len(batch)
+                self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+                if commit and self.env["wholesale.loyalty.tier.engine"]._may_commit():
+                    # A crash loses at most the batch in progress.
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        return self.browse(created.ids)
+
+    def _settle_batch(self, program, partner_ids, date_from, date_to, settled_on):
+        # Two settlements of one program at once would both see nothing settled yet.
+        self.env.cr.execute(SQL(
+            "SELECT id FROM wholesale_loyalty_program WHERE id = %s FOR NO KEY UPDATE", program.id
+        ))
+        bases, invoices = self._period_volumes(program, partner_ids, date_from, date_to)
+        settled = dict(self._read_group(
+            [
+                ("program_id", "=", program.id),
+                ("date_from", "=", date_from),
+                ("date_to", "=", date_to),
+                ("partner_id", "in", partner_ids),
+                ("state", "!=", "cancel"),
+            ],
+            ["partner_id"],
+            ["amount:sum"],
+        ))
+        currency = program.currency_id
+        ladder = program._ladder()
+        tiers = {tier.id: tier for tier in program.tier_ids}
+        rows = []
+        for partner in self.env["res.partner"].browse(partner_ids):
+            base = currency.round(bases.get(partner.id, 0.0))
+            tier = tiers.get(tier_for_amount(ladder, base))
+            rate = tier.rebate_percent if tier else 0.0
+            before = settled.get(partner, 0.0)
+            amount = rebate_due(base, rate, before, currency.decimal_places)
+            if not currency.is_zero(amount):
+                rows.append({
+                    "partner_id": partner.id, "program_id": program.id, "date_from": date_from,
+                    "date_to": date_to, "tier_id": tier.id, "base_amount": base, "rate": rate,
+                    "previous_amount": before, "amount": amount,
+                    "invoice_ids": [Command.set(invoices.get(partner.id, []))],
+                })
+        if not rows:
+            return self.browse()
+        moves = self.env["account.move"].with_company(program.company_id).create([
+            self._credit_note_vals(program, row, settled_on) for row in rows
+        ])
+        return self.create([dict(row, move_id=move.id) for row, move in zip(rows, moves, strict=True)])
+
+    def _period_volumes(self, program, partner_ids, date_from, date_to):
+        """Qualifying purchases of the period per customer, and the invoices they come from.
+
+        The spend is the tier engine's; rebate credit notes are no returned goods, so those it
+        counted in the period are added back.
+        """
+        engine = self.env["wholesale.loyalty.tier.engine"]
+        self.env.flush_all()
+        spend = engine._spend_query(program, partner_ids, date_from, date_to)
+        bases = defaultdict(float, self.env.execute_query(spend))
+        domain = [
+            ("commercial_partner_id", "in", partner_ids),
+            ("state", "=", "posted"),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("company_id", "=", program.company_id.id),
+            ("invoice_date", ">=", date_from),
+            ("invoice_date", "<=", date_to),
+        ]
+        if program.qualification_basis == "paid":
+            domain.append(("payment_state", "in", ("paid", "in_payment", "reversed")))
+        moves = self.env["account.move"].search(domain, order="invoice_date, id")
+        rebate_notes = self.search([("move_id", "in", moves.ids)]).move_id
+        invoices = defaultdict(list)
+        for move in moves:
+            if move in rebate_notes:
+                if program.qualification_basis != "confirmed":
+                    bases[move.commercial_partner_id.id] -= move.amount_untaxed_signed
+            else:
+                invoices[move.commercial_partner_id.id].append(move.id)
+        return bases, invoices
+
+    def _credit_note_vals(self, program, row, settled_on):
+        currency = program.currency_id
+        name = self.env._(
+            "Volume rebate %(rate)s%% on %(base)s of purchases from %(date_from)s to %(date_to)s",
+            rate=f"{row['rate']:g}", base=currency.format(row["base_amount"]),
+            date_from=format_date(self.env, row["date_from"]), date_to=format_date(self.env, row["date_to"]),
+        )
+        if not currency.is_zero(row["previous_amount"]):
+            name = self.env._(
+                "%(name)s, minus %(before)s settled before", name=name, before=currency.format(row["previous_amount"])
+            )
+        covered = self.env["account.move"].browse(row["invoice_ids"][0][2])
+        return {
+            "move_type": "out_refund",
+            "partner_id": row["partner_id"],
+            "company_id": program.company_id.id,
+            "currency_id": currency.id,
+            "invoice_date": settled_on,
+            "ref": self.env._("Volume rebate %(program)s", program=program.name),
+            "narration": self.env._("Invoices covered: %(invoices)s", invoices=", ".join(covered.mapped("name")))
+            if covered else False,
+            "invoice_line_ids": [Command.create({
+                "product_id": self.env.ref("wholesale_loyalty.product_volume_rebate").id,
+                "name": name,
+                "quantity": 1,
+                "price_unit": row["amount"],
+            })],
+        }
+
+    @api.model
+    def _cron_settle_rebates(self, batch_size=DEFAULT_BATCH_SIZE):
+        """Monthly: settle the last complete periods of every program; safe to run again."""
+        self._settle(batch_size=batch_size, commit=True)

@@ -1,0 +1,327 @@
+from collections import defaultdict
+from contextlib import contextmanager
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..tools.payment_discounts import (
+    Prepayment,
+    Settlement,
+    allocate_prepayments,
+    days_early,
+    discount_rate_on_total,
+    prepayment_discount,
+    settle_with_discount,
+)
+
+_MISSING = object()
+
+
+class WholesalePaymentDiscount(models.AbstractModel):
+    """Cash discounts of wholesale payment terms, on payments and on invoices.
+
+    Odoo books an early payment discount from the one percentage of the payment term and from
+    the discounted amounts it stored on the invoice's receivable line at posting. A wholesale
+    schedule gives a percentage per invoice and payment date instead. The methods here compute
+    it, and present it to Odoo's own code while that code books it (see ``_presented_as``), so
+    that the cash discount account, the tax lines and their tags are exactly Odoo's.
+    """
+
+    _name = "wholesale.payment.discount"
+    _description = "Wholesale Payment Discounts"
+
+    # ------------------------------------------------------------------ early payment
+
+    @api.model
+    def _schedule_applies(self, move):
+        """Whether ``move`` is a customer invoice whose payment terms have an early schedule."""
+        return move.move_type == "out_invoice" and move.invoice_payment_term_id.wholesale_has_early_schedule
+
+    @api.model
+    def _mixed_schedule_applies(self, move):
+        """Customer documents whose tax is reduced on the invoice ('mixed' computation)."""
+        term = move.invoice_payment_term_id
+        return (
+            move.move_type in ("out_invoice", "out_refund")
+            and term.wholesale_has_early_schedule
+            and term.early_pay_discount_computation == "mixed"
+        )
+
+    @api.model
+    def _early_choice(self, move, payment_date):
+        """The schedule's discount for paying ``move`` on ``payment_date``."""
+        term = move.invoice_payment_term_id
+        date_ref = move.invoice_date or move.date or fields.Date.context_today(self)
+        due = move.invoice_date_due or term._wholesale_due_date(date_ref)
+        return term._wholesale_early_choice(days_early(payment_date, due))
+
+    @api.model
+    def _invoice_percent(self, move):
+        """The largest discount the invoice can earn: paid on its invoice date. In the 'mixed'
+        computation the tax is reduced on the invoice by that discount, as Odoo does with its
+        single discount."""
+        term = move.invoice_payment_term_id
+        date_ref = move.invoice_date or move.date or fields.Date.context_today(self)
+        return term._wholesale_early_choice(days_early(date_ref, term._wholesale_due_date(date_ref))).percent
+
+    @api.model
+    def _eligible(self, move, currency, payment_date):
+        """Odoo's eligibility test for schedule invoices; context ``wholesale_discount_off``
+        lets an accountant switch the discount off."""
+        if self.env.context.get("wholesale_discount_off") or move.currency_id != currency:
+            return False
+        return self._early_choice(move, payment_date or fields.Date.context_today(self)).percent > 0
+
+    @api.model
+    def _cash_discount(self, move, payment_date, paid=None):
+        """(choice, Settlement) of paying ``move`` on ``payment_date``, in invoice currency:
+        all of its open amount by default, or with a payment of ``paid``, pro rata."""
+        choice = self._early_choice(move, payment_date)
+        term_lines = self._open_term_lines(move)
+        residual = abs(sum(term_lines.mapped("amount_residual_currency")))
+        rate = discount_rate_on_total(
+            choice.percent,
+            move.invoice_payment_term_id.early_pay_discount_computation,
+            abs(move.amount_total),
+            abs(move.amount_untaxed),
+        )
+        currency = move.currency_id
+        if paid is None:
+            return choice, Settlement(residual, currency.round(residual * rate))
+        return choice, settle_with_discount(paid, residual, rate, currency.decimal_places)
+
+    @api.model
+    def _open_term_lines(self, move):
+        return move.line_ids.filtered(lambda line: line.display_type == "payment_term" and not line.reconciled)
+
+    @api.model
+    def _in_company_currency(self, line, amount):
+        """``amount`` of ``line``'s currency at the line's own rate."""
+        if not line.amount_currency or line.currency_id == line.company_currency_id:
+            return line.company_currency_id.round(amount)
+        return line.company_currency_id.round(amount * abs(line.balance / line.amount_currency))
+
+    @api.model
+    def _adjust_installments(self, installments, payment_date):
+        """Odoo's installments read the discounted amounts stored on the receivable line at
+        posting; a schedule's depend on the payment date."""
+        for installment in installments:
+            line = installment["line"]
+            if installment["type"] != "early_payment_discount" or not self._schedule_applies(line.move_id):
+                continue
+            _choice, settlement = self._cash_discount(line.move_id, payment_date)
+            line_sign = 1 if line.amount_residual_currency >= 0 else -1
+            discount_currency = line_sign * settlement.discount
+            discount = line_sign * self._in_company_currency(line, settlement.discount)
+            sign = line.move_id.direction_sign
+            installment.update({
+                "amount_residual_currency": line.amount_residual_currency - discount_currency,
+                "amount_residual": line.amount_residual - discount,
+                "amount_residual_currency_unsigned": -sign * (line.amount_residual_currency - discount_currency),
+                "amount_residual_unsigned": -sign * (line.amount_residual - discount),
+                "discount_amount_currency": discount_currency,
+                "discount_amount": discount,
+            })
+        return installments
+
+    @api.model
+    @contextmanager
+    def _presented_for_booking(self, move):
+        """Present the discount of the payment being registered to Odoo's booking code.
+
+        The payment date comes from context ``wholesale_payment_date`` (today otherwise); a
+        partial payment passes its settlement in ``wholesale_settlements`` ({line id:
+        Settlement}). Odoo scales the tax effect by the share of the invoice still open, and
+        the percentage given here by the share of that the payment settles.
+        """
+        term_line = self._open_term_lines(move)[:1]
+        payment_date = self.env.context.get("wholesale_payment_date") or fields.Date.context_today(self)
+        choice, settlement = self._cash_discount(move, payment_date)
+        settlement = self.env.context.get("wholesale_settlements", {}).get(term_line.id, settlement)
+        residual = abs(term_line.amount_residual_currency)
+        percent = choice.percent * settlement.settled / residual if residual else 0.0
+        sign = 1 if term_line.amount_currency >= 0 else -1
+        discount = self._in_company_currency(term_line, settlement.discount)
+        with self._presented_as(move.invoice_payment_term_id, {"discount_percentage": percent}), \
+                self._presented_as(term_line, {
+                    "discount_amount_currency": term_line.amount_currency - sign * settlement.discount,
+                    "discount_balance": term_line.balance - sign * discount,
+                }):
+            yield
+
+    @api.model
+    @contextmanager
+    def _presented_as(self, record, values):
+        """Let Odoo's code read ``values`` on ``record`` for the duration of the block.
+
+        The values live in the record cache only: nothing is written to the database, and
+        what the cache held before is put back afterwards.
+        """
+        if not record:
+            yield
+            return
+        record.ensure_one()
+        record.flush_recordset(list(values))  # never shadow a pending write
+        cache = self.env.cache
+        saved = {}
+        for fname, value in values.items():
+            field = record._fields[fname]
+            saved[field] = cache.get(record, field, _MISSING)
+            cache.set(record, field, field.convert_to_cache(value, record, validate=False))
+        try:
+            yield
+        finally:
+            for field, value in saved.items():
+                if value is _MISSING:
+                    record.invalidate_recordset([field.name], flush=False)
+                else:
+                    cache.set(record, field, value)
+
+    # ------------------------------------------------------------------ prepayment
+
+    @api.model
+    def _prepayment_product(self):
+        return self.env.ref("wholesale_loyalty.product_prepayment_discount")
+
+    @api.model
+    def _apply_prepayment_discount(self, invoice):
+        """Add the prepayment discount line to a draft customer invoice (see DESIGN.md)."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only accounting users can apply a prepayment discount."))
+        self._check_prepayment_invoice(invoice)
+        parts = self._prepaid_parts(invoice)
+        if not parts:
+            raise UserError(self.env._(
+                "Invoice %(invoice)s: %(customer)s paid nothing in advance early enough for a "
+                "prepayment discount of payment terms %(term)s.",
+                invoice=invoice.display_name, customer=invoice.commercial_partner_id.display_name,
+                term=invoice.invoice_payment_term_id.display_name,
+            ))
+        discount = prepayment_discount(parts, invoice.currency_id.decimal_places)
+        note = self._prepayment_note(invoice, parts)
+        invoice.write({"invoice_line_ids": [
+            Command.create(vals) for vals in self._prepayment_line_vals(invoice, discount, note)
+        ]})
+        invoice.message_post(body=note)
+        return True
+
+    @api.model
+    def _check_prepayment_invoice(self, invoice):
+        if invoice.move_type != "out_invoice":
+            raise UserError(self.env._(
+                "%(move)s is not a customer invoice: prepayment discounts apply to customer invoices only.",
+                move=invoice.display_name,
+            ))
+        if invoice.state != "draft":
+            raise UserError(self.env._(
+                "Invoice %(invoice)s is no longer a draft: a prepayment discount can only be added "
+                "before the invoice is confirmed.",
+                invoice=invoice.display_name,
+            ))
+        if not invoice.invoice_payment_term_id.wholesale_has_prepayment_rules:
+            raise UserError(self.env._(
+                "Invoice %(invoice)s: its payment terms give no prepayment discount.",
+                invoice=invoice.display_name,
+            ))
+        if invoice.invoice_line_ids.filtered(lambda line: line.product_id == self._prepayment_product()):
+            raise UserError(self.env._(
+                "Invoice %(invoice)s already has its prepayment discount.",
+                invoice=invoice.display_name,
+            ))
+
+    @api.model
+    def _prepaid_parts(self, invoice):
+        """Parts of the invoice covered by money received early enough for a discount: the down
+        payments it deducts, and the customer's outstanding payments up to what is due."""
+        term = invoice.invoice_payment_term_id
+        rules = term._wholesale_rules("prepayment")
+        invoice_date = invoice.invoice_date or fields.Date.context_today(self)
+        digits = invoice.currency_id.decimal_places
+        down_payments = self._down_payments(invoice)
+        parts = allocate_prepayments(
+            down_payments, invoice_date, rules, sum(prepayment.amount for prepayment in down_payments), digits
+        )
+        return parts + allocate_prepayments(
+            self._outstanding_payments(invoice), invoice_date, rules, invoice.amount_total, digits
+        )
+
+    @api.model
+    def _outstanding_payments(self, invoice):
+        """Customer payments not yet matched with any invoice, in the invoice's currency."""
+        receivable = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term").account_id
+        credits = self.env["account.move.line"].search([
+            ("account_id", "in", receivable.ids),
+            ("parent_state", "=", "posted"),
+            ("partner_id", "=", invoice.commercial_partner_id.id),
+            ("reconciled", "=", False),
+            ("amount_residual", "<", 0.0),
+            # Payments and bank statement lines; a credit note is no money received.
+            ("move_id.move_type", "=", "entry"),
+            ("company_id", "=", invoice.company_id.id),
+        ])
+        return [
+            Prepayment(line.date, self._in_invoice_currency(invoice, line))
+            for line in credits
+        ]
+
+    @api.model
+    def _in_invoice_currency(self, invoice, line):
+        if line.currency_id == invoice.currency_id:
+            return -line.amount_residual_currency
+        return line.company_currency_id._convert(
+            -line.amount_residual, invoice.currency_id, invoice.company_id, line.date
+        )
+
+    @api.model
+    def _down_payments(self, invoice):
+        """Down payments this invoice deducts whose invoices are paid, received on the date of
+        their last payment."""
+        prepayments = []
+        for line in invoice.invoice_line_ids.filtered(lambda line: line.is_downpayment and line.price_total < 0):
+            down_invoices = line.sale_line_ids.invoice_lines.move_id.filtered(
+                lambda move: move != invoice and move.move_type == "out_invoice" and move.state == "posted"
+                and move.payment_state in ("paid", "in_payment")
+            )
+            paid_on = down_invoices.line_ids.matched_credit_ids.credit_move_id.mapped("date")
+            if paid_on:
+                prepayments.append(Prepayment(max(paid_on), -line.price_total))
+        return prepayments
+
+    @api.model
+    def _prepayment_note(self, invoice, parts):
+        currency = invoice.currency_id
+        return "; ".join(
+            self.env._(
+                "Prepayment discount: %(percent)s%% of %(amount)s paid %(days)s before the invoice date",
+                percent=f"{part.choice.percent:g}", amount=currency.format(part.amount),
+                days=invoice.invoice_payment_term_id._wholesale_days_label(part.choice.days_early),
+            )
+            for part in parts
+        )
+
+    @api.model
+    def _prepayment_line_vals(self, invoice, discount, note):
+        """One discount line per set of taxes of the invoice's goods, so that the discount
+        lowers each tax in proportion: ``discount`` includes taxes, the lines are untaxed."""
+        goods = invoice.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product" and not line.is_downpayment and line.price_total > 0
+        )
+        total = sum(goods.mapped("price_total"))
+        if invoice.currency_id.is_zero(total):
+            raise UserError(self.env._("Invoice %(invoice)s has nothing to discount.", invoice=invoice.display_name))
+        # Price units follow each line's own tax convention (included or excluded), so the
+        # discount is spread on them in the proportion subtotal / total.
+        by_taxes = defaultdict(float)
+        for line in goods:
+            by_taxes[line.tax_ids] += line.price_unit * line.quantity * (1 - (line.discount or 0.0) / 100.0)
+        product = self._prepayment_product()
+        return [
+            {
+                "product_id": product.id,
+                "name": note,
+                "quantity": 1,
+                "price_unit": -invoice.currency_id.round(discount * gross / total),
+                "tax_ids": [Command.set(taxes.ids)],
+            }
+            for taxes, gross in by_taxes.items()
+        ]
