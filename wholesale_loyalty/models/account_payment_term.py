@@ -5,7 +5,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.payment_discounts import choose_discount
+from ..tools.payment_discounts import choose_discount, format_percent
 
 
 class AccountPaymentTerm(models.Model):
@@ -68,14 +68,14 @@ class AccountPaymentTerm(models.Model):
             lines = [
                 self.env._(
                     "Paid %(days)s before the due date: %(percent)s%% off, pay %(amount)s",
-                    days=term._wholesale_days_label(days), percent=f"{choice.percent:g}",
+                    days=term._wholesale_days_label(days), percent=format_percent(choice.percent),
                     amount=term._wholesale_example_due(choice.percent),
                 )
                 for days, choice in term._wholesale_example_days("early")
             ] + [
                 self.env._(
                     "Paid %(days)s before the invoice date: %(percent)s%% off, pay %(amount)s",
-                    days=term._wholesale_days_label(days), percent=f"{choice.percent:g}",
+                    days=term._wholesale_days_label(days), percent=format_percent(choice.percent),
                     amount=term._wholesale_example_due(choice.percent),
                 )
                 for days, choice in term._wholesale_example_days("prepayment")

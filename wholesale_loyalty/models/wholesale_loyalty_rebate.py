@@ -4,7 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, split_every
 
-from ..tools.payment_discounts import rebate_due, recent_settlement_periods
+from ..tools.payment_discounts import format_percent, rebate_due, recent_settlement_periods
 from ..tools.tier_rules import tier_for_amount
 
 DEFAULT_BATCH_SIZE = 500
@@ -236,7 +236,7 @@ class WholesaleLoyaltyRebate(models.Model):
         currency = program.currency_id
         name = self.env._(
             "Volume rebate %(rate)s%% on %(base)s of purchases from %(date_from)s to %(date_to)s",
-            rate=f"{row['rate']:g}", base=currency.format(row["base_amount"]),
+            rate=format_percent(row['rate']), base=currency.format(row["base_amount"]),
             date_from=format_date(self.env, row["date_from"]), date_to=format_date(self.env, row["date_to"]),
         )
         if not currency.is_zero(row["previous_amount"]):

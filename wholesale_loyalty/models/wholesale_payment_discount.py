@@ -10,6 +10,7 @@ from ..tools.payment_discounts import (
     allocate_prepayments,
     days_early,
     discount_rate_on_total,
+    format_percent,
     prepayment_discount,
     settle_with_discount,
 )
@@ -293,7 +294,7 @@ class WholesalePaymentDiscount(models.AbstractModel):
         return "; ".join(
             self.env._(
                 "Prepayment discount: %(percent)s%% of %(amount)s paid %(days)s before the invoice date",
-                percent=f"{part.choice.percent:g}", amount=currency.format(part.amount),
+                percent=format_percent(part.choice.percent), amount=currency.format(part.amount),
                 days=invoice.invoice_payment_term_id._wholesale_days_label(part.choice.days_early),
             )
             for part in parts

@@ -183,3 +183,8 @@ def rebate_due(base, rate, settled_before, digits=2):
     settlements of the period paid. Never negative: a rebate paid is not taken back."""
     due = round(round(base * rate / 100.0, digits) - settled_before, digits)
     return max(due, 0.0)
+
+
+def format_percent(value):
+    """A percentage as people write it: 3, 2.5, 0.75 (no trailing zeros)."""
+    return f"{value:g}"

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import format_date
 
+from ..tools.payment_discounts import format_percent
+
 
 class AccountPaymentRegister(models.TransientModel):
     """Proposes the cash discount of a wholesale schedule for the payment date, and lets Odoo's
@@ -139,8 +141,9 @@ class AccountPaymentRegister(models.TransientModel):
         if choice.daily:
             reason = self.env._(
                 "daily premium %(daily)s%% x %(days)s, capped at %(cap)s%%",
-                daily=f"{term.wholesale_daily_discount_percent:g}", days=term._wholesale_days_label(choice.days_early),
-                cap=f"{term.wholesale_daily_discount_max:g}",
+                daily=format_percent(term.wholesale_daily_discount_percent),
+                days=term._wholesale_days_label(choice.days_early),
+                cap=format_percent(term.wholesale_daily_discount_max),
             )
         else:
             reason = self.env._("rule for %(days)s early", days=term._wholesale_days_label(choice.rule.days))
@@ -148,7 +151,7 @@ class AccountPaymentRegister(models.TransientModel):
             "invoice": move.name or move.display_name,
             "days": term._wholesale_days_label(choice.days_early),
             "due": format_date(self.env, move.invoice_date_due),
-            "percent": f"{choice.percent:g}",
+            "percent": format_percent(choice.percent),
             "reason": reason,
             "discount": currency.format(settlement.discount),
             "settled": currency.format(settlement.settled),
