@@ -172,3 +172,12 @@ class TestRebates(WholesaleLoyaltyCommon):
                     self.env.flush_all()
                 self.gold.invalidate_recordset()
                 self.assertEqual(self.gold.rebate_percent, 2)
+
+    def test_posted_rebate_does_not_lower_the_customer_tier_spend(self):
+        with freeze_time("2026-02-10"):
+            self._invoice(self.customer, 1000, "2026-02-10")
+        rebate = self._settle("2026-04-01")
+        with freeze_time("2026-04-02"):
+            rebate.move_id.action_post()
+            self.customer.wholesale_recompute_tier()
+        self.assertTier(self.customer, self.gold, 1000.0)

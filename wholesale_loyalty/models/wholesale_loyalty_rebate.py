@@ -204,8 +204,8 @@ class WholesaleLoyaltyRebate(models.Model):
     def _period_volumes(self, program, partner_ids, date_from, date_to):
         """Qualifying purchases of the period per customer, and the invoices they come from.
 
-        The spend is the tier engine's; rebate credit notes are no returned goods, so those it
-        counted in the period are added back.
+        The spend is the tier engine's, which leaves rebate credit notes out: they are no
+        returned goods.
         """
         engine = self.env["wholesale.loyalty.tier.engine"]
         self.env.flush_all()
@@ -224,12 +224,8 @@ class WholesaleLoyaltyRebate(models.Model):
         moves = self.env["account.move"].search(domain, order="invoice_date, id")
         rebate_notes = self.search([("move_id", "in", moves.ids)]).move_id
         invoices = defaultdict(list)
-        for move in moves:
-            if move in rebate_notes:
-                if program.qualification_basis != "confirmed":
-                    bases[move.commercial_partner_id.id] -= move.amount_untaxed_signed
-            else:
-                invoices[move.commercial_partner_id.id].append(move.id)
+        for move in moves - rebate_notes:
+            invoices[move.commercial_partner_id.id].append(move.id)
         return bases, invoices
 
     def _credit_note_vals(self, program, row, settled_on):
