@@ -54,3 +54,8 @@ class TestPointsPortal(WholesaleLoyaltyCommon, HttpCase):
         with self.assertRaises(AccessError), self.cr.savepoint():
             self.customer.with_user(self.portal_user).wholesale_award_points(5, "self-service")
         self.assertEqual(self.customer.wholesale_points_balance, 42)
+
+    def test_portal_page_links_the_statement(self):
+        self.authenticate("wl_portal", "wl_portal_pw")
+        page = self.url_open("/my/wholesale-loyalty").text
+        self.assertIn("/my/wholesale-loyalty/statement?download=1", page)

@@ -51,6 +51,16 @@ class TestReportsAccess(WholesaleReportsCommon):
         with self.assertRaises(AccessError):
             rows[0].write({"revenue": 0})
 
+    def test_sales_rep_prints_and_sends_statements(self):
+        content, _kind = self.env["ir.actions.report"].with_user(self.sales_rep)._render_qweb_html(
+            "wholesale_loyalty_reports.report_loyalty_statement", self.alpha.ids
+        )
+        page = html.fromstring(content)
+        self.assertEqual(page.xpath("//*[contains(@class, 'o_statement_balance')]")[0].text_content().strip(), "52")
+        action = self.alpha.with_user(self.sales_rep).action_wholesale_send_statement()
+        self.assertEqual(action["res_model"], "mail.compose.message")
+        self.assertEqual(action["context"]["default_res_ids"], self.alpha.ids)
+
     def test_sales_rep_reads_but_cannot_change_others_scenarios(self):
         manager_scenario = self._scenario(name="Manager's").with_user(self.loyalty_manager)
         manager_scenario.sudo().user_id = self.loyalty_manager

@@ -1,20 +1,25 @@
 {
     "name": "Wholesale Loyalty Reports",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
-    "summary": "Reports for Wholesale Loyalty: tier distribution of members",
-    "description": """
-Wholesale Loyalty Reports
-=========================
-Reporting for the Wholesale Loyalty programs, under Sales > Reporting > Wholesale Loyalty.
-""",
+    "summary": "Loyalty KPIs of members vs non-members, points liability, ROI calculator, customer statements",
     "author": "Wholesale Loyalty Contributors",
     "website": "https://github.com/wholesale-loyalty/wholesale-loyalty",
     "maintainers": ["wholesale-loyalty"],
     "license": "LGPL-3",
     "development_status": "Beta",
-    "depends": ["wholesale_loyalty"],
+    "depends": ["wholesale_loyalty", "portal", "web"],
     "data": [
+        "security/wholesale_loyalty_reports_security.xml",
+        "security/ir.model.access.csv",
+        "report/report_loyalty_statement.xml",
+        "data/mail_template_data.xml",
+        "views/wholesale_loyalty_report_views.xml",
+        "views/wholesale_loyalty_kpi_views.xml",
+        "views/wholesale_loyalty_roi_scenario_views.xml",
+        "views/res_partner_views.xml",
+        "views/wholesale_loyalty_program_views.xml",
+        "views/portal_templates.xml",
         "views/wholesale_loyalty_reports_menus.xml",
     ],
     "installable": True,

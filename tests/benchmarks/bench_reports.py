@@ -11,8 +11,11 @@ Inside one transaction that is rolled back at the end, two thirds of the custome
 members (with the tier their lifetime spend gives) and the ledger gets an earning entry per
 member invoice of 100 or more, a redemption on every fourth and an expiry on every tenth, so
 that the view joins a realistic ledger. Each measurement runs ``--runs`` times after a warm-up;
-the median is reported. The pivot is timed as the web client loads it: one read_group per
-combination of row and column groupings (4 calls). Last line: ``kpi_seconds=<x>``.
+the median is reported. The pivot is timed twice: its cells (one read_group by tier and month)
+and its full load as the web client does it, one read_group per combination of row and column
+groupings (4 calls; the browser sends the last 3 at once, here they run one after the other).
+sale.report is loaded the same way; the benchmark data has no sale orders, so it only shows the
+fixed cost of a pivot. Last line: ``kpi_seconds=<x>``.
 """
 import statistics
 import sys
@@ -69,7 +72,10 @@ def enroll_members(env, program):
             WHERE s.partner_id = p.id AND p.ref LIKE %(tag)s AND p.id %% 3 <> 0""",
         {"program": program.id, "tag": f"{TAG}-%"},
     )
-    return env.cr.rowcount
+    enrolled = env.cr.rowcount
+    # Fresh statistics, or the planner believes nobody is a member (transactional: rolled back too).
+    env.cr.execute("ANALYZE res_partner")
+    return enrolled
 
 
 def fill_ledger(env, program):
@@ -99,7 +105,7 @@ def fill_ledger(env, program):
     for kind, statement in statements.items():
         env.cr.execute(statement, {"program": program.id})
         counts[kind] = env.cr.rowcount
-    env.cr.execute("ANALYZE wholesale_loyalty_ledger")  # statistics are transactional: rolled back too
+    env.cr.execute("ANALYZE wholesale_loyalty_ledger")
     env.invalidate_all()
     return counts
 
@@ -163,19 +169,22 @@ def main():
             "sale_report_pivot": measure(
                 "sale_report_pivot", args.runs, pivot(sale_report, ["team_id"], ["date:month"], SALE_MEASURES)
             ),
-            "report_read_group_tier_month": measure("report_read_group_tier_month", args.runs, one_read_group),
-            "report_pivot_tier_month": measure(
-                "report_pivot_tier_month", args.runs, pivot(report, ["tier_id"], ["date:month"], REPORT_MEASURES)
+            "pivot": measure("report_pivot_tier_month_read_group", args.runs, one_read_group),
+            "pivot_full_load": measure(
+                "report_pivot_tier_month_full_load", args.runs,
+                pivot(report, ["tier_id"], ["date:month"], REPORT_MEASURES),
             ),
             "kpi": measure("kpi_screen", args.runs, kpi_screen),
         }
         kpi = kpi_screen()
         print(f"kpi_member_customers={kpi.member_customer_count} "
-              f"kpi_nonmember_customers={kpi.nonmember_customer_count} kpi_participation={kpi.participation_rate:.1f}% kpi_points_outstanding={kpi.points_outstanding} "
+              f"kpi_nonmember_customers={kpi.nonmember_customer_count} "
+              f"kpi_participation={kpi.participation_rate:.1f}% kpi_points_outstanding={kpi.points_outstanding} "
               f"kpi_tier_lines={len(kpi.tier_line_ids)}", flush=True)
         cr.rollback()
-    print(f"pivot_ratio_vs_raw_sql={results['report_pivot_tier_month'] / results['raw_sql_invoices_by_month']:.1f}")
-    print(f"pivot_seconds={results['report_pivot_tier_month']:.3f}")
+    print(f"pivot_ratio_vs_raw_sql={results['pivot'] / results['raw_sql_invoices_by_month']:.1f}")
+    print(f"pivot_full_load_seconds={results['pivot_full_load']:.3f}")
+    print(f"pivot_seconds={results['pivot']:.3f}")
     print(f"kpi_seconds={results['kpi']:.3f}")
 
 

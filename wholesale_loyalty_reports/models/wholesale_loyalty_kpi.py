@@ -1,0 +1,450 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..tools.kpi import growth_percent, months_in_period, percent, previous_period, ratio
+
+SALE_DOCUMENTS = ("out_invoice", "out_refund")
+EXPIRY_HORIZONS = (30, 90)
+
+
+class WholesaleLoyaltyKpi(models.TransientModel):
+    """The programme's KPI screen: members and non-members side by side, participation,
+    redemption, tier distribution and points liability.
+
+    Every figure comes from a few set-based queries (see the ``_compute_*`` methods); the
+    ``action_open_*`` buttons open the records behind a number.
+    """
+
+    _name = "wholesale.loyalty.kpi"
+    _description = "Wholesale Loyalty KPIs"
+
+    program_id = fields.Many2one(
+        "wholesale.loyalty.program",
+        required=True,
+        ondelete="cascade",
+        default=lambda self: self._default_program(),
+        domain="[('company_id', 'in', allowed_company_ids)]",
+    )
+    company_id = fields.Many2one(related="program_id.company_id", store=True)
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    point_value = fields.Float(related="program_id.point_value")
+    date_from = fields.Date(
+        string="From", required=True, default=lambda self: self._default_date_from()
+    )
+    date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
+    months = fields.Float(compute="_compute_sales_figures", store=True, digits=(16, 1))
+
+    # Members against non-members (customers of no program) who bought in the period.
+    member_customer_count = fields.Integer(string="Buying Members", compute="_compute_sales_figures", store=True)
+    member_revenue = fields.Monetary(compute="_compute_sales_figures", store=True)
+    member_invoice_count = fields.Integer(compute="_compute_sales_figures", store=True)
+    member_avg_invoice = fields.Monetary(string="Member Average Invoice", compute="_compute_sales_figures", store=True)
+    member_invoice_frequency = fields.Float(
+        string="Member Invoices per Customer per Month", compute="_compute_sales_figures", store=True,
+        digits=(16, 2),
+    )
+    member_repeat_rate = fields.Float(
+        string="Member Repeat-Purchase Rate (%)", compute="_compute_sales_figures", store=True, digits=(16, 1),
+        help="Buying customers with two invoices or more in the period.",
+    )
+    member_revenue_previous = fields.Monetary(compute="_compute_sales_figures", store=True)
+    member_revenue_growth = fields.Float(
+        string="Member Revenue Growth (%)", compute="_compute_sales_figures", store=True, digits=(16, 1),
+        help="Against the period of the same length just before.",
+    )
+    nonmember_customer_count = fields.Integer(
+        string="Buying Non-Members", compute="_compute_sales_figures", store=True
+    )
+    nonmember_revenue = fields.Monetary(string="Non-Member Revenue", compute="_compute_sales_figures", store=True)
+    nonmember_invoice_count = fields.Integer(
+        string="Non-Member Invoice Count", compute="_compute_sales_figures", store=True
+    )
+    nonmember_avg_invoice = fields.Monetary(
+        string="Non-Member Average Invoice", compute="_compute_sales_figures", store=True
+    )
+    nonmember_invoice_frequency = fields.Float(
+        string="Non-Member Invoices per Customer per Month", compute="_compute_sales_figures", store=True,
+        digits=(16, 2),
+    )
+    nonmember_repeat_rate = fields.Float(
+        string="Non-Member Repeat-Purchase Rate (%)", compute="_compute_sales_figures", store=True,
+        digits=(16, 1),
+    )
+    nonmember_revenue_previous = fields.Monetary(
+        string="Non-Member Revenue Previous Period", compute="_compute_sales_figures", store=True
+    )
+    nonmember_revenue_growth = fields.Float(
+        string="Non-Member Revenue Growth (%)", compute="_compute_sales_figures", store=True, digits=(16, 1)
+    )
+    participation_rate = fields.Float(
+        string="Participation Rate (%)", compute="_compute_sales_figures", store=True, digits=(16, 1),
+        help="Buying customers of the period who are members of the program.",
+    )
+
+    # Points movements in the period.
+    points_earned = fields.Integer(compute="_compute_points_figures", store=True, help="Earned and bonus points.")
+    points_redeemed = fields.Integer(compute="_compute_points_figures", store=True)
+    points_expired = fields.Integer(compute="_compute_points_figures", store=True)
+    redemption_rate = fields.Float(
+        string="Redemption Rate (%)", compute="_compute_points_figures", store=True, digits=(16, 1),
+        help="Points redeemed in the period against points earned in the period.",
+    )
+
+    # Liability today, by tier.
+    member_count = fields.Integer(string="Members", compute="_compute_liability", store=True)
+    points_outstanding = fields.Integer(compute="_compute_liability", store=True)
+    liability_amount = fields.Monetary(string="Points Liability", compute="_compute_liability", store=True)
+    points_expiring_30d = fields.Integer(string="Expiring in 30 Days", compute="_compute_liability", store=True)
+    points_expiring_90d = fields.Integer(string="Expiring in 90 Days", compute="_compute_liability", store=True)
+    expiring_30d_amount = fields.Monetary(compute="_compute_liability", store=True)
+    expiring_90d_amount = fields.Monetary(compute="_compute_liability", store=True)
+    tier_line_ids = fields.One2many(
+        "wholesale.loyalty.kpi.tier", "kpi_id", string="Tiers", compute="_compute_liability", store=True
+    )
+
+    @api.model
+    def _default_program(self):
+        return self.env["wholesale.loyalty.program"].search(
+            [("company_id", "in", self.env.companies.ids)], limit=1
+        )
+
+    @api.model
+    def _default_date_from(self):
+        today = fields.Date.context_today(self)
+        return today.replace(day=1) - relativedelta(months=11)
+
+    @api.depends("program_id", "date_from", "date_to")
+    def _compute_sales_figures(self):
+        for kpi in self:
+            if not kpi.program_id or not kpi.date_from or not kpi.date_to or kpi.date_to < kpi.date_from:
+                kpi.update(kpi._sales_figures({}, 0.0))
+                continue
+            months = months_in_period(kpi.date_from, kpi.date_to)
+            kpi.update(kpi._sales_figures(kpi._query_sales(), months))
+
+    def _query_sales(self):
+        """Revenue, invoices, buying and repeat customers per (member, period): one query.
+
+        Members belong to this program; non-members to no program (members of other
+        programs are neither). Credit notes lower the revenue but are not invoices.
+        """
+        self.ensure_one()
+        previous_from, _previous_to = previous_period(self.date_from, self.date_to)
+        self.env["account.move"].flush_model(
+            ["state", "move_type", "invoice_date", "company_id", "commercial_partner_id", "amount_untaxed_signed"]
+        )
+        self.env["res.partner"].flush_model(["wholesale_program_id"])
+        rows = self.env.execute_query_dict(SQL(
+            """
+            WITH per_customer AS (
+                SELECT m.commercial_partner_id AS partner_id,
+                       m.invoice_date >= %(date_from)s AS is_current,
+                       SUM(m.amount_untaxed_signed) AS revenue,
+                       COUNT(*) FILTER (WHERE m.move_type = 'out_invoice') AS invoices
+                  FROM account_move m
+                 WHERE m.state = 'posted'
+                   AND m.move_type IN %(types)s
+                   AND m.company_id = %(company)s
+                   AND m.invoice_date BETWEEN %(previous_from)s AND %(date_to)s
+              GROUP BY 1, 2
+            )
+            SELECT p.wholesale_program_id IS NOT NULL AS is_member,
+                   c.is_current,
+                   COUNT(*) FILTER (WHERE c.invoices > 0) AS customers,
+                   COUNT(*) FILTER (WHERE c.invoices > 1) AS repeat_customers,
+                   COALESCE(SUM(c.revenue), 0) AS revenue,
+                   COALESCE(SUM(c.invoices), 0) AS invoices
+              FROM per_customer c
+              JOIN res_partner p ON p.id = c.partner_id
+             WHERE p.wholesale_program_id = %(program)s OR p.wholesale_program_id IS NULL
+          GROUP BY 1, 2
+            """,
+            date_from=self.date_from, date_to=self.date_to, previous_from=previous_from,
+            types=SALE_DOCUMENTS, company=self.company_id.id, program=self.program_id.id,
+        ))
+        return {(row["is_member"], row["is_current"]): row for row in rows}
+
+    def _sales_figures(self, groups, months):
+        empty = {"customers": 0, "repeat_customers": 0, "revenue": 0.0, "invoices": 0}
+        values = {"months": months}
+        for prefix, is_member in (("member", True), ("nonmember", False)):
+            current = groups.get((is_member, True), empty)
+            previous = groups.get((is_member, False), empty)
+            revenue, invoices, customers = float(current["revenue"]), current["invoices"], current["customers"]
+            values.update({
+                f"{prefix}_customer_count": customers,
+                f"{prefix}_revenue": revenue,
+                f"{prefix}_invoice_count": invoices,
+                f"{prefix}_avg_invoice": ratio(revenue, invoices),
+                f"{prefix}_invoice_frequency": ratio(ratio(invoices, customers), months),
+                f"{prefix}_repeat_rate": percent(current["repeat_customers"], customers),
+                f"{prefix}_revenue_previous": float(previous["revenue"]),
+                f"{prefix}_revenue_growth": growth_percent(revenue, float(previous["revenue"])),
+            })
+        values["participation_rate"] = percent(
+            values["member_customer_count"], values["member_customer_count"] + values["nonmember_customer_count"]
+        )
+        return values
+
+    @api.depends("program_id", "date_from", "date_to")
+    def _compute_points_figures(self):
+        Ledger = self.env["wholesale.loyalty.ledger"]
+        for kpi in self:
+            sums = {}
+            if kpi.program_id and kpi.date_from and kpi.date_to:
+                # sudo: sums for the figures only; the buttons open the entries with the user's rights.
+                sums = dict(Ledger.sudo()._read_group(kpi._ledger_period_domain(), ["kind"], ["points:sum"]))
+            earned = sums.get("earn", 0) + sums.get("bonus", 0)
+            redeemed = -sums.get("redeem", 0)
+            kpi.points_earned = earned
+            kpi.points_redeemed = redeemed
+            kpi.points_expired = -sums.get("expire", 0)
+            kpi.redemption_rate = percent(redeemed, earned)
+
+    @api.depends("program_id")
+    def _compute_liability(self):
+        today = fields.Date.context_today(self)
+        for kpi in self:
+            lines = kpi._tier_lines(today) if kpi.program_id else []
+            point_value = kpi.program_id.point_value
+            totals = {key: sum(line[key] for line in lines) for key in (
+                "customer_count", "points_outstanding", "points_expiring_30d", "points_expiring_90d"
+            )}
+            kpi.member_count = totals["customer_count"]
+            kpi.points_outstanding = totals["points_outstanding"]
+            kpi.liability_amount = totals["points_outstanding"] * point_value
+            kpi.points_expiring_30d = totals["points_expiring_30d"]
+            kpi.points_expiring_90d = totals["points_expiring_90d"]
+            kpi.expiring_30d_amount = totals["points_expiring_30d"] * point_value
+            kpi.expiring_90d_amount = totals["points_expiring_90d"] * point_value
+            kpi.tier_line_ids = [Command.clear()] + [Command.create(line) for line in lines]
+
+    def _tier_lines(self, today):
+        """Members, outstanding and expiring points per current tier of the customers: one
+        count of members and one aggregation of the program's ledger. Customers who hold
+        points of the program but left it are shown on a line without tier."""
+        self.ensure_one()
+        program = self.program_id
+        # sudo: counts and sums for the figures; the buttons open the records with the
+        # user's own rights.
+        members = dict(self.env["res.partner"].sudo()._read_group(
+            [("wholesale_program_id", "=", program.id), ("parent_id", "=", False)],
+            ["wholesale_tier_id"],
+            ["__count"],
+        ))
+        self.env["wholesale.loyalty.ledger"].flush_model()
+        self.env["res.partner"].flush_model(["wholesale_program_id", "wholesale_tier_id"])
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT CASE WHEN p.wholesale_program_id = %(program)s THEN p.wholesale_tier_id END AS tier_id,
+                   SUM(l.points),
+                   COALESCE(SUM(l.remaining_points) FILTER (
+                       WHERE l.remaining_points > 0 AND l.expiry_date BETWEEN %(today)s AND %(in_30)s), 0),
+                   COALESCE(SUM(l.remaining_points) FILTER (
+                       WHERE l.remaining_points > 0 AND l.expiry_date BETWEEN %(today)s AND %(in_90)s), 0)
+              FROM wholesale_loyalty_ledger l
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE l.program_id = %(program)s
+          GROUP BY 1
+            """,
+            program=program.id, today=today,
+            in_30=today + relativedelta(days=30), in_90=today + relativedelta(days=90),
+        ))
+        points = {tier_id: (balance, in_30, in_90) for tier_id, balance, in_30, in_90 in rows}
+        total_members = sum(members.values())
+        tiers = program.tier_ids.sorted("threshold_amount")
+        lines = []
+        for tier in [*tiers, self.env["wholesale.loyalty.tier"]]:
+            count = members.get(tier, 0)
+            balance, in_30, in_90 = points.get(tier.id or None, (0, 0, 0))
+            if not tier and not count and not balance:
+                continue
+            lines.append({
+                "tier_id": tier.id,
+                "customer_count": count,
+                "share_percent": percent(count, total_members),
+                "points_outstanding": balance,
+                "liability_amount": balance * program.point_value,
+                "points_expiring_30d": in_30,
+                "points_expiring_90d": in_90,
+            })
+        return lines
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for kpi in self:
+            if kpi.date_to < kpi.date_from:
+                raise ValidationError(self.env._(
+                    "The period ends (%(date_to)s) before it starts (%(date_from)s).",
+                    date_to=kpi.date_to, date_from=kpi.date_from,
+                ))
+
+    # ------------------------------------------------------------------ actions
+
+    @api.model
+    def action_open_dashboard(self):
+        """Create the screen with its default filters and open it: the tier lines must
+        exist as records for their buttons to work."""
+        kpi = self.create({})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Loyalty KPIs"),
+            "res_model": self._name,
+            "res_id": kpi.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def action_refresh(self):
+        """Recompute every figure (new invoices or points since the screen was opened)."""
+        for field in self._fields.values():
+            if field.compute and field.store:
+                self.env.add_to_compute(field, self)
+        self.flush_recordset()
+        return True
+
+    def _window(self, name, model, domain, view_mode="list,form", context=None):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": view_mode,
+            "domain": domain,
+            "context": context or {},
+            "target": "current",
+        }
+
+    def _invoice_domain(self, members):
+        self.ensure_one()
+        membership = ("commercial_partner_id.wholesale_program_id", "=", self.program_id.id if members else False)
+        return [
+            ("state", "=", "posted"),
+            ("move_type", "in", SALE_DOCUMENTS),
+            ("company_id", "=", self.company_id.id),
+            ("invoice_date", ">=", self.date_from),
+            ("invoice_date", "<=", self.date_to),
+            membership,
+        ]
+
+    def _buying_customer_ids(self, members):
+        groups = self.env["account.move"]._read_group(
+            self._invoice_domain(members) + [("move_type", "=", "out_invoice")],
+            ["commercial_partner_id"],
+        )
+        return [partner.id for (partner,) in groups]
+
+    def _ledger_period_domain(self):
+        self.ensure_one()
+        return [
+            ("program_id", "=", self.program_id.id),
+            ("date", ">=", self.date_from),
+            ("date", "<=", self.date_to),
+        ]
+
+    def action_open_member_invoices(self):
+        self.ensure_one()
+        return self._window(
+            self.env._("Invoices of members"), "account.move", self._invoice_domain(True),
+            context={"create": False},
+        )
+
+    def action_open_nonmember_invoices(self):
+        self.ensure_one()
+        return self._window(
+            self.env._("Invoices of non-members"), "account.move", self._invoice_domain(False),
+            context={"create": False},
+        )
+
+    def action_open_member_customers(self):
+        self.ensure_one()
+        return self._window(
+            self.env._("Buying members"), "res.partner", [("id", "in", self._buying_customer_ids(True))]
+        )
+
+    def action_open_nonmember_customers(self):
+        self.ensure_one()
+        return self._window(
+            self.env._("Buying non-members"), "res.partner", [("id", "in", self._buying_customer_ids(False))]
+        )
+
+    def action_open_members(self):
+        self.ensure_one()
+        return self._window(
+            self.env._("Members of %(program)s", program=self.program_id.name),
+            "res.partner",
+            [("wholesale_program_id", "=", self.program_id.id), ("parent_id", "=", False)],
+            context={"search_default_group_wholesale_tier": 1},
+        )
+
+    def action_open_analysis(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wholesale_loyalty_reports.wholesale_loyalty_report_action"
+        )
+        action["domain"] = [
+            ("company_id", "=", self.company_id.id),
+            ("date", ">=", self.date_from.replace(day=1)),
+            ("date", "<=", self.date_to),
+            "|", ("program_id", "=", self.program_id.id), ("is_member", "=", False),
+        ]
+        return action
+
+    def _action_ledger(self, name, domain, context=None):
+        return self._window(name, "wholesale.loyalty.ledger", domain, context=context)
+
+    def action_open_points_earned(self):
+        self.ensure_one()
+        return self._action_ledger(
+            self.env._("Points earned"), self._ledger_period_domain() + [("kind", "in", ("earn", "bonus"))]
+        )
+
+    def action_open_points_redeemed(self):
+        self.ensure_one()
+        return self._action_ledger(
+            self.env._("Points redeemed"), self._ledger_period_domain() + [("kind", "=", "redeem")]
+        )
+
+    def action_open_points_expired(self):
+        self.ensure_one()
+        return self._action_ledger(
+            self.env._("Points expired"), self._ledger_period_domain() + [("kind", "=", "expire")]
+        )
+
+    def action_open_liability(self):
+        self.ensure_one()
+        return self._action_ledger(
+            self.env._("Outstanding points of %(program)s", program=self.program_id.name),
+            [("program_id", "=", self.program_id.id)],
+            context={"group_by": ["partner_id"]},
+        )
+
+    def _expiring_domain(self, days):
+        today = fields.Date.context_today(self)
+        return [
+            ("program_id", "=", self.program_id.id),
+            ("remaining_points", ">", 0),
+            ("expiry_date", ">=", today),
+            ("expiry_date", "<=", today + relativedelta(days=days)),
+        ]
+
+    def action_open_expiring_30d(self):
+        self.ensure_one()
+        return self._action_ledger(self.env._("Points expiring within 30 days"), self._expiring_domain(30))
+
+    def action_open_expiring_90d(self):
+        self.ensure_one()
+        return self._action_ledger(self.env._("Points expiring within 90 days"), self._expiring_domain(90))
+
+    def action_open_tier_graph(self):
+        self.ensure_one()
+        return self._window(
+            self.env._("Tier distribution of %(program)s", program=self.program_id.name),
+            "res.partner",
+            [("wholesale_program_id", "=", self.program_id.id), ("parent_id", "=", False)],
+            view_mode="graph,list,form",
+            context={"group_by": ["wholesale_tier_id"], "graph_mode": "bar"},
+        )
