@@ -199,8 +199,15 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         )
         query = self._spend_query(program, partner_ids, date_from, date_to)
         # Payment states and totals are computed fields: pending ORM writes must reach
-        # the database before it is queried.
-        self.env.flush_all()
+        # the database before it is queried (only the fields the query reads).
+        self.env["account.move"].flush_model([
+            "commercial_partner_id", "state", "move_type", "company_id", "invoice_date",
+            "amount_untaxed_signed", "payment_state",
+        ])
+        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order",
+                                            "amount_untaxed", "currency_rate"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["wholesale.loyalty.rebate"].flush_model(["move_id"])
         return dict(self.env.execute_query(query))
 
     def _spend_query(self, program, partner_ids, date_from, date_to):
