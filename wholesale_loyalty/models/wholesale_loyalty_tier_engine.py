@@ -248,6 +248,10 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         )
 
     def _current_states(self, partner_ids):
+        self.env["res.partner"].flush_model([
+            "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
+            "wholesale_downgrade_since", "wholesale_tier_locked",
+        ])
         rows = self.env.execute_query_dict(SQL(
             """SELECT id, wholesale_program_id AS program_id, wholesale_tier_id AS tier_id,
                       wholesale_tier_since AS tier_since, wholesale_downgrade_since AS downgrade_since,
