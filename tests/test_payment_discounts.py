@@ -59,7 +59,7 @@ class TestPaymentDiscounts(WholesaleLoyaltyCommon):
     def _expected(self, payment, *rows):
         """``rows`` of (account or 'bank', debit, credit, has taxes, is tax line), as ``_lines``."""
         bank = payment.outstanding_account_id
-        return sorted(((bank if account == "bank" else account).code, *rest) for account, *rest in rows)
+        return sorted(((bank if isinstance(account, str) else account).code, *rest) for account, *rest in rows)
 
     def _customer_payment(self, amount, date):
         payment = self.env["account.payment"].create({
