@@ -72,6 +72,15 @@ class TestPoints(WholesaleLoyaltyCommon):
         self.assertEqual(self._entries(kind="earn")[-1].points, 184)
         self.assertEqual(self._balance(), 307)
 
+    def test_first_invoice_of_a_new_customer_earns(self):
+        self.program.partner_domain = str([("customer_rank", ">", 0), ("name", "=like", "Newcomer%")])
+        newcomer = self.env["res.partner"].create({"name": "Newcomer Trading", "is_company": True})
+        self.assertFalse(newcomer.wholesale_program_id, "no customer rank yet")
+        with freeze_time("2026-03-01"):
+            self._invoice(newcomer, 700.0, "2026-03-01")
+        self.assertEqual(newcomer.wholesale_program_id, self.program)
+        self.assertEqual(self._entries(newcomer, "earn").points, 7)
+
     def test_below_minimum_earns_nothing(self):
         self.program.points_min_order_amount = 500.0
         with freeze_time("2026-03-01"):

@@ -26,6 +26,11 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
+        # A customer whose first invoice makes it eligible (most filters ask for a customer
+        # rank, which posting gives) joins before earning, or that invoice would earn nothing.
+        newcomers = posted._wholesale_customers().filtered(lambda customer: not customer.wholesale_program_id)
+        if newcomers:
+            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(newcomers, "realtime")
         # Points first: they are earned at the tier held before this invoice counts.
         points = self.env["wholesale.loyalty.points"]
         points.earn_for_invoices(posted, trigger="posted")
