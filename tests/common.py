@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -29,6 +30,13 @@ class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
         cls.silver, cls.gold, cls.platinum = cls.program.tier_ids.sorted("threshold_amount")
         cls.engine = cls.env["wholesale.loyalty.tier.engine"]
         cls.customer = cls._customer("Alpha Trading")
+
+    @classmethod
+    def _company_user(cls, login, groups, **values):
+        """A user of the program's company, with ``groups`` (comma-separated xml ids)."""
+        company = cls.program.company_id
+        return new_test_user(cls.env, login=login, groups=groups, company_id=company.id,
+                             company_ids=[company.id], **values)
 
     @classmethod
     def _customer(cls, name, **values):

@@ -1,6 +1,6 @@
 """What a sales rep may and may not do."""
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import WholesaleLoyaltyCommon
 
@@ -11,15 +11,8 @@ class TestAccessRights(WholesaleLoyaltyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.program.company_id
-        cls.sales_rep = new_test_user(
-            cls.env, login="wl_rep", groups="sales_team.group_sale_salesman",
-            company_id=company.id, company_ids=[company.id],
-        )
-        cls.loyalty_manager = new_test_user(
-            cls.env, login="wl_manager", groups="sales_team.group_sale_manager",
-            company_id=company.id, company_ids=[company.id],
-        )
+        cls.sales_rep = cls._company_user("wl_rep", "sales_team.group_sale_salesman")
+        cls.loyalty_manager = cls._company_user("wl_manager", "sales_team.group_sale_manager")
 
     def test_sales_rep_reads_tiers_and_history(self):
         customer = self.customer.with_user(self.sales_rep)

@@ -3,7 +3,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import WholesaleLoyaltyCommon
 
@@ -18,15 +18,8 @@ class TestPoints(WholesaleLoyaltyCommon):
         # Multipliers are tested on their own; elsewhere a point is a point whatever the tier.
         cls.gold.points_multiplier = 1.0
         cls.ledger = cls.env["wholesale.loyalty.ledger"]
-        company = cls.program.company_id
-        cls.loyalty_manager = new_test_user(
-            cls.env, login="wl_points_manager", groups="sales_team.group_sale_manager",
-            company_id=company.id, company_ids=[company.id],
-        )
-        cls.sales_rep = new_test_user(
-            cls.env, login="wl_points_rep", groups="sales_team.group_sale_salesman",
-            company_id=company.id, company_ids=[company.id],
-        )
+        cls.loyalty_manager = cls._company_user("wl_points_manager", "sales_team.group_sale_manager")
+        cls.sales_rep = cls._company_user("wl_points_rep", "sales_team.group_sale_salesman")
 
     def _entries(self, partner=None, kind=None):
         domain = [("partner_id", "=", (partner or self.customer).id)]
