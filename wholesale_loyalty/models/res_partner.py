@@ -116,10 +116,11 @@ class ResPartner(models.Model):
             ("payment_state", "not in", ("paid", "in_payment", "reversed")),
         ])
         points_service = self.env["wholesale.loyalty.points"]
+        holding = points_service._invoices_holding_points(invoices)
         pending = dict.fromkeys(heads.ids, 0)
         for invoice in invoices:
             program = points_service._program_of(invoice)
-            if program.points_trigger == "paid" and not points_service._active_earn_entry(invoice):
+            if program.points_trigger == "paid" and invoice.id not in holding:
                 pending[invoice.commercial_partner_id.id] += points_service.invoice_points(invoice, program)
         for partner in self:
             partner.wholesale_points_pending = pending.get(partner.commercial_partner_id.id, 0)
@@ -182,8 +183,10 @@ class ResPartner(models.Model):
         manual = not self.env.context.get("wholesale_engine") and (
             "wholesale_tier_id" in vals or "wholesale_tier_locked" in vals
         )
-        heads = self.filtered(lambda partner: partner.is_company or not partner.parent_id)
-        before = {partner: partner.wholesale_tier_id for partner in heads} if manual else {}
+        before = {}
+        if manual:
+            heads = self.filtered(lambda partner: partner.is_company or not partner.parent_id)
+            before = {partner: partner.wholesale_tier_id for partner in heads}
         result = super().write(vals)
         if manual:
             self.env["wholesale.loyalty.tier.history"]._record_manual_changes(before, vals)

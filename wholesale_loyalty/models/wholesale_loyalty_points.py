@@ -127,6 +127,15 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         reversals = self.env["wholesale.loyalty.ledger"].sudo().search([("reversed_entry_id", "=", entry.id)])
         return entry.points + sum(reversals.mapped("points"))
 
+    def _invoices_holding_points(self, invoices):
+        """Ids of the invoices whose earned points still stand: two queries for the batch."""
+        ledger = self.env["wholesale.loyalty.ledger"].sudo()
+        earned = ledger.search([("move_id", "in", invoices.ids), ("kind", "=", "earn")])
+        reversed_points = dict(ledger._read_group(
+            [("reversed_entry_id", "in", earned.ids)], ["reversed_entry_id"], ["points:sum"]
+        ))
+        return {entry.move_id.id for entry in earned if entry.points + reversed_points.get(entry, 0) > 0}
+
     def _active_earn_entry(self, invoice):
         return self._earn_entries(invoice).filtered(lambda entry: self._net(entry) > 0)[-1:]
 
