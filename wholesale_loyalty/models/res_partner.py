@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..tools.tier_rules import next_step
 
@@ -17,6 +17,18 @@ TIER_STATE_FIELDS = (
     "wholesale_referrer_id",
     "wholesale_points_balance",
 )
+
+# Loyalty state only the tier engine, the points service (both with their own privileges)
+# and loyalty administrators change: a tier or a balance is worth money.
+PROTECTED_FIELDS = frozenset(TIER_STATE_FIELDS) - {"wholesale_referrer_id"} | {"wholesale_expiry_reminded_on"}
+# What a user of another company sees of a customer whose program is not of its companies.
+FOREIGN_PROGRAM_VALUES = {
+    "wholesale_qualifying_amount": 0.0,
+    "wholesale_points_balance": 0,
+    "wholesale_points_pending": 0,
+    "wholesale_points_expiring_30d": 0,
+    "wholesale_amount_to_next_tier": 0.0,
+}
 
 
 class ResPartner(models.Model):
@@ -94,7 +106,7 @@ class ResPartner(models.Model):
     def _compute_wholesale_next_tier(self):
         ladders = {}
         for partner in self:
-            program = partner.wholesale_program_id
+            program = partner._wholesale_visible_program()
             if not program:
                 partner.wholesale_next_tier_id = False
                 partner.wholesale_amount_to_next_tier = 0.0
@@ -172,19 +184,21 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._wholesale_check_protected_write([field for vals in vals_list for field in vals])
         partners = super().create(vals_list)
         # New customers join their program (and its entry tier) straight away.
         heads = partners.filtered(lambda partner: not partner.parent_id)
-        if heads and not self.env.context.get("wholesale_engine"):
+        if heads:
             self.env["wholesale.loyalty.tier.engine"].evaluate_partners(heads, "realtime")
         return partners
 
     def write(self, vals):
-        manual = not self.env.context.get("wholesale_engine") and (
-            "wholesale_tier_id" in vals or "wholesale_tier_locked" in vals
-        )
+        self._wholesale_check_protected_write(self._wholesale_changed_protected(vals))
+        manual = "wholesale_tier_id" in vals or "wholesale_tier_locked" in vals
         before = {}
         if manual:
+            # A tier set by hand belongs to the program the customer is eligible for.
+            self._wholesale_ensure_enrolled()
             heads = self.filtered(lambda partner: partner.is_company or not partner.parent_id)
             before = {partner: partner.wholesale_tier_id for partner in heads}
         result = super().write(vals)
@@ -192,8 +206,79 @@ class ResPartner(models.Model):
             self.env["wholesale.loyalty.tier.history"]._record_manual_changes(before, vals)
         return result
 
+    def _wholesale_changed_protected(self, vals):
+        """Protected fields ``vals`` changes. Contacts copying the state of their commercial
+        partner (Odoo's sync of commercial fields, run as the user editing the contact) change
+        nothing of the customer's loyalty."""
+        changed = PROTECTED_FIELDS.intersection(vals)
+        if not changed or not self:
+            return changed
+        synced = set()
+        for fname in changed:
+            field = self._fields[fname]
+            if all(
+                partner.commercial_partner_id != partner
+                and (field.convert_to_write(partner.commercial_partner_id[fname], partner) or False)
+                == (vals[fname] or False)
+                for partner in self
+            ):
+                synced.add(fname)
+        return changed - synced
+
+    @api.model
+    def _wholesale_check_protected_write(self, fnames):
+        """Refuse changing the loyalty state to anyone but a loyalty administrator; the engine
+        and the points service write it with their own privileges."""
+        protected = PROTECTED_FIELDS.intersection(fnames)
+        if not protected or self.env.su:
+            return
+        if self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
+            # An administrator manages the members of the programs of its companies only.
+            foreign = self.commercial_partner_id.filtered(
+                lambda head: head.sudo().wholesale_program_id and not head._wholesale_visible_program()
+            )
+            if not foreign:
+                return
+            raise AccessError(self.env._(
+                "%(partner)s is a member of a loyalty program of another company.",
+                partner=foreign[:1].display_name,
+            ))
+        raise AccessError(self.env._(
+            "Only loyalty administrators can change a customer's loyalty tier, lock or points "
+            "(%(fields)s).",
+            fields=", ".join(sorted(self._fields[fname].string for fname in protected)),
+        ))
+
+    def _wholesale_visible_program(self):
+        """This partner's program when it belongs to one of the current companies, else an
+        empty program: a shared customer shows nothing of another company's loyalty."""
+        self.ensure_one()
+        # sudo: reads only the company of the program, to hide it from other companies' users
+        program = self.sudo().wholesale_program_id
+        if program and (not program.company_id or program.company_id in self.env.companies):
+            return program
+        return self.env["wholesale.loyalty.program"].sudo()
+
+    def _read_format(self, fnames, load="_classic_read"):
+        # Users of another company see neither the spend nor the points of its program.
+        result = super()._read_format(fnames, load)
+        hidden = [fname for fname in FOREIGN_PROGRAM_VALUES if fname in fnames]
+        if not hidden or self.env.su:
+            return result
+        foreign = {partner.id for partner in self if not partner._wholesale_visible_program()}
+        for values in result:
+            if values["id"] in foreign:
+                values.update({fname: FOREIGN_PROGRAM_VALUES[fname] for fname in hidden})
+        return result
+
+    def _wholesale_check_manager(self):
+        if not self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty administrators can lock or unlock a customer's tier."))
+
     def action_wholesale_lock_tier(self):
         self.ensure_one()
+        self._wholesale_check_manager()
+        self._wholesale_ensure_enrolled()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Lock Loyalty Tier"),
@@ -204,6 +289,7 @@ class ResPartner(models.Model):
         }
 
     def action_wholesale_unlock_tier(self):
+        self._wholesale_check_manager()
         self.commercial_partner_id.write(
             {"wholesale_tier_locked": False, "wholesale_tier_lock_reason": False}
         )
@@ -230,25 +316,53 @@ class ResPartner(models.Model):
             ``tier_since``, ``qualifying_amount``, ``next_tier``, ``amount_to_next_tier``,
             ``points_balance``, ``points_expiring_30d`` and ``discount_percent``.
         """
+        self.env["wholesale.loyalty.program"].check_access("read")  # loyalty users only, not the portal
+        self._wholesale_ensure_enrolled()
         statuses = []
         for partner in self:
             head = partner.commercial_partner_id
+            if not head._wholesale_visible_program():
+                # A customer of another company's program has no status in the current ones.
+                statuses.append(head._wholesale_empty_status(partner))
+                continue
+            # sudo: the program is of the current companies (checked above); reads its names
+            # and numbers, which the partner's own fields already show.
+            shown = head.sudo()
             statuses.append(
                 {
                     "partner_id": partner.id,
                     "commercial_partner_id": head.id,
-                    "program": head.wholesale_program_id.name or False,
-                    "tier": head.wholesale_tier_id.name or False,
-                    "tier_since": fields.Date.to_string(head.wholesale_tier_since) or False,
-                    "qualifying_amount": head.wholesale_qualifying_amount,
-                    "next_tier": head.wholesale_next_tier_id.name or False,
-                    "amount_to_next_tier": head.wholesale_amount_to_next_tier,
-                    "discount_percent": head.wholesale_tier_id.discount_percent or 0.0,
-                    "tier_locked": head.wholesale_tier_locked,
-                    **head._wholesale_points_status(),
+                    "program": shown.wholesale_program_id.name or False,
+                    "tier": shown.wholesale_tier_id.name or False,
+                    "tier_since": fields.Date.to_string(shown.wholesale_tier_since) or False,
+                    "qualifying_amount": shown.wholesale_qualifying_amount,
+                    "next_tier": shown.wholesale_next_tier_id.name or False,
+                    "amount_to_next_tier": shown.wholesale_amount_to_next_tier,
+                    "discount_percent": shown.wholesale_tier_id.discount_percent or 0.0,
+                    "tier_locked": shown.wholesale_tier_locked,
+                    **shown._wholesale_points_status(),
                 }
             )
         return statuses
+
+    def _wholesale_empty_status(self, partner):
+        self.ensure_one()
+        return {
+            "partner_id": partner.id,
+            "commercial_partner_id": self.id,
+            "program": False,
+            "tier": False,
+            "tier_since": False,
+            "qualifying_amount": 0.0,
+            "next_tier": False,
+            "amount_to_next_tier": 0.0,
+            "discount_percent": 0.0,
+            "tier_locked": False,
+            "points_balance": 0,
+            "points_pending": 0,
+            "points_expiring_30d": 0,
+            "point_value": 0.0,
+        }
 
     def _wholesale_points_status(self):
         self.ensure_one()
@@ -268,6 +382,7 @@ class ResPartner(models.Model):
 
         :return: ids of the ledger entries (new or existing), one per customer.
         """
+        self._wholesale_ensure_enrolled()
         points_service = self.env["wholesale.loyalty.points"]
         entries = self.env["wholesale.loyalty.ledger"]
         for partner in self.commercial_partner_id:
@@ -276,6 +391,7 @@ class ResPartner(models.Model):
 
     def action_wholesale_award_points(self):
         self.ensure_one()
+        self._wholesale_ensure_enrolled()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Award Points"),
@@ -294,6 +410,25 @@ class ResPartner(models.Model):
             "view_mode": "list,form",
             "domain": [("partner_id", "=", self.commercial_partner_id.id)],
         }
+
+    def _wholesale_ensure_enrolled(self):
+        """Enroll those of these customers (their commercial partners) who are members of no
+        program yet but match one, so that points, locks, quotations and the status API do
+        not wait for the scheduled run. Members are left as they are.
+
+        :return: the commercial partners
+        """
+        heads = self.commercial_partner_id.filtered("id")  # new records are no customers yet
+        newcomers = heads.filtered(lambda partner: not partner.wholesale_program_id)
+        if newcomers:
+            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(newcomers, "realtime")
+        return heads
+
+    def _wholesale_sql_written(self, fnames):
+        """Forget the cached values of ``fnames`` that SQL just wrote on these partners, and
+        of what is computed from them (next tier, the quotation's next-tier message, ...)."""
+        self.invalidate_recordset(fnames)
+        self.modified(fnames)
 
     @api.model
     def _cron_wholesale_recalculate_tiers(self, batch_size=2000, batches_per_call=25):

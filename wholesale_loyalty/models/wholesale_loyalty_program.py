@@ -3,9 +3,15 @@ from ast import literal_eval
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..tools.points_rules import points_for_amount
-from ..tools.tier_rules import TierStep
+from ..tools.tier_rules import TierStep, local_today
+
+# Customers only: suppliers, employees' contacts and the like are no members by default.
+DEFAULT_PARTNER_DOMAIN = '[("customer_rank", ">", 0)]'
+# Changing these on a saved program moves customers between programs.
+MEMBERSHIP_FIELDS = ("partner_domain", "sequence")
 
 
 class WholesaleLoyaltyProgram(models.Model):
@@ -24,7 +30,10 @@ class WholesaleLoyaltyProgram(models.Model):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     active = fields.Boolean(default=True, tracking=True)
-    sequence = fields.Integer(default=10)
+    sequence = fields.Integer(
+        default=lambda self: self._default_sequence(),
+        help="A customer matching several programs belongs to the first one in this order.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Responsible",
@@ -34,9 +43,10 @@ class WholesaleLoyaltyProgram(models.Model):
     )
     partner_domain = fields.Char(
         string="Eligible Customers",
-        default="[]",
+        default=DEFAULT_PARTNER_DOMAIN,
         required=True,
-        help="Customers (commercial entities) matching this filter are members of the program.",
+        help="Customers (commercial entities) matching this filter are members of the program. The "
+        "companies' own partners and the partners of internal users never are.",
     )
     qualification_basis = fields.Selection(
         [
@@ -116,6 +126,14 @@ class WholesaleLoyaltyProgram(models.Model):
         ),
     ]
 
+    def _default_sequence(self):
+        """After every existing program, so that a new one takes no other program's members."""
+        # sudo: only the highest sequence is read, archived and other companies' programs
+        # included, since they claim customers as well once active.
+        programs = self.sudo().with_context(active_test=False)
+        [(highest,)] = programs._read_group([], aggregates=["sequence:max"])
+        return (highest or 0) + 10
+
     @api.depends("tier_ids")
     def _compute_tier_count(self):
         for program in self:
@@ -160,6 +178,35 @@ class WholesaleLoyaltyProgram(models.Model):
                     )
                 ) from error
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        programs = super().create(vals_list)
+        # Customers matching a new program are members at once, not after the nightly run.
+        # Module data skips this: the install hook enrolls everyone once the tiers exist.
+        if not self.env.context.get("install_mode"):
+            self.env["wholesale.loyalty.tier.engine"].enroll(programs)
+        return programs
+
+    def write(self, vals):
+        before = {program: (program.partner_domain, program.sequence) for program in self}
+        result = super().write(vals)
+        if any(field in vals for field in MEMBERSHIP_FIELDS) and not self.env.context.get("install_mode"):
+            changed = self.filtered(lambda program: (program.partner_domain, program.sequence) != before[program])
+            self.env["wholesale.loyalty.tier.engine"].enroll(changed)
+        return result
+
+    def action_change_membership(self):
+        """Open the preview of a new eligibility filter or order before applying it."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Change Eligibility of %(program)s", program=self.name),
+            "res_model": "wholesale.loyalty.program.membership.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_program_id": self.id},
+        }
+
     def action_view_members(self):
         self.ensure_one()
         return {
@@ -177,15 +224,45 @@ class WholesaleLoyaltyProgram(models.Model):
         self.env.ref("wholesale_loyalty.ir_cron_send_tier_notifications")._trigger()
         return True
 
-    def _eligibility_domain(self):
-        """Domain of the commercial partners that belong to this program."""
+    def _eligibility_domain(self, partner_domain=None):
+        """Domain of the commercial partners that belong to this program (with
+        ``partner_domain`` instead of the saved filter, for a preview)."""
         self.ensure_one()
-        custom = literal_eval(self.partner_domain or "[]")
+        custom = literal_eval(partner_domain or self.partner_domain or "[]")
         if not isinstance(custom, list):
             raise ValueError(self.env._("the filter must be a list of conditions"))
         company_domain = [("company_id", "in", [False, self.company_id.id])]
-        # Contacts inherit their commercial partner's membership, so only heads are enrolled.
-        return expression.AND([custom, company_domain, [("parent_id", "=", False)]])
+        # Contacts inherit their commercial partner's membership, so only heads are enrolled;
+        # the companies themselves and their staff are never customers of the scheme.
+        return expression.AND([
+            custom, company_domain, [("parent_id", "=", False)],
+            [("id", "not in", self._never_member_ids())],
+        ])
+
+    @api.model
+    def _never_member_ids(self):
+        """The partners of the companies and of internal users (archived ones included)."""
+        self.env["res.users"].flush_model(["partner_id", "share"])
+        self.env["res.company"].flush_model(["partner_id"])
+        rows = self.env.execute_query(SQL(
+            """SELECT partner_id FROM res_company
+                UNION SELECT partner_id FROM res_users WHERE share IS NOT TRUE"""
+        ))
+        return [row[0] for row in rows]
+
+    def _timezone(self):
+        """Where the program's days begin and end."""
+        self.ensure_one()
+        return self._company_timezone(self.company_id)
+
+    @api.model
+    def _company_timezone(self, company):
+        """The company's timezone, else the user's, else UTC: periods are the company's days."""
+        return company.partner_id.tz or self.env.context.get("tz") or self.env.user.tz or "UTC"
+
+    def _today(self):
+        """Today's date in the program's timezone."""
+        return local_today(self._timezone(), fields.Datetime.now())
 
     def _points_for(self, untaxed, tier):
         """Points an untaxed amount earns for a customer holding ``tier``."""

@@ -1,14 +1,28 @@
 import logging
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.modules.module import current_test
+from odoo.osv import expression
 from odoo.tools import SQL, config, split_every
 
-from ..tools.tier_rules import decide_tier, direction, qualification_window, tier_for_amount
+from ..tools.tier_rules import (
+    decide_tier,
+    direction,
+    local_today,
+    qualification_window,
+    tier_for_amount,
+    utc_bounds,
+)
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 2000
+# Partner fields the engine writes with SQL: their cached values and dependents are dropped.
+STATE_FIELDS = [
+    "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
+    "wholesale_qualifying_amount", "wholesale_downgrade_since", "wholesale_tier_evaluated_on",
+]
 
 
 class WholesaleLoyaltyTierEngine(models.AbstractModel):
@@ -33,20 +47,51 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         partners = partners.sudo().commercial_partner_id
         if not partners:
             return self.env["wholesale.loyalty.tier.history"]
-        today = fields.Date.context_today(self)
         history = engine.env["wholesale.loyalty.tier.history"]
         claimed = engine.env["res.partner"]
         for program in engine._active_programs():
             members = (partners - claimed).filtered_domain(program._eligibility_domain())
             claimed |= members
             if bases and program.qualification_basis not in bases:
-                continue
+                # The event does not change this program's spend, but a customer who is
+                # not a member yet joins it all the same.
+                members = members.filtered(lambda partner, program=program: partner.wholesale_program_id != program)
             if members:
-                history |= engine._evaluate_batch(program, members.ids, today, reason)
+                history |= engine._evaluate_batch(program, members.ids, program._today(), reason)
         leavers = (partners - claimed).filtered("wholesale_program_id")
-        history |= engine._remove_from_program(leavers.ids, today, reason)
+        history |= engine._remove_from_program(leavers.ids, engine._today(), reason)
         history._send_notifications()
         return history
+
+    @api.model
+    def enroll(self, programs, batch_size=DEFAULT_BATCH_SIZE):
+        """Apply the membership of ``programs`` now: customers their filters (and order)
+        give them join, customers they no longer match move to the program that matches
+        them, or leave. Only the customers whose program changes are evaluated."""
+        engine = self.sudo()  # sudo: membership follows the programs' objective rules
+        history = engine.env["wholesale.loyalty.tier.history"]
+        moves = engine._membership_moves(programs.sudo())
+        targets = defaultdict(list)
+        for partner_id, (_old, new) in sorted(moves.items()):
+            targets[new].append(partner_id)
+        for program in engine._active_programs():
+            for batch in split_every(batch_size, targets.pop(program.id, []), list):
+                history |= engine._evaluate_batch(program, batch, program._today(), "realtime")
+        history |= engine._remove_from_program(targets.pop(None, []), engine._today(), "program_change")
+        history._send_notifications()
+        return history
+
+    @api.model
+    def preview_membership(self, program, partner_domain=None, sequence=None):
+        """How many customers would move, and between which programs, if ``program`` had
+        ``partner_domain`` and ``sequence``: {(old program id, new program id): count}."""
+        engine = self.sudo()  # sudo: counts only, of customers the rules would move
+        override = {"partner_domain": partner_domain, "sequence": sequence}
+        moves = engine._membership_moves(program.sudo(), {program.id: override})
+        counts = defaultdict(int)
+        for move in moves.values():
+            counts[move] += 1
+        return dict(counts)
 
     @api.model
     def recalculate(self, programs=None, only_stale=False, batch_size=DEFAULT_BATCH_SIZE,
@@ -59,11 +104,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         module install or a request). Returns the number of customers left to evaluate.
         """
         engine = self.sudo()  # sudo: scheduled, system-wide evaluation
-        today = fields.Date.context_today(self)
-        work, claimed = engine._plan(programs, today, only_stale)
+        work, claimed = engine._plan(programs, only_stale)
         total = sum(len(ids) for _program, ids in work)
         done = batches = 0
         for program, partner_ids in work:
+            today = program._today()
             for batch in split_every(batch_size, partner_ids, list):
                 if batch_limit is not None and batches >= batch_limit:
                     return total - done
@@ -72,7 +117,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 batches += 1
                 engine._end_of_batch(done, total - done, commit)
         if programs is None:
-            engine._remove_from_program(engine._orphan_member_ids(claimed), today, reason)
+            engine._remove_from_program(engine._orphan_member_ids(claimed), engine._today(), reason)
         return 0
 
     @api.model
@@ -95,7 +140,68 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     def _active_programs(self):
         return self.env["wholesale.loyalty.program"].search([], order="sequence, id")
 
-    def _plan(self, programs, today, only_stale):
+    def _today(self):
+        """Today in the current company's timezone, for work that spans programs."""
+        timezone = self.env["wholesale.loyalty.program"]._company_timezone(self.env.company)
+        return local_today(timezone, fields.Datetime.now())
+
+    def _membership_moves(self, programs, overrides=None):
+        """{partner id: (current program id, new program id or None)} for the customers
+        whose program changes because of ``programs``: those their filters take from
+        elsewhere and their own members whom another program (or none) now claims.
+
+        ``overrides`` maps a program id to the partner_domain / sequence to use instead
+        of the saved ones. One search per program, restricted to the customers concerned.
+        """
+        overrides = overrides or {}
+        ranked = []
+        for program in self._active_programs():
+            override = overrides.get(program.id, {})
+            sequence = override.get("sequence")
+            ranked.append((
+                program.sequence if sequence is None else sequence, program.id, program,
+                program._eligibility_domain(override.get("partner_domain")),
+            ))
+        ranked.sort(key=lambda entry: entry[:2])
+        partners = self.env["res.partner"]
+        candidates = set(self._member_ids(programs))
+        for _sequence, _id, program, domain in ranked:
+            if program in programs:
+                candidates.update(partners.search(domain).ids)
+        current = self._current_programs(list(candidates))
+        planned, unclaimed = {}, set(candidates)
+        for _sequence, _id, program, domain in ranked:
+            if not unclaimed:
+                break
+            found = partners.search(expression.AND([domain, [("id", "in", list(unclaimed))]])).ids
+            planned.update(dict.fromkeys(found, program.id))
+            unclaimed.difference_update(found)
+        return {
+            partner_id: (current.get(partner_id), planned.get(partner_id))
+            for partner_id in candidates
+            if current.get(partner_id) != planned.get(partner_id)
+        }
+
+    def _member_ids(self, programs):
+        if not programs:
+            return []
+        self.env["res.partner"].flush_model(["wholesale_program_id", "parent_id"])
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM res_partner WHERE wholesale_program_id = ANY(%s) AND parent_id IS NULL",
+            programs.ids,
+        ))
+        return [row[0] for row in rows]
+
+    def _current_programs(self, partner_ids):
+        if not partner_ids:
+            return {}
+        self.env["res.partner"].flush_model(["wholesale_program_id"])
+        return dict(self.env.execute_query(SQL(
+            "SELECT id, wholesale_program_id FROM res_partner WHERE id = ANY(%s) AND wholesale_program_id IS NOT NULL",
+            partner_ids,
+        )))
+
+    def _plan(self, programs, only_stale):
         """(program, partner ids) pairs to evaluate, and the ids of all members.
 
         A customer belongs to the first program, by sequence, whose filter it matches."""
@@ -112,7 +218,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             if selected is not None and program not in selected:
                 continue
             if only_stale:
-                eligible = self._stale_ids(program, eligible, today)
+                eligible = self._stale_ids(program, eligible, program._today())
             if eligible:
                 work.append((program, eligible))
         return work, claimed
@@ -155,11 +261,13 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         amounts = self._qualifying_amounts(program, partner_ids, today)
         states = self._current_states(partner_ids)
         ladder = program._ladder()
+        move_notes = self._move_notes(program, states)
         rows, changes = [], []
         for partner_id in partner_ids:
             state = states[partner_id]
             amount = program.currency_id.round(amounts.get(partner_id, 0.0))
             joined = state["program_id"] != program.id
+            moved = joined and bool(state["program_id"])
             current = None if joined else state["tier_id"]
             if state["locked"] and not joined:
                 decision_tier, downgrade_since = current, None
@@ -178,12 +286,25 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             if tier_changed:
                 changes.append((
                     partner_id, program.id, program.company_id.id, today, state["tier_id"], decision_tier,
-                    amount, "enrollment" if joined else reason,
-                    direction(ladder, state["tier_id"], decision_tier),
-                    self._worth_notifying(decision_tier, joined, ladder),
+                    amount, "program_change" if moved else "enrollment" if joined else reason,
+                    # A move between programs compares tiers of two ladders: no up or down.
+                    "same" if moved else direction(ladder, state["tier_id"], decision_tier),
+                    not moved and self._worth_notifying(decision_tier, joined, ladder),
+                    state["program_id"] if moved else None,
+                    move_notes.get(state["program_id"]) if moved else None,
                 ))
         self._write_states(rows)
         return self._insert_history(changes)
+
+    def _move_notes(self, program, states):
+        """History note of a move from each other program of the batch to ``program``."""
+        others = self.env["wholesale.loyalty.program"].browse(
+            {state["program_id"] for state in states.values()} - {program.id, None}
+        ).with_context(active_test=False)
+        return {
+            other.id: self.env._("Moved from program %(old)s to program %(new)s.", old=other.name, new=program.name)
+            for other in others
+        }
 
     def _worth_notifying(self, tier_id, joined, ladder):
         """Customers hear of tiers they earned; joining at a tier open to all is no news."""
@@ -211,7 +332,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return dict(self.env.execute_query(query))
 
     def _spend_query(self, program, partner_ids, date_from, date_to):
+        """Qualifying spend per commercial partner over the local days ``date_from`` to
+        ``date_to`` (inclusive; no start when ``date_from`` is None)."""
         if program.qualification_basis == "confirmed":
+            # Order dates are UTC instants: the period's days are the company's.
+            start, end = utc_bounds(date_from, date_to, program._timezone())
             return SQL(
                 """SELECT p.commercial_partner_id,
                           SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
@@ -220,10 +345,10 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     WHERE p.commercial_partner_id = ANY(%(ids)s)
                       AND so.company_id = %(company)s
                       AND so.state = 'sale'
-                      AND (%(date_from)s::date IS NULL OR so.date_order >= %(date_from)s::date)
-                      AND so.date_order < %(date_to)s::date + 1
+                      AND (%(start)s::timestamp IS NULL OR so.date_order >= %(start)s::timestamp)
+                      AND so.date_order < %(end)s::timestamp
                  GROUP BY p.commercial_partner_id""",
-                ids=partner_ids, company=program.company_id.id, date_from=date_from, date_to=date_to,
+                ids=partner_ids, company=program.company_id.id, start=start, end=end,
             )
         # Credit notes carry a negative signed amount, so the sum is net of refunds. A
         # fully credited invoice is 'reversed' and its credit note 'paid': both count,
@@ -267,7 +392,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
-        self.env.cr.execute(SQL(
+        written = self.env.execute_query(SQL(
             """UPDATE res_partner p
                   SET wholesale_program_id = v.program_id,
                       wholesale_tier_id = v.tier_id,
@@ -282,13 +407,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                        p.wholesale_qualifying_amount, p.wholesale_downgrade_since,
                        p.wholesale_tier_evaluated_on)
                       IS DISTINCT FROM
-                      (v.program_id, v.tier_id, v.since, v.amount, v.downgrade_since, v.evaluated_on)""",
+                      (v.program_id, v.tier_id, v.since, v.amount, v.downgrade_since, v.evaluated_on)
+            RETURNING p.id""",
             *[list(column) for column in columns],
         ))
-        self.env["res.partner"].invalidate_model([
-            "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
-            "wholesale_qualifying_amount", "wholesale_downgrade_since", "wholesale_tier_evaluated_on",
-        ])
+        self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(STATE_FIELDS)
 
     def _insert_history(self, changes):
         """One INSERT for the batch's tier changes; at enrollment that is every customer."""
@@ -300,15 +423,17 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             """INSERT INTO wholesale_loyalty_tier_history
                       (partner_id, program_id, company_id, date, old_tier_id, new_tier_id,
                        qualifying_amount, reason, direction, notification_pending,
-                       create_uid, write_uid, create_date, write_date)
+                       old_program_id, note, create_uid, write_uid, create_date, write_date)
                SELECT v.*, %(uid)s, %(uid)s, %(now)s, %(now)s
                  FROM unnest(%(partner)s::int[], %(program)s::int[], %(company)s::int[],
                              %(date)s::date[], %(old)s::int[], %(new)s::int[], %(amount)s::numeric[],
-                             %(reason)s::varchar[], %(direction)s::varchar[], %(pending)s::bool[]) AS v
+                             %(reason)s::varchar[], %(direction)s::varchar[], %(pending)s::bool[],
+                             %(old_program)s::int[], %(note)s::text[]) AS v
             RETURNING id""",
             uid=self.env.uid, now=fields.Datetime.now(), partner=columns[0], program=columns[1],
             company=columns[2], date=columns[3], old=columns[4], new=columns[5], amount=columns[6],
-            reason=columns[7], direction=columns[8], pending=columns[9],
+            reason=columns[7], direction=columns[8], pending=columns[9], old_program=columns[10],
+            note=columns[11],
         ))
         return history.browse([row[0] for row in rows])
 
@@ -330,14 +455,17 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             }
             for pid, state in states.items()
         ])
-        self.env.cr.execute(SQL(
+        written = self.env.execute_query(SQL(
             """UPDATE res_partner
                   SET wholesale_program_id = NULL, wholesale_tier_id = NULL,
                       wholesale_tier_since = NULL, wholesale_downgrade_since = NULL,
                       wholesale_qualifying_amount = 0, wholesale_tier_evaluated_on = %s,
                       wholesale_tier_locked = FALSE, wholesale_tier_lock_reason = NULL
-                WHERE commercial_partner_id = ANY(%s)""",
+                WHERE commercial_partner_id = ANY(%s)
+            RETURNING id""",
             today, partner_ids,
         ))
-        self.env["res.partner"].invalidate_model()
+        self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(
+            [*STATE_FIELDS, "wholesale_tier_locked", "wholesale_tier_lock_reason"]
+        )
         return history

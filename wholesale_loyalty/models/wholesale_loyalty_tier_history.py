@@ -12,6 +12,7 @@ REASONS = [
     ("realtime", "Real-time evaluation"),
     ("manual", "Manual"),
     ("enrollment", "Enrollment"),
+    ("program_change", "Program change"),
 ]
 
 
@@ -26,6 +27,11 @@ class WholesaleLoyaltyTierHistory(models.Model):
     company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="program_id.currency_id")
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    old_program_id = fields.Many2one(
+        "wholesale.loyalty.program",
+        ondelete="set null",
+        help="The program the customer left for this one, on a move between programs.",
+    )
     old_tier_id = fields.Many2one("wholesale.loyalty.tier", ondelete="set null")
     new_tier_id = fields.Many2one("wholesale.loyalty.tier", ondelete="set null")
     qualifying_amount = fields.Monetary()

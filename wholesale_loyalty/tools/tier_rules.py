@@ -1,9 +1,10 @@
 """Tier rules that need no ORM: the qualifying window, the tier a spend earns and the
 grace period before a downgrade. Kept pure so that the rules can be read and tested alone."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
+import pytz
 from dateutil.relativedelta import relativedelta
 
 # Amounts are rounded to cents before comparison, so a spend of 999.995 does not reach 1000.
@@ -41,6 +42,31 @@ def qualification_window(period, today, period_months=0):
     if period == "calendar_year":
         return today.replace(month=1, day=1), today
     raise ValueError(f"Unknown qualification period: {period!r}")
+
+
+def local_today(tz_name, now_utc):
+    """The date it is in timezone ``tz_name`` at the naive UTC instant ``now_utc``."""
+    return pytz.utc.localize(now_utc).astimezone(_zone(tz_name)).date()
+
+
+def utc_bounds(date_from, date_to, tz_name):
+    """The naive UTC instants ``[start, end)`` that enclose the local days ``date_from`` to
+    ``date_to`` (inclusive) of timezone ``tz_name``, to compare with stored datetimes.
+
+    ``None`` for ``date_from`` stays ``None`` (no start)."""
+    zone = _zone(tz_name)
+
+    def midnight(day):
+        return zone.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+
+    return (midnight(date_from) if date_from else None), midnight(date_to + timedelta(days=1))
+
+
+def _zone(tz_name):
+    try:
+        return pytz.timezone(tz_name or "UTC")
+    except pytz.UnknownTimeZoneError:
+        return pytz.utc
 
 
 def sort_ladder(steps):

@@ -1,4 +1,5 @@
 from . import wholesale_loyalty_tier_lock_wizard
 from . import wholesale_loyalty_redeem_wizard
 from . import wholesale_loyalty_award_wizard
+from . import wholesale_loyalty_program_membership_wizard
 from . import account_payment_register

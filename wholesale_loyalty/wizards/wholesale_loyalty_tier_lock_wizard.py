@@ -26,7 +26,7 @@ class WholesaleLoyaltyTierLockWizard(models.TransientModel):
 
     def action_apply(self):
         self.ensure_one()
-        partner = self.partner_id.commercial_partner_id
+        partner = self.partner_id._wholesale_ensure_enrolled()
         if not partner.wholesale_program_id:
             raise UserError(
                 self.env._("%(partner)s is not a member of a loyalty program.", partner=partner.display_name)
