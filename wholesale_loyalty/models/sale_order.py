@@ -1,4 +1,7 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools.points_rules import redeem_cap
 
 
 class SaleOrder(models.Model):
@@ -35,15 +38,39 @@ class SaleOrder(models.Model):
 
     @api.depends("partner_id")
     def _compute_wholesale_tier_id(self):
+        # An eligible customer not enrolled yet joins now, so that the quotation shows the tier.
+        self.filtered(lambda order: order.state in ("draft", "sent")).partner_id._wholesale_ensure_enrolled()
         for order in self:
             if order.state in ("draft", "sent") or not order.wholesale_tier_id:
-                order.wholesale_tier_id = order.partner_id.commercial_partner_id.wholesale_tier_id
+                order.wholesale_tier_id = order._wholesale_customer_tier()
 
-    @api.depends("partner_id", "state")
+    def _wholesale_customer_program(self):
+        """The customer's program when it is of this order's company: a document of a company
+        only uses a program of that company."""
+        self.ensure_one()
+        # sudo: reads only the program's company; the program is returned for this company
+        program = self.partner_id.commercial_partner_id.sudo().wholesale_program_id
+        if program and program.company_id == self.company_id:
+            return program
+        return self.env["wholesale.loyalty.program"].sudo()
+
+    def _wholesale_customer_tier(self):
+        """The customer's current tier, if its program is of this order's company."""
+        self.ensure_one()
+        if not self._wholesale_customer_program():
+            return self.env["wholesale.loyalty.tier"]
+        return self.partner_id.commercial_partner_id.wholesale_tier_id
+
+    @api.depends(
+        "partner_id", "state",
+        "partner_id.commercial_partner_id.wholesale_next_tier_id",
+        "partner_id.commercial_partner_id.wholesale_amount_to_next_tier",
+    )
     def _compute_wholesale_next_tier_message(self):
         for order in self:
-            customer = order.partner_id.commercial_partner_id
-            next_tier = customer.wholesale_next_tier_id
+            # sudo: shows the next tier of the order company's program only
+            customer = order.partner_id.commercial_partner_id.sudo()
+            next_tier = customer.wholesale_next_tier_id if order._wholesale_customer_program() else False
             if order.state not in ("draft", "sent") or not next_tier:
                 order.wholesale_next_tier_message = False
                 continue
@@ -53,11 +80,15 @@ class SaleOrder(models.Model):
                 tier=next_tier.name,
             )
 
-    @api.depends("amount_untaxed", "partner_id", "currency_id")
+    @api.depends(
+        "amount_untaxed", "partner_id", "currency_id",
+        "partner_id.commercial_partner_id.wholesale_program_id",
+        "partner_id.commercial_partner_id.wholesale_tier_id",
+    )
     def _compute_wholesale_points_estimate(self):
         for order in self:
-            customer = order.partner_id.commercial_partner_id
-            program = customer.wholesale_program_id
+            customer = order.partner_id.commercial_partner_id.sudo()  # sudo: see _wholesale_customer_program
+            program = order._wholesale_customer_program()
             if not program:
                 order.wholesale_points_estimate = 0
                 continue
@@ -83,10 +114,32 @@ class SaleOrder(models.Model):
             "context": {"active_id": self.id, "active_model": "sale.order", "default_order_id": self.id},
         }
 
+    @api.onchange("partner_id")
+    def _onchange_partner_id_wholesale_discount(self):
+        # Another customer prices the lines with its own tier, as a new line would be.
+        if self.state in ("draft", "sent") and (self.wholesale_tier_id or self._origin.wholesale_tier_id):
+            self.order_line._compute_discount()
+
+    def _get_copiable_order_lines(self):
+        # Points belong to the order they were redeemed on: a copy is redeemed again.
+        return super()._get_copiable_order_lines().filtered(lambda line: not line.wholesale_points_redeemed)
+
+    def _get_update_prices_lines(self):
+        return super()._get_update_prices_lines().filtered(lambda line: not line.wholesale_points_redeemed)
+
+    def _recompute_prices(self):
+        # Updating the prices of a quotation takes the customer's current tier, as the
+        # current pricelist; it replaces the discounts like Odoo's own repricing does.
+        for order in self.filtered(lambda order: order.state in ("draft", "sent")):
+            order.wholesale_tier_id = order._wholesale_customer_tier()
+        return super(SaleOrder, self.with_context(wholesale_reprice=True))._recompute_prices()
+
     def _action_confirm(self):
-        # The order keeps the tier the customer held when it was confirmed.
+        self._wholesale_check_points(confirming=True)
+        # The order records the tier the customer held when it was confirmed. The lines keep
+        # the prices the customer accepted: their discount does not depend on this field.
         for order in self:
-            current = order.partner_id.commercial_partner_id.wholesale_tier_id
+            current = order._wholesale_customer_tier()
             if order.wholesale_tier_id != current:
                 order.wholesale_tier_id = current
         result = super()._action_confirm()
@@ -105,10 +158,100 @@ class SaleOrder(models.Model):
             )
         return result
 
+    def _get_invoiceable_lines(self, final=False):
+        """Points lines go on an invoice with goods, carrying the share of the discount that
+        the goods invoiced by then represent; never alone."""
+        lines = super()._get_invoiceable_lines(final)
+        points_lines = self.order_line.filtered("wholesale_points_redeemed")
+        if not points_lines:
+            return lines
+        lines -= points_lines
+        if not lines.filtered(lambda line: not line.display_type and not line.is_downpayment):
+            return lines
+        down_payments = lines.filtered("is_downpayment")
+        return (lines - down_payments) + points_lines._wholesale_due_on_invoice() + down_payments
+
     def action_wholesale_refresh_tier(self):
         """Take the customer's current tier (and its discount) into a quotation."""
         drafts = self.filtered(lambda order: order.state in ("draft", "sent"))
         for order in drafts:
-            order.wholesale_tier_id = order.partner_id.commercial_partner_id.wholesale_tier_id
-        drafts.order_line._compute_discount()
+            order.wholesale_tier_id = order._wholesale_customer_tier()
+        drafts.order_line.with_context(wholesale_reprice=True)._compute_discount()
         return True
+
+    # ------------------------------------------------------------------ points redemption
+
+    def _wholesale_points_base(self):
+        """Untaxed total of what points may pay on this order (all but the points lines), in
+        company currency: the base of the redemption cap."""
+        self.ensure_one()
+        lines = self.order_line.filtered(
+            lambda line: not line.wholesale_points_redeemed and not line.display_type and not line.is_downpayment
+        )
+        untaxed = sum(lines.mapped("price_subtotal"))
+        if not self.currency_id:
+            return untaxed
+        return self.currency_id._convert(untaxed, self.company_id.currency_id, self.company_id,
+                                         self.date_order or fields.Date.context_today(self))
+
+    def _wholesale_redeem_cap(self, program):
+        """Most points ``program`` lets pay for this order."""
+        self.ensure_one()
+        return redeem_cap(self._wholesale_points_base(), program.max_redeem_percent, program.point_value)
+
+    def _wholesale_points_value(self, points, program):
+        """What ``points`` of ``program`` are worth, in the currency of this order."""
+        self.ensure_one()
+        return program.currency_id._convert(points * program.point_value, self.currency_id, self.company_id,
+                                            self.date_order or fields.Date.context_today(self))
+
+    def _wholesale_check_points(self, confirming=False):
+        """Points never pay more than the program's cap of a quotation, nor more than the
+        customer has, and no order goes below zero. Checked when the lines of a quotation
+        change and at confirmation (the ledger then checks the balance again under lock)."""
+        for order in self:
+            if order.state == "cancel" or not order.wholesale_points_redeemed:
+                continue
+            if order.currency_id.compare_amounts(order.amount_untaxed, 0.0) < 0:
+                raise UserError(self.env._(
+                    "Order %(order)s would have a negative total. Remove the points discount or redeem "
+                    "fewer points.", order=order.display_name,
+                ))
+            if not confirming and order.state not in ("draft", "sent"):
+                continue
+            order._wholesale_check_redemption(order.wholesale_points_redeemed, check_balance=not confirming)
+
+    def _wholesale_check_redemption(self, points, check_balance=True):
+        """Raise when ``points`` may not pay for this order."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id
+        program = self._wholesale_customer_program()
+        if not program:
+            raise UserError(self.env._(
+                "Order %(order)s is paid with points but %(customer)s is not a member of a loyalty program "
+                "of %(company)s.", company=self.company_id.name,
+                order=self.display_name, customer=customer.display_name,
+            ))
+        cap = self._wholesale_redeem_cap(program)
+        if points > cap:
+            raise UserError(self.env._(
+                "Order %(order)s uses %(points)s points, but at most %(cap)s points (%(percent)s%% of its "
+                "untaxed total) can pay for it. Redeem fewer points.",
+                order=self.display_name, points=points, cap=cap, percent=program.max_redeem_percent,
+            ))
+        if check_balance and points > customer.wholesale_points_balance:
+            raise UserError(self.env._(
+                "Order %(order)s uses %(points)s points but %(customer)s has only %(balance)s. Redeem fewer points.",
+                order=self.display_name, points=points, customer=customer.display_name,
+                balance=customer.wholesale_points_balance,
+            ))
+
+    def _wholesale_replace_points_lines(self, vals_list):
+        """Replace the points lines of this quotation by lines of ``vals_list``. The only
+        way points lines are written: the redemption wizard checks the request first."""
+        self.ensure_one()
+        lines = self.env["sale.order.line"]
+        with lines._wholesale_points_lines_writer():
+            self.order_line.filtered("wholesale_points_redeemed").unlink()
+            lines = lines.create([dict(vals, order_id=self.id) for vals in vals_list])
+        return lines

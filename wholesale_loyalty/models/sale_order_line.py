@@ -1,4 +1,20 @@
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero
+
+# True only while the redemption code itself writes points lines (see
+# ``_wholesale_points_lines_writer``). A context key could be sent by any RPC client; this
+# variable belongs to the running thread and no request can set it.
+_POINTS_LINES_WRITER = ContextVar("wholesale_points_lines_writer", default=False)
+
+# What makes the amount of a points line: only the redemption may change it.
+POINTS_LINE_LOCKED_FIELDS = frozenset({
+    "order_id", "product_id", "product_uom", "product_uom_qty", "price_unit", "discount", "tax_id",
+    "wholesale_points_redeemed",
+})
 
 
 class SaleOrderLine(models.Model):
@@ -8,17 +24,160 @@ class SaleOrderLine(models.Model):
         string="Points Used", readonly=True, copy=False,
         help="Points this discount line is paid with; taken from the customer when the order is confirmed.",
     )
+    wholesale_priced_discount = fields.Float(
+        string="Priced Discount", digits="Discount", copy=False,
+        help="Discount the line got when it was last priced with the loyalty tier; a different "
+        "discount was negotiated by hand and later recomputations keep it.",
+    )
 
-    @api.depends("order_id.wholesale_tier_id")
-    def _compute_discount(self):
-        result = super()._compute_discount()
-        for line in self:
-            tier = line.order_id.wholesale_tier_id
-            if not tier or not tier.program_id.apply_tier_discount or not line._wholesale_discountable():
-                continue
-            # The better of the pricelist discount and the tier discount, never both stacked.
-            line.discount = max(line.discount, tier.discount_percent)
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("wholesale_points_redeemed")
+    def _compute_product_updatable(self):
+        result = super()._compute_product_updatable()
+        self.filtered("wholesale_points_redeemed").product_updatable = False
         return result
+
+    def _compute_tax_id(self):
+        # A points line keeps the taxes of the goods it pays (set by the redemption), mapped
+        # by the fiscal position like Odoo's loyalty discount lines.
+        points_lines = self.filtered("wholesale_points_redeemed")
+        result = super(SaleOrderLine, self - points_lines)._compute_tax_id()
+        for line in points_lines:
+            line = line.with_company(line.company_id)
+            order = line.order_id
+            fiscal_position = order.fiscal_position_id or order.fiscal_position_id._get_fiscal_position(
+                line.order_partner_id
+            )
+            line.tax_id = fiscal_position.map_tax(line.tax_id)
+        return result
+
+    def _compute_price_unit(self):
+        # The price of a points line is points x point value, never a product price.
+        return super(SaleOrderLine, self - self.filtered("wholesale_points_redeemed"))._compute_price_unit()
+
+    def _compute_discount(self):
+        """The tier discount is set when a line is priced. Pricing again keeps a discount that
+        was negotiated by hand, and lines of a confirmed order keep the discount the customer
+        accepted; only an explicit repricing (update prices, refresh tier) replaces them."""
+        reprice = self.env.context.get("wholesale_reprice")
+        points_lines = self.filtered("wholesale_points_redeemed")
+        others = self - points_lines
+        kept = {} if reprice else {
+            line: line.discount for line in others
+            if line._wholesale_tier_managed() and (line._wholesale_manual_discount() or line._wholesale_accepted())
+        }
+        for line in others:
+            if line._wholesale_tier_managed() and line not in kept:
+                # The base super() starts from when the pricelist gives no discount.
+                line.discount = 0.0
+        result = super(SaleOrderLine, others)._compute_discount()
+        points_lines.discount = 0.0
+        for line in others:
+            if line in kept:
+                line.discount = kept[line]
+                continue
+            tier = line._wholesale_pricing_tier()
+            if tier:
+                # The better of the pricelist discount and the tier discount, never both stacked.
+                line.discount = max(line.discount, tier.discount_percent)
+            line.wholesale_priced_discount = line.discount if tier else 0.0
+        return result
+
+    @api.depends("invoice_lines.price_subtotal")
+    def _compute_qty_invoiced(self):
+        result = super()._compute_qty_invoiced()
+        for line in self.filtered("wholesale_points_redeemed"):
+            line.qty_invoiced = line._wholesale_invoiced_fraction(line._wholesale_amount_invoiced())
+        return result
+
+    @api.depends("invoice_lines.price_subtotal")
+    def _compute_qty_invoiced_posted(self):
+        result = super()._compute_qty_invoiced_posted()
+        for line in self.filtered("wholesale_points_redeemed"):
+            line.qty_invoiced_posted = line._wholesale_invoiced_fraction(
+                line._wholesale_amount_invoiced(posted_only=True)
+            )
+        return result
+
+    @api.depends(
+        "invoice_lines.price_subtotal", "order_id.order_line.qty_delivered", "order_id.order_line.qty_invoiced",
+        "order_id.order_line.product_uom_qty", "order_id.order_line.price_subtotal",
+    )
+    def _compute_qty_to_invoice(self):
+        result = super()._compute_qty_to_invoice()
+        for line in self.filtered(lambda line: line.wholesale_points_redeemed and line.state == "sale"):
+            line.qty_to_invoice = line._wholesale_invoiced_fraction(line._wholesale_amount_to_invoice())
+        return result
+
+    # ------------------------------------------------------------------ constraints and CRUD
+
+    @api.constrains("product_uom_qty", "price_unit", "discount", "tax_id", "product_id")
+    def _check_wholesale_points_cover(self):
+        self.order_id._wholesale_check_points()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("wholesale_points_redeemed") for vals in vals_list) and not _POINTS_LINES_WRITER.get():
+            raise UserError(self.env._("Points can only be redeemed with the Redeem Points button of the quotation."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._wholesale_check_points_line_write(vals)
+        return super().write(vals)
+
+    def unlink(self):
+        orders = self.order_id
+        result = super().unlink()
+        # Removing goods must not leave points paying more than the cap allows.
+        orders.exists()._wholesale_check_points()
+        return result
+
+    def _add_precomputed_values(self, vals_list):
+        super()._add_precomputed_values(vals_list)
+        # A discount given at creation is the line's priced discount, as Odoo does for prices.
+        for vals in vals_list:
+            if "discount" in vals and "wholesale_priced_discount" not in vals:
+                vals["wholesale_priced_discount"] = vals["discount"]
+
+    # ------------------------------------------------------------------ points lines
+
+    @contextmanager
+    def _wholesale_points_lines_writer(self):
+        """Allow the redemption code running inside this block to write points lines."""
+        token = _POINTS_LINES_WRITER.set(True)
+        try:
+            yield
+        finally:
+            _POINTS_LINES_WRITER.reset(token)
+
+    def _wholesale_check_points_line_write(self, vals):
+        if _POINTS_LINES_WRITER.get():
+            return
+        locked = POINTS_LINE_LOCKED_FIELDS.intersection(vals)
+        if not locked:
+            return
+        if vals.get("wholesale_points_redeemed"):
+            raise UserError(self.env._("Points can only be redeemed with the Redeem Points button of the quotation."))
+        for line in self.filtered("wholesale_points_redeemed"):
+            if any(line._wholesale_changes(fname, vals[fname]) for fname in locked):
+                raise UserError(self.env._(
+                    "The loyalty points line of %(order)s cannot be edited: its amount is the value of "
+                    "the points. Use Redeem Points to change the points, or delete the line.",
+                    order=line.order_id.display_name,
+                ))
+
+    def _wholesale_changes(self, fname, value):
+        """Whether writing ``value`` changes field ``fname`` of this line."""
+        field = self._fields[fname]
+        if field.type in ("one2many", "many2many"):
+            return True
+        new = field.convert_to_record(field.convert_to_cache(value, self), self)
+        if field.type == "float":
+            return float_compare(new, self[fname], precision_digits=6) != 0
+        return new != self[fname]
+
+    # ------------------------------------------------------------------ tier discount
 
     def _wholesale_discountable(self):
         """Product lines take the tier discount; notes, down payments and delivery do not."""
@@ -28,4 +187,101 @@ class SaleOrderLine(models.Model):
             and not self.is_downpayment
             and not self.wholesale_points_redeemed
             and not getattr(self, "is_delivery", False)
+        )
+
+    def _wholesale_pricing_tier(self):
+        """The tier whose discount prices this line, if its program gives tier discounts."""
+        tier = self.order_id.wholesale_tier_id
+        if tier and tier.program_id.apply_tier_discount and self._wholesale_discountable():
+            return tier
+        return self.env["wholesale.loyalty.tier"]
+
+    def _wholesale_tier_managed(self):
+        """Lines whose discount comes (or came) from a tier; others follow Odoo's rules alone."""
+        return self._wholesale_discountable() and bool(
+            self._wholesale_pricing_tier() or self.wholesale_priced_discount
+        )
+
+    def _wholesale_manual_discount(self):
+        # New lines are being priced; saved ones with another discount than priced were negotiated.
+        return bool(self._origin) and float_compare(
+            self.discount, self.wholesale_priced_discount, precision_digits=6
+        ) != 0
+
+    def _wholesale_accepted(self):
+        # Once confirmed, the prices are the ones the customer accepted.
+        return bool(self._origin) and self.order_id.state not in ("draft", "sent")
+
+    # ------------------------------------------------------------------ invoicing a points line
+
+    def _can_be_invoiced_alone(self):
+        return super()._can_be_invoiced_alone() and not self.wholesale_points_redeemed
+
+    def _wholesale_paid_goods(self):
+        """The goods a points line pays: those with its taxes (all goods when none has them)."""
+        self.ensure_one()
+        goods = self.order_id.order_line.filtered(
+            lambda line: not line.display_type and not line.is_downpayment and not line.wholesale_points_redeemed
+        )
+        return goods.filtered(lambda line: line.tax_id == self.tax_id) or goods
+
+    def _wholesale_goods_share(self):
+        """Share (0 to 1) of the value of the goods this line pays that is invoiced once what
+        can be invoiced now (ordered or delivered, by invoicing policy) is."""
+        goods = self._wholesale_paid_goods()
+        total = sum(goods.mapped("price_subtotal"))
+        if self.currency_id.is_zero(total):
+            return 1.0
+        done = 0.0
+        for line in goods.filtered("product_uom_qty"):
+            due = line.product_uom_qty if line.product_id.invoice_policy == "order" else line.qty_delivered
+            quantity = min(max(line.qty_invoiced, due, 0.0), line.product_uom_qty)
+            done += line.price_subtotal * quantity / line.product_uom_qty
+        return min(max(done / total, 0.0), 1.0)
+
+    def _wholesale_amount_invoiced(self, posted_only=False):
+        """Signed part of this line's amount on invoices less credit notes, in order currency."""
+        amount = 0.0
+        for invoice_line in self._get_invoice_lines():
+            move = invoice_line.move_id
+            if move.state == "cancel" or (posted_only and move.state != "posted"):
+                continue
+            sign = {"out_invoice": 1, "out_refund": -1}.get(move.move_type, 0)
+            amount += sign * invoice_line.currency_id._convert(
+                invoice_line.price_subtotal, self.currency_id, self.company_id,
+                move.invoice_date or fields.Date.context_today(self),
+            )
+        return amount
+
+    def _wholesale_amount_to_invoice(self):
+        """Part of this points discount (negative) the next invoice carries: the discount in
+        proportion to the goods invoiced by then, less what earlier invoices carried. When all
+        goods are invoiced the share is 1, so the last invoice takes the exact remainder."""
+        self.ensure_one()
+        target = self.currency_id.round(self.price_subtotal * self._wholesale_goods_share())
+        return self.currency_id.round(target - self._wholesale_amount_invoiced())
+
+    def _wholesale_invoiced_fraction(self, amount):
+        """``amount`` of this line as a quantity of it (the line has quantity 1)."""
+        if self.currency_id.is_zero(self.price_subtotal):
+            return 0.0
+        return self.product_uom_qty * amount / self.price_subtotal
+
+    def _prepare_invoice_line(self, **optional_values):
+        values = super()._prepare_invoice_line(**optional_values)
+        if self.wholesale_points_redeemed and not self.display_type:
+            amount = self._wholesale_amount_to_invoice()
+            values.update(quantity=1.0, discount=0.0, price_unit=amount)
+            if not self.currency_id.is_zero(amount - self.price_subtotal):
+                values["name"] = self.env._(
+                    "%(name)s (%(amount)s of %(total)s)", name=values["name"],
+                    amount=self.currency_id.format(-amount), total=self.currency_id.format(-self.price_subtotal),
+                )
+        return values
+
+    def _wholesale_due_on_invoice(self):
+        """Points lines with a part to carry on the next invoice."""
+        return self.filtered(
+            lambda line: line.wholesale_points_redeemed
+            and not float_is_zero(line._wholesale_amount_to_invoice(), precision_rounding=line.currency_id.rounding)
         )

@@ -4,8 +4,6 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero
 
-from ..tools.points_rules import redeem_cap
-
 
 class WholesaleLoyaltyRedeemWizard(models.TransientModel):
     _name = "wholesale.loyalty.redeem.wizard"
@@ -30,9 +28,8 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         for wizard in self:
             wizard.balance = wizard.partner_id.wholesale_points_balance
             program = wizard.program_id
-            base = wizard._base_untaxed()
             wizard.max_points = min(
-                redeem_cap(base, program.max_redeem_percent, program.point_value) if program else 0,
+                wizard.order_id._wholesale_redeem_cap(program) if program and wizard.order_id else 0,
                 max(wizard.balance, 0),
             )
 
@@ -46,22 +43,11 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         if not self.points:
             self.points = self.max_points
 
-    def _base_untaxed(self):
-        """Untaxed total of the order without its points discount, in company currency."""
-        self.ensure_one()
-        lines = self.order_id.order_line.filtered(lambda line: not line.wholesale_points_redeemed)
-        untaxed = sum(lines.mapped("price_subtotal"))
-        order = self.order_id
-        return order.currency_id._convert(untaxed, order.company_id.currency_id, order.company_id,
-                                          order.date_order or fields.Date.today()) if order else 0.0
-
     def _value_in_order_currency(self, points):
         order, program = self.order_id, self.program_id
         if not order or not program:
             return 0.0
-        value = points * program.point_value
-        return program.currency_id._convert(value, order.currency_id, order.company_id,
-                                            order.date_order or fields.Date.today())
+        return order._wholesale_points_value(points, program)
 
     def _check_request(self):
         order, program = self.order_id, self.program_id
@@ -71,6 +57,9 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         if not program:
             raise UserError(self.env._("%(customer)s is not a member of a loyalty program.",
                                        customer=self.partner_id.display_name))
+        if program.company_id and program.company_id != order.company_id:
+            raise UserError(self.env._("Points of %(program)s can only pay orders of %(company)s.",
+                                       program=program.name, company=program.company_id.name))
         if not program.redemption_product_id:
             raise UserError(self.env._("Program %(program)s has no redemption product.", program=program.name))
         if self.points <= 0:
@@ -79,7 +68,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
             raise UserError(self.env._("%(customer)s has %(balance)s points; %(points)s cannot be redeemed.",
                                        customer=self.partner_id.display_name, balance=self.balance,
                                        points=self.points))
-        cap = redeem_cap(self._base_untaxed(), program.max_redeem_percent, program.point_value)
+        cap = order._wholesale_redeem_cap(program)
         if self.points > cap:
             raise UserError(self.env._(
                 "At most %(cap)s points (%(percent)s%% of the untaxed total) can pay for this order.",
@@ -90,9 +79,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         """Replace the order's points discount by one for the points chosen."""
         self.ensure_one()
         self._check_request()
-        order = self.order_id
-        order.order_line.filtered("wholesale_points_redeemed").unlink()
-        order.write({"order_line": [Command.create(vals) for vals in self._discount_line_values()]})
+        self.order_id._wholesale_replace_points_lines(self._discount_line_values())
         return {"type": "ir.actions.act_window_close"}
 
     def _discount_line_values(self):
@@ -108,16 +95,21 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         value = self._value_in_order_currency(self.points)
         if float_is_zero(total, precision_rounding=order.currency_id.rounding):
             raise UserError(self.env._("The quotation has nothing to pay with points."))
-        values, points_left, groups = [], self.points, list(by_taxes.items())
+        # Each line's amount is its share of the value; the last one takes the remainder so
+        # that the lines add up to exactly the points' value.
+        values, groups = [], list(by_taxes.items())
+        points_left, amount_left = self.points, order.currency_id.round(value)
         for index, (taxes, subtotal) in enumerate(groups):
             last = index == len(groups) - 1
             share_points = points_left if last else round(self.points * subtotal / total)
+            share_amount = amount_left if last else order.currency_id.round(value * share_points / self.points)
             points_left -= share_points
+            amount_left -= share_amount
             values.append({
                 "product_id": product.id,
                 "name": self.env._("Loyalty points: %(points)s points", points=share_points),
                 "product_uom_qty": 1,
-                "price_unit": -order.currency_id.round(value * share_points / self.points),
+                "price_unit": -share_amount,
                 "tax_id": [Command.set(taxes.ids)],
                 "wholesale_points_redeemed": share_points,
                 "sequence": 9999,
