@@ -1,9 +1,18 @@
-from odoo import models
+from odoo import Command, fields, models
 from odoo.tools import SQL
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    wholesale_prepayment_reservation_ids = fields.One2many(
+        "wholesale.prepayment.reservation",
+        "move_id",
+        string="Prepayments Discounted",
+        readonly=True,
+        copy=False,
+        help="Money of the customer's payments this invoice's prepayment discount is based on.",
+    )
 
     def init(self):
         result = super().init()
@@ -34,7 +43,7 @@ class AccountMove(models.Model):
         # Points first: they are earned at the tier held before this invoice counts.
         points = self.env["wholesale.loyalty.points"]
         points.earn_for_invoices(posted, trigger="posted")
-        points.reverse_for_refunds(posted)
+        posted._wholesale_sync_points()
         # Invoices of zero are paid on posting; Odoo calls the paid hook for those itself.
         posted._wholesale_reevaluate(bases=("invoiced",))
         return posted
@@ -50,16 +59,32 @@ class AccountMove(models.Model):
     def button_draft(self):
         was_counted = self.filtered(lambda move: move.state == "posted")
         result = super().button_draft()
-        self.env["wholesale.loyalty.points"].reverse_invoices(
-            was_counted, self.env._("Invoice reset to draft")
-        )
+        was_counted._wholesale_sync_points()
         was_counted._wholesale_reevaluate(bases=("invoiced", "paid"))
+        # A cancelled or reversed invoice's money was free meanwhile: its discount may be gone.
+        self.env["wholesale.payment.discount"]._release_unbacked_prepayment_discounts(self)
         return result
 
     def button_cancel(self):
         result = super().button_cancel()
+        # A posted move is reset to draft first (synced there); this covers drafts cancelled.
+        self._wholesale_sync_points()
         self._wholesale_reevaluate(bases=("invoiced", "paid"))
         return result
+
+    def _wholesale_sync_points(self):
+        """Points follow the money of these moves: what their invoices earned, net of posted
+        credit notes, and the points of the orders whose points lines they carry."""
+        points = self.env["wholesale.loyalty.points"]
+        # Reading the links to invoices and orders only; the points service checks nothing else.
+        moves = self.sudo().filtered(lambda move: move.move_type in ("out_invoice", "out_refund"))
+        if not moves:
+            return
+        invoices = moves.filtered(lambda move: move.move_type == "out_invoice") | moves.reversed_entry_id
+        points.sync_invoice_points(invoices, causes=moves)
+        orders = moves.line_ids.sale_line_ids.filtered("wholesale_points_redeemed").order_id
+        if orders:
+            points.sync_order_redemptions(orders, cause=moves)
 
     def _wholesale_demo_register_payment(self):
         """Pay invoices in full at their invoice date (demo data)."""
@@ -77,6 +102,24 @@ class AccountMove(models.Model):
         for invoice in self:
             self.env["wholesale.payment.discount"]._apply_prepayment_discount(invoice)
         return True
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default)
+        product = self.env["wholesale.payment.discount"]._prepayment_product()
+        for move, vals in zip(self, vals_list, strict=True):
+            # A copied invoice is no money received: its discount is applied again, on what is
+            # free then. A credit note reverses the discount with the goods, so it keeps it.
+            if vals.get("move_type", move.move_type) == "out_invoice" and "line_ids" in vals:
+                vals["line_ids"] = [
+                    command for command in vals["line_ids"]
+                    if not (command[0] == Command.CREATE and command[2].get("product_id") == product.id)
+                ]
+        return vals_list
+
+    def _check_draftable(self):
+        result = super()._check_draftable()
+        self.env["wholesale.loyalty.rebate"]._check_credit_notes_draftable(self)
+        return result
 
     def _is_eligible_for_early_payment_discount(self, currency, reference_date):
         discounts = self.env["wholesale.payment.discount"]

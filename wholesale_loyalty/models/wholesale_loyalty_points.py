@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..tools.points_rules import Lot, allocate, expiry_for, points_for_amount, reversal_due
+from ..tools.points_rules import Lot, allocate, expiry_for, points_for_amount, points_to_hold
 
 _logger = logging.getLogger(__name__)
 
@@ -37,15 +37,17 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         if not ids:
             return
         self.env["wholesale.loyalty.ledger"].flush_model()
-        self.env.cr.execute(SQL(
+        written = self.env.execute_query(SQL(
             """UPDATE res_partner p
                   SET wholesale_points_balance = COALESCE(
                         (SELECT SUM(l.points) FROM wholesale_loyalty_ledger l
                           WHERE l.partner_id = p.commercial_partner_id), 0)
-                WHERE p.commercial_partner_id = ANY(%s)""",
+                WHERE p.commercial_partner_id = ANY(%s)
+            RETURNING p.id""",
             ids,
         ))
-        self.env["res.partner"].invalidate_model(["wholesale_points_balance"])
+        # Also drops what is computed from the balance, e.g. the balance shown on quotations.
+        self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(["wholesale_points_balance"])
 
     def _balance(self, partner, program):
         self.env["wholesale.loyalty.ledger"].flush_model()
@@ -108,36 +110,172 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             keep = max(lot.remaining_points - excess, 0)
             lot.with_context(wholesale_ledger_bookkeeping=True).write({"remaining_points": keep})
 
-    # ------------------------------------------------------------------ earning
+    # ------------------------------------------------------------------ standing of entries
 
-    def _program_of(self, invoice):
-        customer = invoice.commercial_partner_id
-        program = customer.wholesale_program_id
-        if program and program.company_id == invoice.company_id:
-            return program
-        return self.env["wholesale.loyalty.program"]
-
-    def _earn_entries(self, invoice):
-        return self.env["wholesale.loyalty.ledger"].sudo().search(
-            [("move_id", "=", invoice.id), ("kind", "=", "earn")], order="id"
-        )
+    def _nets(self, entries):
+        """{entry id: points still standing}: an entry's points plus the standing of the entries
+        that reverse it (a give-back reverses a reversal, which reverses an earning)."""
+        if not entries:
+            return {}
+        self.env["wholesale.loyalty.ledger"].flush_model()
+        rows = self.env.execute_query(SQL(
+            """WITH RECURSIVE tree(root_id, id, points) AS (
+                    SELECT id, id, points FROM wholesale_loyalty_ledger WHERE id = ANY(%s)
+                  UNION ALL
+                    SELECT tree.root_id, l.id, l.points
+                      FROM wholesale_loyalty_ledger l JOIN tree ON l.reversed_entry_id = tree.id
+               )
+               SELECT root_id, SUM(points) FROM tree GROUP BY root_id""",
+            entries.ids,
+        ))
+        return dict(rows)
 
     def _net(self, entry):
         """Points of an entry still standing after the reversals that point at it."""
-        reversals = self.env["wholesale.loyalty.ledger"].sudo().search([("reversed_entry_id", "=", entry.id)])
-        return entry.points + sum(reversals.mapped("points"))
+        return self._nets(entry).get(entry.id, 0)
 
-    def _invoices_holding_points(self, invoices):
-        """Ids of the invoices whose earned points still stand: two queries for the batch."""
-        ledger = self.env["wholesale.loyalty.ledger"].sudo()
-        earned = ledger.search([("move_id", "in", invoices.ids), ("kind", "=", "earn")])
-        reversed_points = dict(ledger._read_group(
-            [("reversed_entry_id", "in", earned.ids)], ["reversed_entry_id"], ["points:sum"]
+    # ------------------------------------------------------------------ giving points back
+
+    def _give_back(self, consumer, points, cause, note):
+        """Reverse ``points`` of a consuming entry (a redemption, a credit note's reversal).
+
+        What the customer owes is paid first; then the points go back to the lots the entry
+        took them from, as far as those lots are still open and may legitimately hold them;
+        the rest stays on the new entry as a lot of its own, so that the balance is always
+        the open lots minus the debt."""
+        partner, program = consumer.partner_id, consumer.program_id
+        self._lock_customers(partner)
+        today = fields.Date.context_today(self)
+        open_points = sum(lot.remaining for lot in self._open_lots(partner, program))
+        balance_after = self._balance(partner, program) + points
+        to_lots = min(max(max(balance_after, 0) - open_points, 0), points)
+        returns, sources = self._returns_to_lots(consumer, points, to_lots, today)
+        kept = to_lots - sum(taken for _lot_id, taken in returns)
+        vals = self._reversal_vals(consumer, points, cause, note)
+        if kept:
+            vals.update(remaining_points=kept, expiry_date=self._given_back_expiry(consumer, sources, today))
+        else:
+            vals["remaining_points"] = 0
+        entry = self.env["wholesale.loyalty.ledger"].sudo().create(vals)
+        self._return_to_lots(entry, returns)
+        self._refresh_balances(partner)
+        return entry
+
+    def _returnable(self, consumer):
+        """[(lot, points)] the consuming entry still holds of each lot, in the order it took them."""
+        held = {}
+        for allocation in consumer.allocation_ids:
+            held[allocation.lot_id] = held.get(allocation.lot_id, 0) + allocation.points
+        given_back = self.env["wholesale.loyalty.ledger"].sudo().search(
+            [("reversed_entry_id", "=", consumer.id), ("points", ">", 0)]
+        )
+        for allocation in given_back.allocation_ids:
+            held[allocation.lot_id] = held.get(allocation.lot_id, 0) - allocation.points
+        return [(lot, points) for lot, points in held.items() if points > 0]
+
+    def _returns_to_lots(self, consumer, points, to_lots, today):
+        """([(lot id, points)] going back to open lots, lots that could not take all theirs)."""
+        returnable = self._returnable(consumer)
+        lots = self.env["wholesale.loyalty.ledger"].sudo().browse([lot.id for lot, _points in returnable])
+        closed = self._closed_lots(lots, today)
+        capacity = self._lot_capacities(lots, consumer, points)
+        returns, sources, left = [], lots.browse(), to_lots
+        for lot, held in returnable:
+            take = 0 if lot.id in closed else min(left, held, capacity[lot.id])
+            if take > 0:
+                returns.append((lot.id, take))
+                left -= take
+            if take < held:
+                sources |= lot
+        return returns, sources
+
+    def _closed_lots(self, lots, today):
+        """Ids of lots past their expiry or already expired: points never go back into them,
+        or the next expiry run would expire the same lot a second time."""
+        expired = self.env["wholesale.loyalty.ledger.allocation"].sudo().search(
+            [("lot_id", "in", lots.ids), ("entry_id.kind", "=", "expire")]
+        ).lot_id
+        return set(expired.ids) | {lot.id for lot in lots if lot.expiry_date and lot.expiry_date < today}
+
+    def _lot_capacities(self, lots, consumer, points):
+        """{lot id: points it may still take back}: what the lot stands for after the reversals
+        of its own points, less what other entries still use of it, less what it holds."""
+        nets = self._nets(lots)
+        used = dict(self.env.execute_query(SQL(
+            """SELECT a.lot_id, SUM(CASE WHEN e.points < 0 THEN a.points ELSE -a.points END)
+                 FROM wholesale_loyalty_ledger_allocation a
+                 JOIN wholesale_loyalty_ledger e ON e.id = a.entry_id
+                 JOIN wholesale_loyalty_ledger c
+                   ON c.id = CASE WHEN e.points < 0 THEN e.id ELSE e.reversed_entry_id END
+                WHERE a.lot_id = ANY(%s) AND c.id <> %s
+                  AND c.reversed_entry_id IS DISTINCT FROM a.lot_id
+                GROUP BY a.lot_id""",
+            lots.ids, consumer.id,
+        ))) if lots else {}
+        capacity = {}
+        for lot in lots:
+            # Giving back a reversal of this very lot makes it stand for those points again.
+            regained = points if consumer.reversed_entry_id == lot else 0
+            capacity[lot.id] = max(nets.get(lot.id, 0) + regained - used.get(lot.id, 0) - lot.remaining_points, 0)
+        return capacity
+
+    def _given_back_expiry(self, consumer, sources, today):
+        """Points that cannot go back into their lots keep the latest expiry of those lots,
+        so that giving points back never makes them live longer than they would have."""
+        if not sources:
+            program = consumer.program_id
+            return expiry_for(today, program.points_validity_months,
+                              consumer.partner_id.wholesale_tier_id.points_never_expire)
+        dates = sources.mapped("expiry_date")
+        return False if not all(dates) else max(dates)
+
+    def _return_to_lots(self, entry, returns):
+        if not returns:
+            return
+        self.env["wholesale.loyalty.ledger.allocation"].sudo().create([
+            {"entry_id": entry.id, "lot_id": lot_id, "points": points} for lot_id, points in returns
+        ])
+        self.env.cr.execute(SQL(
+            """UPDATE wholesale_loyalty_ledger l SET remaining_points = l.remaining_points + v.points
+                 FROM unnest(%s::int[], %s::int[]) AS v(id, points) WHERE l.id = v.id""",
+            [lot_id for lot_id, _points in returns], [points for _lot_id, points in returns],
         ))
-        return {entry.move_id.id for entry in earned if entry.points + reversed_points.get(entry, 0) > 0}
+        self.env["wholesale.loyalty.ledger"].invalidate_model(["remaining_points"])
+
+    # ------------------------------------------------------------------ earning
+
+    def _program_of(self, invoice):
+        # sudo: reads only the program's company; another company's program is not returned
+        program = invoice.commercial_partner_id.sudo().wholesale_program_id
+        if program and program.company_id == invoice.company_id:
+            return program.with_env(self.env)
+        return self.env["wholesale.loyalty.program"]
+
+    def _earn_entries(self, invoices):
+        return self.env["wholesale.loyalty.ledger"].sudo().search(
+            [("move_id", "in", invoices.ids), ("kind", "=", "earn")], order="id"
+        )
+
+    def _active_earn_entries(self, invoices):
+        """{invoice id: its earn entry in force}: the last one no reset of the invoice closed."""
+        ledger = self.env["wholesale.loyalty.ledger"].sudo()
+        earned = self._earn_entries(invoices)
+        closings = ledger.search([
+            ("reversed_entry_id", "in", earned.ids), ("kind", "=", "reversal"), ("move_id", "in", invoices.ids),
+        ])
+        closed = {entry.reversed_entry_id.id for entry in closings if entry.move_id == entry.reversed_entry_id.move_id}
+        active = {}
+        for entry in earned:
+            if entry.id not in closed:
+                active[entry.move_id.id] = entry
+        return active
 
     def _active_earn_entry(self, invoice):
-        return self._earn_entries(invoice).filtered(lambda entry: self._net(entry) > 0)[-1:]
+        return self._active_earn_entries(invoice).get(invoice.id, self.env["wholesale.loyalty.ledger"])
+
+    def _invoices_holding_points(self, invoices):
+        """Ids of the invoices that have earned and were not reset since."""
+        return set(self._active_earn_entries(invoices))
 
     def invoice_points(self, invoice, program=None):
         """Points this customer invoice earns under its program (0 when none applies)."""
@@ -151,9 +289,11 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         self = self.sudo()  # the ledger is written on behalf of whoever posts or pays
         invoices = invoices.sudo()
         vals_list = []
-        for invoice in invoices.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted"):
+        posted = invoices.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
+        active = self._active_earn_entries(posted)
+        for invoice in posted:
             program = self._program_of(invoice)
-            if not program or program.points_trigger != trigger or self._active_earn_entry(invoice):
+            if not program or program.points_trigger != trigger or invoice.id in active:
                 continue
             points = self.invoice_points(invoice, program)
             if points <= 0:
@@ -178,62 +318,109 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             self._lock_customers(invoices.commercial_partner_id)
         entries = self._post_entries(vals_list)
         self._give_first_order_bonus(entries)
+        # Credit notes posted before the invoice earned (paid trigger) already lower what it holds.
+        self.sync_invoice_points(entries.move_id)
         return entries
 
     def reverse_invoices(self, invoices, reason):
         """An invoice back to draft or cancelled gives back what it still holds."""
-        self = self.sudo()
-        invoices = invoices.sudo()
-        vals_list = []
-        for invoice in invoices.filtered(lambda m: m.move_type == "out_invoice"):
-            for earned in self._earn_entries(invoice):
-                standing = self._net(earned)
-                if standing > 0:
-                    vals_list.append(self._reversal_vals(earned, standing, invoice, reason))
-        if vals_list:
-            self._lock_customers(invoices.commercial_partner_id)
-        return self._post_reversals(vals_list)
+        return self.sync_invoice_points(invoices, reason=reason)
 
     def reverse_for_refunds(self, refunds):
         """A posted credit note takes back its share of what its invoice earned."""
+        refunds = refunds.sudo().filtered(lambda m: m.move_type == "out_refund" and m.reversed_entry_id)
+        return self.sync_invoice_points(refunds.reversed_entry_id, causes=refunds)
+
+    def sync_invoice_points(self, invoices, causes=None, reason=None):
+        """Bring what each customer invoice holds to what it earns now: its points rule (at the
+        multiplier it earned with) on its net untaxed amount after its posted credit notes;
+        nothing when it is not posted. A credit note reset to draft or cancelled gives back
+        exactly what it took, and what a credit note takes is computed from the credit notes
+        posted now."""
         self = self.sudo()
-        refunds = refunds.sudo()
-        vals_list = []
-        for refund in refunds.filtered(lambda m: m.move_type == "out_refund" and m.reversed_entry_id):
-            invoice = refund.reversed_entry_id
-            earned = self._active_earn_entry(invoice) or self._earn_entries(invoice)[-1:]
-            if not earned or self.env["wholesale.loyalty.ledger"].sudo().search_count(
-                [("move_id", "=", refund.id), ("kind", "=", "reversal")]
-            ):
-                continue
-            program = earned.program_id
-            refunded = sum(
-                invoice.reversal_move_ids.filtered(lambda r: r.state == "posted").mapped("amount_untaxed")
-            )
-            tier_multiplier_points = self._earned_rule(earned, program)
-            due = reversal_due(
-                earned.points, invoice.amount_untaxed, refunded,
-                earned.points - self._net(earned), tier_multiplier_points,
-            )
-            if due > 0:
-                vals_list.append(self._reversal_vals(
-                    earned, due, refund,
-                    self.env._("Credit note %(refund)s", refund=refund.name),
+        ledger = self.env["wholesale.loyalty.ledger"].sudo()
+        invoices = invoices.sudo().filtered(lambda m: m.move_type == "out_invoice")
+        earned = self._earn_entries(invoices)
+        if not earned:
+            return ledger
+        active = self._active_earn_entries(invoices)
+        entries = ledger
+        for invoice in earned.move_id:
+            in_force = active.get(invoice.id, ledger) if invoice.state == "posted" else ledger
+            entries |= self._close_earnings(earned.filtered(lambda e, inv=invoice: e.move_id == inv) - in_force,
+                                            invoice, reason)
+            if in_force:
+                entries |= self._sync_earned(in_force, invoice, causes or self.env["account.move"])
+        return entries
+
+    def _close_earnings(self, earned, invoice, reason):
+        """Earn entries of an invoice no longer posted (or re-posted since) give back all they hold."""
+        if not earned:
+            return self.env["wholesale.loyalty.ledger"]
+        note = reason or (self.env._("Invoice cancelled") if invoice.state == "cancel"
+                          else self.env._("Invoice reset to draft"))
+        nets = self._nets(earned)
+        entries = self.env["wholesale.loyalty.ledger"]
+        for entry in earned.filtered(lambda e: nets.get(e.id, 0) > 0):
+            entries |= self._reverse_earned(entry, nets[entry.id], invoice, note)
+        return entries
+
+    def _sync_earned(self, earned, invoice, causes):
+        ledger = self.env["wholesale.loyalty.ledger"].sudo()
+        reversals = ledger.search(
+            [("reversed_entry_id", "=", earned.id), ("kind", "=", "reversal"), ("points", "<", 0)], order="id desc"
+        )
+        entries = ledger
+        standing = self._nets(reversals)
+        for reversal in reversals:
+            refund = reversal.move_id
+            if refund.move_type == "out_refund" and refund.state != "posted" and standing.get(reversal.id, 0) < 0:
+                entries |= self._give_back(reversal, -standing[reversal.id], refund, self.env._(
+                    "Credit note %(refund)s no longer posted", refund=refund.name or refund.display_name,
                 ))
-        if vals_list:
-            self._lock_customers(refunds.commercial_partner_id)
-        return self._post_reversals(vals_list)
+        held, target = self._net(earned), self._points_to_hold(earned, invoice)
+        posted_refunds = invoice.reversal_move_ids.filtered(
+            lambda r: r.move_type == "out_refund" and r.state == "posted"
+        ).sorted("id")
+        if held > target and posted_refunds:
+            refund = (causes & posted_refunds)[-1:] or posted_refunds[-1:]
+            entries |= self._reverse_earned(earned, held - target, refund,
+                                            self.env._("Credit note %(refund)s", refund=refund.name))
+        elif held < target:
+            standing = self._nets(reversals)
+            left = target - held
+            for reversal in reversals.filtered(lambda r: r.move_id in posted_refunds):
+                points = min(left, -standing.get(reversal.id, 0))
+                if points > 0:
+                    entries |= self._give_back(reversal, points, reversal.move_id, self.env._(
+                        "Credit notes of %(invoice)s recounted", invoice=invoice.name,
+                    ))
+                    left -= points
+        return entries
+
+    def _points_to_hold(self, earned, invoice):
+        """What an invoice holds after its posted credit notes (company currency, untaxed)."""
+        refunds = invoice.reversal_move_ids.filtered(lambda r: r.move_type == "out_refund" and r.state == "posted")
+        net = invoice.amount_untaxed_signed + sum(refunds.mapped("amount_untaxed_signed"))
+        rule = self._earned_rule(earned, earned.program_id)
+        return points_to_hold(earned.points, net, rule)
 
     def _earned_rule(self, earned, program):
         """The points rule as it applied when ``earned`` was booked (same multiplier)."""
         base = points_for_amount(
-            earned.move_id.amount_untaxed, program.points_amount_step, program.points_per_step,
+            earned.move_id.amount_untaxed_signed, program.points_amount_step, program.points_per_step,
         )
         multiplier = earned.points / base if base else 1.0
         return lambda amount: points_for_amount(
             amount, program.points_amount_step, program.points_per_step, multiplier,
             program.points_min_order_amount,
         )
+
+    def _reverse_earned(self, earned, points, move, note):
+        # A reversal of earned points takes them from the lot they created first.
+        self._lock_customers(earned.partner_id)
+        vals = self._reversal_vals(earned, points, move, note)
+        return self.with_context(wholesale_preferred_lot=earned.id)._post_entries([vals])
 
     def _reversal_vals(self, entry, points, move, note):
         return {
@@ -252,18 +439,6 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
 
     def _reversal_count(self, entry):
         return self.env["wholesale.loyalty.ledger"].sudo().search_count([("reversed_entry_id", "=", entry.id)])
-
-    def _post_reversals(self, vals_list):
-        ledger = self.env["wholesale.loyalty.ledger"].sudo()
-        entries = ledger
-        for vals in vals_list:
-            origin = ledger.browse(vals["reversed_entry_id"])
-            if vals["points"] < 0:
-                # A reversal of earned points takes them from the lot they created first.
-                entries |= self.with_context(wholesale_preferred_lot=origin.id)._post_entries([vals])
-            else:
-                entries |= self._restore_redemption(origin, vals)
-        return entries
 
     # ------------------------------------------------------------------ bonuses
 
@@ -398,98 +573,197 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                                            customer=customer.display_name))
             self._lock_customers(customer)
             balance = self._balance(customer, program)
-            wanted = order.wholesale_points_redeemed
+            # An order confirmed again still holds what its posted invoices used.
+            wanted = order.wholesale_points_redeemed - self._order_points_out(order)
+            if wanted <= 0:
+                continue
             if wanted > balance:
                 raise UserError(self.env._(
                     "Order %(order)s uses %(wanted)s points but %(customer)s has only %(balance)s left; "
                     "another order may have used them. Remove the points discount or redeem fewer points.",
                     order=order.name, wanted=wanted, customer=customer.display_name, balance=balance,
                 ))
-            self._post_entries([{
-                "partner_id": customer.id,
-                "program_id": program.id,
-                "company_id": program.company_id.id,
-                "date": fields.Date.context_today(self),
-                "points": -wanted,
-                "kind": "redeem",
-                "sale_order_id": order.id,
-                "reference": f"order:{order.id}:{self._redeem_count(order)}",
-                "note": self.env._("Redeemed on %(order)s", order=order.name),
-            }])
+            self._post_entries([self._redeem_vals(order, program, wanted,
+                                                  self.env._("Redeemed on %(order)s", order=order.name))])
+
+    def _redeem_vals(self, order, program, points, note, move=None):
+        return {
+            "partner_id": order.partner_id.commercial_partner_id.id,
+            "program_id": program.id,
+            "company_id": program.company_id.id,
+            "date": fields.Date.context_today(self),
+            "points": -points,
+            "kind": "redeem",
+            "sale_order_id": order.id,
+            "move_id": move.id if move else False,
+            "reference": f"order:{order.id}:{self._redeem_count(order)}",
+            "note": note,
+        }
 
     def _redeem_count(self, order):
         return self.env["wholesale.loyalty.ledger"].sudo().search_count(
             [("sale_order_id", "=", order.id), ("kind", "=", "redeem")]
         )
 
-    def restore_orders(self, orders):
-        """Cancelled orders give their points back, to the very lots they came from."""
-        self = self.sudo()
-        orders = orders.sudo()
-        redemptions = self.env["wholesale.loyalty.ledger"].sudo().search(
-            [("sale_order_id", "in", orders.ids), ("kind", "=", "redeem")]
+    def _redemptions(self, orders):
+        return self.env["wholesale.loyalty.ledger"].sudo().search(
+            [("sale_order_id", "in", orders.ids), ("kind", "=", "redeem")], order="id"
         )
-        vals_list = []
-        for redeemed in redemptions:
-            standing = -self._net(redeemed)
-            if standing > 0:
-                vals_list.append(self._reversal_vals(
-                    redeemed, standing, redeemed.sale_order_id,
-                    self.env._("Order %(order)s cancelled", order=redeemed.sale_order_id.name),
-                ))
-        if vals_list:
-            self._lock_customers(redemptions.partner_id)
-        return self._post_reversals(vals_list)
 
-    def _restore_redemption(self, redeemed, vals):
-        # The reversal is not a lot of its own: the points go back into the original lots,
-        # which the redemption's allocations name.
-        entry = self.env["wholesale.loyalty.ledger"].sudo().create(dict(vals, remaining_points=0))
-        allocations = redeemed.allocation_ids
-        if allocations:
-            self.env.cr.execute(SQL(
-                """UPDATE wholesale_loyalty_ledger l SET remaining_points = l.remaining_points + v.points
-                     FROM unnest(%s::int[], %s::int[]) AS v(id, points) WHERE l.id = v.id""",
-                [alloc.lot_id.id for alloc in allocations],
-                [alloc.points for alloc in allocations],
-            ))
-            self.env["wholesale.loyalty.ledger"].invalidate_model(["remaining_points"])
-        self._refresh_balances(entry.partner_id)
-        return entry
+    def _order_points_out(self, order):
+        """Points the order holds now: its redemptions less what was given back."""
+        return -sum(self._nets(self._redemptions(order)).values())
 
-    # ------------------------------------------------------------------ expiry
+    def restore_orders(self, orders):
+        """Cancelled orders give back the points that are not on a posted invoice."""
+        return self.sync_order_redemptions(orders)
+
+    def sync_order_redemptions(self, orders, cause=None):
+        """Bring the points each order holds to what its documents say. Points come back
+        only together with money: a confirmed order holds all it redeemed; a cancelled one
+        what its posted invoices used; a posted credit note of the points line gives back
+        the points of the amount it credits, and takes them again when reset or cancelled.
+        Never more comes back than was redeemed."""
+        self = self.sudo()
+        ledger = self.env["wholesale.loyalty.ledger"].sudo()
+        redemptions = self._redemptions(orders.sudo())
+        entries = ledger
+        for order in redemptions.sale_order_id:
+            own = redemptions.filtered(lambda entry, order=order: entry.sale_order_id == order)
+            standing = self._nets(own)
+            out = -sum(standing.values())
+            delta = self._points_order_holds(order) - out
+            move = cause.filtered(lambda m, order=order: order in m.line_ids.sale_line_ids.order_id)[-1:] \
+                if cause else self.env["account.move"]
+            if delta > 0:
+                self._lock_customers(own.partner_id)
+                entries |= self._post_entries([self._redeem_vals(
+                    order, own[-1].program_id, delta, self._order_note(order, move, giving_back=False), move=move,
+                )])
+            for redeemed in own.sorted("id", reverse=True):
+                points = min(-delta, -standing.get(redeemed.id, 0))
+                if points > 0:
+                    entries |= self._give_back(
+                        redeemed, points, move or order, self._order_note(order, move, giving_back=True)
+                    )
+                    delta += points
+        return entries
+
+    def _order_note(self, order, move, giving_back):
+        if move.move_type == "out_refund":
+            if giving_back:
+                return self.env._("Credit note %(refund)s", refund=move.name)
+            return self.env._("Credit note %(refund)s no longer posted", refund=move.name)
+        if move:
+            if giving_back:
+                return self.env._("Invoice %(invoice)s no longer posted", invoice=move.name)
+            return self.env._("Invoice %(invoice)s of %(order)s posted", invoice=move.name, order=order.name)
+        if giving_back:
+            return self.env._("Order %(order)s cancelled", order=order.name)
+        return self.env._("Used again on %(order)s", order=order.name)
+
+    def _points_order_holds(self, order):
+        redeemed = order.wholesale_points_redeemed
+        invoiced, credited = self._points_on_invoices(order)
+        holds = (max(redeemed, invoiced) if order.state == "sale" else invoiced) - credited
+        return min(max(holds, 0), redeemed)
+
+    def _points_on_invoices(self, order):
+        """(points on posted invoices, points on posted credit notes) of the order's points
+        lines, in proportion to the amount of each line they carry."""
+        invoiced = credited = 0.0
+        for line in order.order_line.filtered("wholesale_points_redeemed"):
+            if line.currency_id.is_zero(line.price_subtotal):
+                continue
+            moved = line.invoice_lines.filtered(
+                lambda aml, line=line: aml.move_id.state == "posted" and aml.product_id == line.product_id
+            )
+            per_amount = line.wholesale_points_redeemed / line.price_subtotal
+            invoiced += per_amount * sum(moved.filtered(lambda aml: aml.move_id.move_type == "out_invoice")
+                                         .mapped("price_subtotal"))
+            credited += per_amount * sum(moved.filtered(lambda aml: aml.move_id.move_type == "out_refund")
+                                         .mapped("price_subtotal"))
+        return round(invoiced), round(credited)
+
+    # ------------------------------------------------------------------ scheduled actions
+
+    def _isolated(self, groups, work, what):
+        """Run ``work`` on a batch of customers' groups under one savepoint; when it fails, run it
+        again one customer at a time, so that one customer's data never holds back the others.
+        Returns the groups done."""
+        try:
+            with self.env.cr.savepoint():
+                work(groups)
+            return groups
+        except Exception:  # any failure is retried per customer below
+            if len(groups) == 1:
+                _logger.exception("%s failed for customer %s", what, groups[0][0].id)
+                return []
+        done = []
+        for group in groups:
+            try:
+                with self.env.cr.savepoint():
+                    work([group])
+                done.append(group)
+            except Exception:  # logged; the next run tries this customer again
+                _logger.exception("%s failed for customer %s", what, group[0].id)
+        return done
+
+    def _commit_batch(self):
+        if self.env["wholesale.loyalty.tier.engine"]._may_commit():
+            # A crash loses at most the batch in progress.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
-    def expire_lots(self, today=None, batch_size=1000):
-        """Expire what is left of lots past their expiry date. Safe to run again."""
+    def expire_lots(self, today=None, batch_size=200):
+        """Expire what is left of lots past their expiry date, ``batch_size`` customers at a
+        time. Safe to run again. Returns the number of lots expired."""
         self = self.sudo()
         today = today or fields.Date.context_today(self)
-        ledger = self.env["wholesale.loyalty.ledger"]
-        lots = ledger.search([("expiry_date", "<", today), ("remaining_points", ">", 0)], order="id")
-        done = 0
-        for start in range(0, len(lots), batch_size):
-            batch = lots[start:start + batch_size]
-            self._lock_customers(batch.partner_id)
-            entries = ledger.create([{
-                "partner_id": lot.partner_id.id,
-                "program_id": lot.program_id.id,
-                "company_id": lot.company_id.id,
-                "date": today,
-                "points": -lot.remaining_points,
-                "kind": "expire",
-                "reversed_entry_id": False,
-                "reference": f"expire:{lot.id}",
-                "note": self.env._("Expired on %(date)s", date=lot.expiry_date),
-            } for lot in batch])
-            for entry, lot in zip(entries, batch, strict=True):
-                self._take_from_lots(entry, [(lot.id, lot.remaining_points)])
-            self._refresh_balances(batch.partner_id)
+        lots = self.env["wholesale.loyalty.ledger"].search(
+            [("expiry_date", "<", today), ("remaining_points", ">", 0)], order="partner_id, id"
+        )
+        by_customer = {}
+        for lot in lots:
+            by_customer.setdefault(lot.partner_id, []).append(lot.id)
+        groups = [(partner, lots.browse(ids)) for partner, ids in by_customer.items()]
+        done = expired = 0
+        for start in range(0, len(groups), batch_size):
+            batch = groups[start:start + batch_size]
+            ok = self._isolated(batch, lambda chunk: self._expire(chunk, today), "Points expiry")
+            expired += sum(len(customer_lots) for _partner, customer_lots in ok)
             done += len(batch)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(lots) - done)
-            if self.env["wholesale.loyalty.tier.engine"]._may_commit():
-                # A crash loses at most the batch in progress.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        return done
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(groups) - done)
+            self._commit_batch()
+        return expired
+
+    def _expire(self, groups, today):
+        ledger = self.env["wholesale.loyalty.ledger"]
+        lots = ledger.union(*[customer_lots for _partner, customer_lots in groups])
+        self._lock_customers(lots.partner_id)
+        lots.invalidate_recordset(["remaining_points"])
+        lots = lots.filtered(lambda lot: lot.remaining_points > 0)
+        earlier = dict(self.env["wholesale.loyalty.ledger.allocation"]._read_group(
+            [("lot_id", "in", lots.ids), ("entry_id.kind", "=", "expire")], ["lot_id"], ["__count"]
+        ))
+        entries = ledger.create([{
+            "partner_id": lot.partner_id.id,
+            "program_id": lot.program_id.id,
+            "company_id": lot.company_id.id,
+            "date": today,
+            "points": -lot.remaining_points,
+            "kind": "expire",
+            "reversed_entry_id": False,
+            "reference": self._expiry_reference(lot, earlier.get(lot, 0)),
+            "note": self.env._("Expired on %(date)s", date=lot.expiry_date),
+        } for lot in lots])
+        for entry, lot in zip(entries, lots, strict=True):
+            self._take_from_lots(entry, [(lot.id, lot.remaining_points)])
+        self._refresh_balances(lots.partner_id)
+
+    def _expiry_reference(self, lot, earlier):
+        # A lot expires once; should it ever expire again, the reference says which time.
+        return f"expire:{lot.id}" if not earlier else f"expire:{lot.id}:{earlier + 1}"
 
     @api.model
     def send_expiry_reminders(self, today=None, batch_size=200):
@@ -503,20 +777,24 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         )
         week_ago = today - relativedelta(days=6)
         due = [
-            partner for partner, _points in groups
+            (partner, points) for partner, points in groups
             if partner.email and (not partner.wholesale_expiry_reminded_on
                                   or partner.wholesale_expiry_reminded_on < week_ago)
         ]
         template = self.env.ref("wholesale_loyalty.mail_template_points_expiry")
-        done = 0
-        for start in range(0, len(due), batch_size):
-            batch = self.env["res.partner"].browse([p.id for p in due[start:start + batch_size]])
-            for partner in batch:
+
+        def remind(chunk):
+            partners = self.env["res.partner"].union(*[partner for partner, _points in chunk])
+            for partner in partners:
                 template.send_mail(partner.id)
-            batch.with_context(wholesale_engine=True).write({"wholesale_expiry_reminded_on": today})
+            # Mails of a committed batch are never queued twice.
+            partners.write({"wholesale_expiry_reminded_on": today})  # as the points service (sudo above)
+
+        done = sent = 0
+        for start in range(0, len(due), batch_size):
+            batch = due[start:start + batch_size]
+            sent += len(self._isolated(batch, remind, "Points expiry reminder"))
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(due) - done)
-            if self.env["wholesale.loyalty.tier.engine"]._may_commit():
-                # Mails of a committed batch are never queued twice.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        return done
+            self._commit_batch()
+        return sent

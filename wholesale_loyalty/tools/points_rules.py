@@ -73,3 +73,11 @@ def redeem_cap(untaxed_total, max_percent, point_value):
     if point_value <= 0:
         return 0
     return math.floor(round(untaxed_total * max_percent / 100.0, 2) / point_value + 1e-9)
+
+
+def points_to_hold(earned, net_untaxed, earn_points):
+    """Points an invoice that earned ``earned`` holds once its net untaxed amount (after its
+    credit notes) is ``net_untaxed``: its rule on that amount, never more than it earned."""
+    if round(net_untaxed, 2) <= 0:
+        return 0
+    return max(min(earn_points(net_untaxed), earned), 0)
