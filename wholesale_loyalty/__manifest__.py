@@ -29,6 +29,7 @@
         "wizards/wholesale_loyalty_tier_lock_wizard_views.xml",
         "wizards/wholesale_loyalty_redeem_wizard_views.xml",
         "wizards/wholesale_loyalty_award_wizard_views.xml",
+        "wizards/wholesale_loyalty_program_membership_wizard_views.xml",
         "views/wholesale_loyalty_ledger_views.xml",
         "views/portal_templates.xml",
         "views/wholesale_loyalty_menus.xml",

@@ -16,3 +16,4 @@ from . import account_payment_term
 from . import wholesale_payment_discount_rule
 from . import wholesale_payment_discount
 from . import wholesale_loyalty_rebate
+from . import wholesale_prepayment_reservation

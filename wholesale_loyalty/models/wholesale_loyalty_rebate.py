@@ -4,7 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, split_every
 
-from ..tools.payment_discounts import format_percent, rebate_due, recent_settlement_periods
+from ..tools.payment_discounts import format_percent, rebate_due, recent_settlement_periods, split_in_proportion
 from ..tools.tier_rules import tier_for_amount
 
 DEFAULT_BATCH_SIZE = 500
@@ -53,7 +53,8 @@ class WholesaleLoyaltyRebate(models.Model):
         compute="_compute_state",
         store=True,
         index=True,
-        help="Follows the credit note: accountants review and post it.",
+        help="Follows the credit note: accountants review and post it. A credit note cancelled, "
+        "deleted or reversed in full credits nothing: the period is settled again.",
     )
     move_id = fields.Many2one(
         "account.move", string="Credit Note", ondelete="set null", index=True, readonly=True, copy=False
@@ -84,10 +85,19 @@ class WholesaleLoyaltyRebate(models.Model):
                 date_to=format_date(self.env, rebate.date_to),
             )
 
-    @api.depends("move_id.state")
+    @api.depends("move_id.state", "move_id.reversal_move_ids.state", "move_id.reversal_move_ids.amount_total")
     def _compute_state(self):
         for rebate in self:
-            rebate.state = {"draft": "draft", "posted": "posted"}.get(rebate.move_id.state, "cancel")
+            state = {"draft": "draft", "posted": "posted"}.get(rebate.move_id.state, "cancel")
+            rebate.state = "cancel" if rebate._credit_note_reversed() else state
+
+    def _credit_note_reversed(self):
+        """Whether posted reversals take back all of the credit note: it credited nothing."""
+        note = self.move_id
+        reversals = note.reversal_move_ids.filtered(lambda move: move.state == "posted")
+        return bool(reversals) and note.currency_id.compare_amounts(
+            sum(reversals.mapped("amount_total")), note.amount_total
+        ) >= 0
 
     @api.depends("invoice_ids")
     def _compute_invoice_count(self):
@@ -100,6 +110,30 @@ class WholesaleLoyaltyRebate(models.Model):
             raise UserError(self.env._(
                 "A rebate whose credit note is posted cannot be deleted; reverse the credit note instead."
             ))
+
+    @api.model
+    def _check_credit_notes_draftable(self, moves):
+        """Refuse to bring back a rebate credit note the period was settled again without: both
+        would credit the same rebate."""
+        # sudo: a read-only check; an accountant resetting a credit note must be stopped even
+        # without the right to read the loyalty programs.
+        revived = self.sudo().search([("move_id", "in", moves.ids), ("state", "=", "cancel")])
+        for rebate in revived:
+            replacement = self.sudo().search([
+                ("partner_id", "=", rebate.partner_id.id),
+                ("program_id", "=", rebate.program_id.id),
+                ("date_from", "=", rebate.date_from),
+                ("date_to", "=", rebate.date_to),
+                ("id", ">", rebate.id),
+                ("state", "!=", "cancel"),
+            ], limit=1)
+            if replacement:
+                raise UserError(self.env._(
+                    "Credit note %(note)s cannot be reset to draft: its rebate was settled again by "
+                    "%(replacement)s, and the customer would be credited twice. Use that credit note.",
+                    note=rebate.move_id.display_name,
+                    replacement=replacement.move_id.display_name or replacement.display_name,
+                ))
 
     def action_view_credit_note(self):
         self.ensure_one()
@@ -196,10 +230,24 @@ class WholesaleLoyaltyRebate(models.Model):
                 })
         if not rows:
             return self.browse()
+        tax_bases = self._tax_bases(rows)
         moves = self.env["account.move"].with_company(program.company_id).create([
-            self._credit_note_vals(program, row, settled_on) for row in rows
+            self._credit_note_vals(program, row, settled_on, tax_bases[row["partner_id"]]) for row in rows
         ])
         return self.create([dict(row, move_id=move.id) for row, move in zip(rows, moves, strict=True)])
+
+    def _tax_bases(self, rows):
+        """{customer id: {taxes: untaxed amount}} of the invoices the ``rows`` rebate, net of
+        their credit notes, in company currency."""
+        partner_of_move = {move_id: row["partner_id"] for row in rows for move_id in row["invoice_ids"][0][2]}
+        lines = self.env["account.move.line"].search_fetch(
+            [("move_id", "in", list(partner_of_move)), ("display_type", "=", "product")],
+            ["move_id", "tax_ids", "balance"],
+        )
+        bases = defaultdict(lambda: defaultdict(float))
+        for line in lines:
+            bases[partner_of_move[line.move_id.id]][line.tax_ids] -= line.balance
+        return bases
 
     def _period_volumes(self, program, partner_ids, date_from, date_to):
         """Qualifying purchases of the period per customer, and the invoices they come from.
@@ -228,7 +276,7 @@ class WholesaleLoyaltyRebate(models.Model):
             invoices[move.commercial_partner_id.id].append(move.id)
         return bases, invoices
 
-    def _credit_note_vals(self, program, row, settled_on):
+    def _credit_note_vals(self, program, row, settled_on, tax_bases):
         currency = program.currency_id
         name = self.env._(
             "Volume rebate %(rate)s%% on %(base)s of purchases from %(date_from)s to %(date_to)s",
@@ -249,13 +297,41 @@ class WholesaleLoyaltyRebate(models.Model):
             "ref": self.env._("Volume rebate %(program)s", program=program.name),
             "narration": self.env._("Invoices covered: %(invoices)s", invoices=", ".join(covered.mapped("name")))
             if covered else False,
-            "invoice_line_ids": [Command.create({
-                "product_id": self.env.ref("wholesale_loyalty.product_volume_rebate").id,
+            "invoice_line_ids": [
+                Command.create(vals) for vals in self._credit_note_line_vals(currency, row["amount"], name, tax_bases)
+            ],
+        }
+
+    def _credit_note_line_vals(self, currency, amount, name, tax_bases):
+        """The rebate carries the taxes of the sales it is paid on: one line per set of taxes,
+        in proportion to the untaxed sales of each, adding up to ``amount`` exactly. Sales
+        without taxes give an untaxed rebate."""
+        product = self.env.ref("wholesale_loyalty.product_volume_rebate")
+        bases = sorted(
+            ((taxes, base) for taxes, base in tax_bases.items() if currency.compare_amounts(base, 0.0) > 0),
+            key=lambda item: item[0].ids,
+        )
+        if not bases:
+            bases = [(self.env["account.tax"], 1.0)]
+        shares = split_in_proportion(amount, [base for _taxes, base in bases], currency.decimal_places)
+        return [
+            {
+                "product_id": product.id,
                 "name": name,
                 "quantity": 1,
-                "price_unit": row["amount"],
-            })],
-        }
+                "price_unit": self._price_unit_for_untaxed(taxes, share, currency),
+                "tax_ids": [Command.set(taxes.ids)],
+            }
+            for (taxes, _base), share in zip(bases, shares, strict=True)
+            if not currency.is_zero(share)
+        ]
+
+    def _price_unit_for_untaxed(self, taxes, untaxed, currency):
+        """The price that leaves ``untaxed`` once the taxes included in prices are taken out."""
+        included = taxes.filtered("price_include")
+        if not included:
+            return untaxed
+        return included.compute_all(untaxed, currency, handle_price_include=False)["total_included"]
 
     @api.model
     def _cron_settle_rebates(self, batch_size=DEFAULT_BATCH_SIZE):

@@ -1,8 +1,10 @@
 from collections import defaultdict
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from ..tools.payment_discounts import (
     Prepayment,
@@ -16,6 +18,15 @@ from ..tools.payment_discounts import (
 )
 
 _MISSING = object()
+
+
+class PaymentMoney(NamedTuple):
+    """Money of one payment free for an invoice's discount: in the payment's currency and in
+    the invoice's."""
+
+    line: object
+    free: float
+    free_in_invoice_currency: float
 
 
 class WholesalePaymentDiscount(models.AbstractModel):
@@ -186,25 +197,45 @@ class WholesalePaymentDiscount(models.AbstractModel):
 
     @api.model
     def _apply_prepayment_discount(self, invoice):
-        """Add the prepayment discount line to a draft customer invoice (see DESIGN.md)."""
+        """Add the prepayment discount line to a draft customer invoice (see DESIGN.md), and
+        reserve the money it is based on, so that no other invoice is discounted on it."""
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(self.env._("Only accounting users can apply a prepayment discount."))
         self._check_prepayment_invoice(invoice)
+        # What a removed discount line reserved is free again: the new line reserves anew.
+        invoice.wholesale_prepayment_reservation_ids.unlink()
+        self._lock_outstanding_payments(invoice)
         parts = self._prepaid_parts(invoice)
         if not parts:
-            raise UserError(self.env._(
-                "Invoice %(invoice)s: %(customer)s paid nothing in advance early enough for a "
-                "prepayment discount of payment terms %(term)s.",
-                invoice=invoice.display_name, customer=invoice.commercial_partner_id.display_name,
-                term=invoice.invoice_payment_term_id.display_name,
-            ))
+            raise UserError(self._nothing_prepaid_message(invoice))
         discount = prepayment_discount(parts, invoice.currency_id.decimal_places)
         note = self._prepayment_note(invoice, parts)
         invoice.write({"invoice_line_ids": [
             Command.create(vals) for vals in self._prepayment_line_vals(invoice, discount, note)
         ]})
+        self.env["wholesale.prepayment.reservation"].create(self._reservation_vals(invoice, parts))
         invoice.message_post(body=note)
         return True
+
+    @api.model
+    def _nothing_prepaid_message(self, invoice):
+        values = {
+            "invoice": invoice.display_name,
+            "customer": invoice.commercial_partner_id.display_name,
+            "term": invoice.invoice_payment_term_id.display_name,
+        }
+        holders = self._reserving_invoices(invoice)
+        if holders:
+            return self.env._(
+                "Invoice %(invoice)s: the money %(customer)s paid in advance is already the base of the "
+                "prepayment discount of %(holders)s; the same money is discounted once.",
+                holders=", ".join(holders.mapped("display_name")), **values,
+            )
+        return self.env._(
+            "Invoice %(invoice)s: %(customer)s paid nothing in advance early enough for a "
+            "prepayment discount of payment terms %(term)s.",
+            **values,
+        )
 
     @api.model
     def _check_prepayment_invoice(self, invoice):
@@ -247,10 +278,10 @@ class WholesalePaymentDiscount(models.AbstractModel):
         )
 
     @api.model
-    def _outstanding_payments(self, invoice):
-        """Customer payments not yet matched with any invoice, in the invoice's currency."""
+    def _outstanding_credit_lines(self, invoice):
+        """The customer's payments not yet fully matched with invoices: their receivable items."""
         receivable = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term").account_id
-        credits = self.env["account.move.line"].search([
+        return self.env["account.move.line"].search([
             ("account_id", "in", receivable.ids),
             ("parent_state", "=", "posted"),
             ("partner_id", "=", invoice.commercial_partner_id.id),
@@ -259,19 +290,116 @@ class WholesalePaymentDiscount(models.AbstractModel):
             # Payments and bank statement lines; a credit note is no money received.
             ("move_id.move_type", "=", "entry"),
             ("company_id", "=", invoice.company_id.id),
-        ])
-        return [
-            Prepayment(line.date, self._in_invoice_currency(invoice, line))
-            for line in credits
-        ]
+        ], order="date, id")
 
     @api.model
-    def _in_invoice_currency(self, invoice, line):
+    def _lock_outstanding_payments(self, invoice):
+        """Serialize discounts on the same payments: two accountants applying a discount at once
+        would each see the money free. A write (not only a lock) makes the later transaction
+        fail on commit and retry, when it sees the first one's reservation."""
+        credits = self._outstanding_credit_lines(invoice)
+        if credits:
+            self.env.cr.execute(SQL(
+                "UPDATE account_move_line SET write_date = write_date WHERE id IN %s", tuple(credits.ids)
+            ))
+
+    @api.model
+    def _outstanding_payments(self, invoice):
+        """Money of the customer's outstanding payments that no other invoice's prepayment
+        discount holds, in the invoice's currency; each with its ``PaymentMoney`` source."""
+        credits = self._outstanding_credit_lines(invoice)
+        held = self.env["wholesale.prepayment.reservation"]._held_amounts(credits, except_moves=invoice)
+        prepayments = []
+        for line in credits:
+            free = line.currency_id.round(-line.amount_residual_currency - held.get(line.id, 0.0))
+            if line.currency_id.compare_amounts(free, 0.0) <= 0:
+                continue
+            in_invoice_currency = self._in_invoice_currency(invoice, line, free)
+            prepayments.append(
+                Prepayment(line.date, in_invoice_currency, PaymentMoney(line, free, in_invoice_currency))
+            )
+        return prepayments
+
+    @api.model
+    def _in_invoice_currency(self, invoice, line, amount):
+        """``amount`` of ``line``'s currency in the invoice's, at the rate of the payment date."""
         if line.currency_id == invoice.currency_id:
-            return -line.amount_residual_currency
-        return line.company_currency_id._convert(
-            -line.amount_residual, invoice.currency_id, invoice.company_id, line.date
-        )
+            return amount
+        return line.currency_id._convert(amount, invoice.currency_id, invoice.company_id, line.date)
+
+    @api.model
+    def _reservation_vals(self, invoice, parts):
+        """Reservations of the payments' money the ``parts`` are based on (down payments need
+        none: the invoice deducts them itself)."""
+        currency = invoice.currency_id
+        vals_list = []
+        for part in parts:
+            if not isinstance(part.source, PaymentMoney):
+                continue
+            line, free, free_in_invoice_currency = part.source
+            if currency.compare_amounts(part.amount, free_in_invoice_currency) >= 0:
+                base = free  # all of it: no conversion may round it above what is free
+            else:
+                base = min(
+                    currency._convert(part.amount, line.currency_id, invoice.company_id, line.date), free
+                )
+            vals_list.append({
+                "move_id": invoice.id,
+                "payment_line_id": line.id,
+                "base_amount": base,
+                "invoice_base_amount": part.amount,
+                "discount_percent": part.choice.percent,
+                "discount_amount": currency.round(part.amount * part.choice.percent / 100.0),
+            })
+        return vals_list
+
+    @api.model
+    def _reserving_invoices(self, invoice):
+        """Other invoices whose prepayment discounts hold the customer's outstanding money."""
+        credits = self._outstanding_credit_lines(invoice)
+        Reservation = self.env["wholesale.prepayment.reservation"]
+        # sudo: only the names of the invoices are shown, to explain a refusal.
+        return Reservation.sudo().search([
+            ("payment_line_id", "in", credits.ids), ("move_id", "!=", invoice.id), *Reservation._holding_domain()
+        ]).move_id
+
+    @api.model
+    def _release_unbacked_prepayment_discounts(self, invoices):
+        """Remove the prepayment discount of draft ``invoices`` whose money another invoice now
+        holds, or that their payments no longer have (an invoice reset to draft after it was
+        cancelled or reversed: its money was free meanwhile). Returns the invoices changed."""
+        product = self._prepayment_product()
+        released = self.env["account.move"]
+        for invoice in invoices.filtered(lambda move: move.state == "draft" and move.move_type == "out_invoice"):
+            lines = invoice.invoice_line_ids.filtered(lambda line: line.product_id == product)
+            reservations = invoice.wholesale_prepayment_reservation_ids
+            if not lines or (reservations and self._reservations_backed(invoice, reservations)):
+                continue
+            if not reservations and self._down_payments(invoice):
+                continue  # based on down payments the invoice deducts itself
+            reservations.unlink()
+            invoice.write({"invoice_line_ids": [Command.unlink(line.id) for line in lines]})
+            invoice.message_post(body=self.env._(
+                "Prepayment discount removed: the money it was based on is no longer available to "
+                "this invoice. Apply the prepayment discount again to discount what is available now."
+            ))
+            released |= invoice
+        return released
+
+    @api.model
+    def _reservations_backed(self, invoice, reservations):
+        """Whether the payments still have the money ``reservations`` hold, besides what
+        the other invoices' discounts hold."""
+        lines = reservations.payment_line_id
+        held = self.env["wholesale.prepayment.reservation"]._held_amounts(lines, except_moves=invoice)
+        wanted = reservations._unmatched_amounts()
+        for line in lines:
+            if line.parent_state != "posted":
+                return False
+            free = -line.amount_residual_currency - held.get(line.id, 0.0)
+            if line.currency_id.compare_amounts(wanted.get(line.id, 0.0), free) > 0:
+                return False
+        return True
 
     @api.model
     def _down_payments(self, invoice):

@@ -112,10 +112,13 @@ def settle_with_discount(paid, residual, rate, digits=2):
 
 
 class Prepayment(NamedTuple):
-    """Money received before the invoice: when, and how much of it this invoice may use."""
+    """Money received before the invoice: when, and how much of it this invoice may use.
+    ``source`` identifies where the money comes from (a payment), so that what a discount
+    uses of it can be reserved."""
 
     received_on: date
     amount: float
+    source: object = None
 
 
 class PrepaidPart(NamedTuple):
@@ -123,6 +126,7 @@ class PrepaidPart(NamedTuple):
 
     amount: float
     choice: DiscountChoice
+    source: object = None
 
 
 def allocate_prepayments(prepayments, invoice_date, rules, cap, digits=2):
@@ -140,7 +144,7 @@ def allocate_prepayments(prepayments, invoice_date, rules, cap, digits=2):
         amount = round(min(prepayment.amount, remaining), digits)
         if choice.percent <= 0 or amount <= 0:
             continue
-        parts.append(PrepaidPart(amount, choice))
+        parts.append(PrepaidPart(amount, choice, prepayment.source))
         remaining = round(remaining - amount, digits)
     return parts
 
@@ -148,6 +152,16 @@ def allocate_prepayments(prepayments, invoice_date, rules, cap, digits=2):
 def prepayment_discount(parts, digits=2):
     """Discount (in the money of the parts) the prepaid parts earn together."""
     return round(sum(part.amount * part.choice.percent / 100.0 for part in parts), digits)
+
+
+def split_in_proportion(amount, weights, digits=2):
+    """``amount`` split in proportion to ``weights``; the last share takes the rounding
+    remainder, so that the shares always add up to ``amount`` exactly."""
+    total = sum(weights)
+    if not weights or not total:
+        return []
+    shares = [round(amount * weight / total, digits) for weight in weights[:-1]]
+    return shares + [round(amount - sum(shares), digits)]
 
 
 def settlement_period(period, reference):
