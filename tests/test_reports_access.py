@@ -25,6 +25,10 @@ class TestReportsAccess(WholesaleReportsCommon):
             cls.env, login="wl_rep_reports_2", groups="sales_team.group_sale_salesman",
             company_id=cls.company.id, company_ids=[cls.company.id],
         )
+        cls.all_documents_rep = new_test_user(
+            cls.env, login="wl_rep_reports_all", groups="sales_team.group_sale_salesman_all_leads",
+            company_id=cls.company.id, company_ids=[cls.company.id],
+        )
         cls.loyalty_manager = new_test_user(
             cls.env, login="wl_manager_reports", groups="sales_team.group_sale_manager",
             company_id=cls.company.id, company_ids=[cls.company.id],
@@ -38,7 +42,7 @@ class TestReportsAccess(WholesaleReportsCommon):
 
     def test_sales_rep_reads_the_analysis_and_kpis(self):
         self.env.flush_all()
-        rows = self.env["wholesale.loyalty.report"].with_user(self.sales_rep).search(
+        rows = self.env["wholesale.loyalty.report"].with_user(self.all_documents_rep).search(
             [("partner_id", "in", self.customers.ids)]
         )
         self.assertAlmostEqual(sum(rows.mapped("revenue")), 12_700.0)
@@ -50,6 +54,30 @@ class TestReportsAccess(WholesaleReportsCommon):
         self.assertEqual(len(kpi.tier_line_ids), 3)
         with self.assertRaises(AccessError):
             rows[0].write({"revenue": 0})
+
+    def test_own_documents_rep_sees_the_revenue_of_own_invoices_only(self):
+        own = self._invoice(self.alpha, 300, "2026-03-20", post=False)
+        own.invoice_user_id = self.sales_rep
+        own.action_post()
+        others = self._invoice(self.beta, 450, "2026-03-21", post=False)
+        others.invoice_user_id = self.other_rep
+        others.action_post()
+        self.env.flush_all()
+        report = self.env["wholesale.loyalty.report"]
+        domain = [("partner_id", "in", self.customers.ids), ("date", "=", "2026-03-01")]
+        rep_rows = report.with_user(self.sales_rep).search(domain + [("revenue", "!=", 0)])
+        self.assertEqual(rep_rows.user_id, self.sales_rep)
+        self.assertAlmostEqual(sum(rep_rows.mapped("revenue")), 300.0)
+        other_rows = report.with_user(self.other_rep).search(domain + [("revenue", "!=", 0)])
+        self.assertAlmostEqual(sum(other_rows.mapped("revenue")), 450.0)
+        totals = report.with_user(self.sales_rep).read_group(domain, ["revenue:sum"], [])
+        self.assertAlmostEqual(totals[0]["revenue"], 300.0, msg="totals follow the same visibility")
+        everyone = report.with_user(self.all_documents_rep).search(domain)
+        all_invoices = self.env["account.move"].search([
+            ("commercial_partner_id", "in", self.customers.ids), ("state", "=", "posted"),
+            ("invoice_date", ">=", "2026-03-01"), ("invoice_date", "<=", "2026-03-31"),
+        ])
+        self.assertAlmostEqual(sum(everyone.mapped("revenue")), sum(all_invoices.mapped("amount_untaxed_signed")))
 
     def test_sales_rep_prints_and_sends_statements(self):
         content, _kind = self.env["ir.actions.report"].with_user(self.sales_rep)._render_qweb_html(

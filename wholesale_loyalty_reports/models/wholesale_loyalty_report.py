@@ -48,6 +48,8 @@ class WholesaleLoyaltyReport(models.Model):
         # into a nested loop over res_partner. The partner is LEFT JOINed (every invoice and
         # entry has one) so that PostgreSQL drops the join when no partner column is asked
         # for, as for a pivot's totals.
+        # Rows are split by salesperson (of the invoice; for points, the customer's) so that
+        # the report can follow the visibility of the invoices it sums up.
         # Ids: twice the row's smallest invoice id, or twice its smallest ledger id plus one
         # when the month has points but no invoice. Rows own disjoint sets of invoices (and of
         # entries), so ids are unique and stay the same from one read to the next.
@@ -56,6 +58,7 @@ class WholesaleLoyaltyReport(models.Model):
             WITH movements AS (
                 SELECT m.commercial_partner_id AS partner_id,
                        m.company_id,
+                       m.invoice_user_id AS user_id,
                        date_trunc('month', m.invoice_date::timestamp)::date AS month,
                        m.amount_untaxed_signed AS revenue,
                        (m.move_type = 'out_invoice')::int AS invoice_count,
@@ -73,6 +76,7 @@ class WholesaleLoyaltyReport(models.Model):
                  UNION ALL
                 SELECT l.partner_id,
                        l.company_id,
+                       lp.user_id,
                        date_trunc('month', l.date::timestamp)::date,
                        0,
                        0,
@@ -84,9 +88,11 @@ class WholesaleLoyaltyReport(models.Model):
                        NULL,
                        l.id
                   FROM wholesale_loyalty_ledger l
+                  LEFT JOIN res_partner lp ON lp.id = l.partner_id
             ), monthly AS (
                 SELECT partner_id,
                        company_id,
+                       user_id,
                        month,
                        SUM(revenue) AS revenue,
                        SUM(invoice_count) AS invoice_count,
@@ -97,14 +103,14 @@ class WholesaleLoyaltyReport(models.Model):
                        SUM(points_net) AS points_net,
                        COALESCE(MIN(move_id)::bigint * 2, MIN(entry_id)::bigint * 2 + 1) AS id
                   FROM movements
-              GROUP BY partner_id, company_id, month
+              GROUP BY partner_id, company_id, user_id, month
             )
             SELECT t.id,
                    t.month AS date,
                    t.partner_id,
                    t.company_id,
                    (SELECT c.currency_id FROM res_company c WHERE c.id = t.company_id) AS currency_id,
-                   p.user_id,
+                   t.user_id,
                    p.country_id,
                    p.wholesale_program_id AS program_id,
                    p.wholesale_tier_id AS tier_id,
