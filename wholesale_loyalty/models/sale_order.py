@@ -33,8 +33,17 @@ class SaleOrder(models.Model):
         string="Points Redeemed", compute="_compute_wholesale_points_redeemed", store=True
     )
     wholesale_points_balance = fields.Integer(
-        related="partner_id.commercial_partner_id.wholesale_points_balance", string="Customer Points"
+        string="Customer Points", compute="_compute_wholesale_points_balance",
+        help="Points of the customer in the program of this order's company.",
     )
+
+    @api.depends("partner_id", "company_id", "partner_id.commercial_partner_id.wholesale_points_balance")
+    def _compute_wholesale_points_balance(self):
+        for order in self:
+            # sudo: the balance of the order company's program only
+            customer = order.partner_id.commercial_partner_id.sudo()
+            shown = order._wholesale_customer_program()
+            order.wholesale_points_balance = customer.wholesale_points_balance if shown else 0
 
     @api.depends("partner_id")
     def _compute_wholesale_tier_id(self):
