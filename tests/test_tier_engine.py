@@ -162,8 +162,7 @@ class TestTierEngine(WholesaleLoyaltyCommon):
 
     def test_notification_cron_sends_each_mail_once(self):
         with freeze_time("2026-04-01"):
-            self._invoice(self.customer, 1500.0, "2026-03-30", post=False).with_context(
-                wholesale_engine=True).action_post()
+            self._invoice(self.customer, 1500.0, "2026-03-30")
         self.gold.threshold_amount = 1400.0
         with freeze_time("2026-04-02"):
             self.engine.recalculate(programs=self.program)
