@@ -3,6 +3,13 @@
 # whole pytest-odoo suite in tests/. The database is dropped afterwards.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+# --deep: the ledger state machine explores ten times more sequences, with random seeds.
+args=()
+for arg in "$@"; do
+    if [ "$arg" = "--deep" ]; then export WHOLESALE_LOYALTY_DEEP=1; else args+=("$arg"); fi
+done
+set -- ${args[@]+"${args[@]}"}
+
 "$PROJECT_DIR/setup/install.sh"
 
 TEST_DB="${TEST_DB:-wholesale_test_$$}"
