@@ -133,13 +133,12 @@ class SaleOrderLine(models.Model):
         orders.exists()._wholesale_check_points()
         return result
 
-    def _add_precomputed_values(self, vals_list):
-        result = super()._add_precomputed_values(vals_list)
+    def _add_precomputed_values(self, vals_list):  # pylint: disable=missing-return
+        super()._add_precomputed_values(vals_list)
         # A discount given at creation is the line's priced discount, as Odoo does for prices.
         for vals in vals_list:
             if "discount" in vals and "wholesale_priced_discount" not in vals:
                 vals["wholesale_priced_discount"] = vals["discount"]
-        return result
 
     # ------------------------------------------------------------------ points lines
 
