@@ -1,10 +1,12 @@
 """Who may do what with the loyalty program: every role against every operation, through the
 ORM as that user, and what users of another company see of a shared customer."""
+import xmlrpc.client
+
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import WholesaleLoyaltyCommon
 
@@ -221,3 +223,66 @@ class _Undo(Exception):
     def __init__(self, done):
         super().__init__()
         self.done = done
+
+
+@tagged("post_install", "-at_install")
+class TestAccessOverXmlRpc(WholesaleLoyaltyCommon, HttpCase):
+    """The same rules hold for an outside client calling over XML-RPC with any context."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.setup_other_company()["company"]
+        cls.rep = cls._company_user("wl_rpc_rep", ROLE_GROUPS["sales_rep_own"])
+        cls.admin = cls._company_user("wl_rpc_admin", ROLE_GROUPS["loyalty_admin"])
+        cls.other_rep = new_test_user(
+            cls.env, login="wl_rpc_other", groups=ROLE_GROUPS["other_company"],
+            company_id=cls.other_company.id, company_ids=[cls.other_company.id],
+        )
+        cls._invoice(cls.customer, 2000.0, "2026-02-01", invoice_user_id=False)
+
+    def _call(self, user, model, method, *args, **kwargs):
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs
+        )
+
+    def assertRefused(self, user, model, method, *args, **kwargs):
+        with self.assertRaises(xmlrpc.client.Fault) as refusal:
+            self._call(user, model, method, *args, **kwargs)
+        # A user error reaches the client as its message alone; a crash would carry a traceback.
+        self.assertNotIn("Traceback", refusal.exception.faultString)
+
+    def test_sales_rep_cannot_promote_lock_or_credit_with_any_context(self):
+        context = {"wholesale_engine": True, "wholesale_ledger_bookkeeping": True}
+        partner = self.customer.id
+        self.assertRefused(self.rep, "res.partner", "write", [partner], {"wholesale_tier_id": self.platinum.id},
+                           context=context)
+        self.assertRefused(self.rep, "res.partner", "write", [partner], {"wholesale_tier_locked": True,
+                                                                         "wholesale_tier_lock_reason": "friend"},
+                           context=context)
+        self.assertRefused(self.rep, "res.partner", "write", [partner], {"wholesale_points_balance": 10_000})
+        self.assertRefused(self.rep, "res.partner", "wholesale_award_points", [partner], 500, "gift",
+                           context=context)
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.wholesale_tier_id, self.gold)
+        self.assertFalse(self.customer.wholesale_tier_locked)
+        self.assertEqual(self.customer.wholesale_points_balance, 20)
+        [status] = self._call(self.rep, "res.partner", "wholesale_status", [partner])
+        self.assertEqual((status["tier"], status["points_balance"]), ("Gold", 20))
+
+    def test_loyalty_administrator_awards_over_rpc(self):
+        entry_ids = self._call(self.admin, "res.partner", "wholesale_award_points", [self.customer.id], 500,
+                               "Trade fair", reference="fair-2026")
+        again = self._call(self.admin, "res.partner", "wholesale_award_points", [self.customer.id], 500,
+                           "Trade fair", reference="fair-2026")
+        self.assertEqual(entry_ids, again, "the same reference awards once")
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.wholesale_points_balance, 520)
+
+    def test_user_of_another_company_reads_nothing_and_never_raises(self):
+        [status] = self._call(self.other_rep, "res.partner", "wholesale_status", [self.customer.id])
+        self.assertFalse(status["program"])
+        self.assertEqual(status["points_balance"], 0)
+        [values] = self._call(self.other_rep, "res.partner", "read", [self.customer.id],
+                              ["wholesale_points_balance", "wholesale_qualifying_amount"])
+        self.assertEqual((values["wholesale_points_balance"], values["wholesale_qualifying_amount"]), (0, 0.0))
