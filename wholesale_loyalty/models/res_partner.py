@@ -232,6 +232,11 @@ class ResPartner(models.Model):
         protected = PROTECTED_FIELDS.intersection(fnames)
         if not protected or self.env.su:
             return
+        if "wholesale_points_balance" in protected:
+            # The balance is the sum of the ledger: a written one would disagree with it.
+            raise AccessError(self.env._(
+                "The points balance is the sum of the points ledger: award or adjust points instead."
+            ))
         if self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
             # An administrator manages the members of the programs of its companies only.
             foreign = self.commercial_partner_id.filtered(
