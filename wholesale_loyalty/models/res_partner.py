@@ -217,11 +217,14 @@ class ResPartner(models.Model):
         for fname in changed:
             field = self._fields[fname]
             if all(
-                partner.commercial_partner_id != partner
+                (field.convert_to_write(partner[fname], partner) or False) == (vals[fname] or False)
+                or partner.commercial_partner_id != partner
                 and (field.convert_to_write(partner.commercial_partner_id[fname], partner) or False)
                 == (vals[fname] or False)
                 for partner in self
             ):
+                # Writing back the value a partner holds (a form saving every field, a
+                # merge) changes nothing either.
                 synced.add(fname)
         return changed - synced
 

@@ -49,6 +49,33 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         # Also drops what is computed from the balance, e.g. the balance shown on quotations.
         self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(["wholesale_points_balance"])
 
+    def _merge_ledgers(self, src_partners, dst_customer):
+        """Two customers merged: the entries of the merged-away partners move to the surviving
+        customer, none is lost. An entry whose cause (kind and reference) the survivor already
+        has keeps it apart with the merged partner's id, as each gave its own points."""
+        ledger = self.env["wholesale.loyalty.ledger"]
+        ledger.flush_model()
+        sources = (src_partners - dst_customer).ids
+        if not sources:
+            return
+        self.env.cr.execute(SQL(
+            """UPDATE wholesale_loyalty_ledger l
+                  SET reference = l.reference || ':merged:' || l.partner_id
+                WHERE l.partner_id = ANY(%s) AND l.reference IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM wholesale_loyalty_ledger d
+                               WHERE d.partner_id <> l.partner_id
+                                 AND d.partner_id = ANY(%s)
+                                 AND d.program_id = l.program_id AND d.kind = l.kind
+                                 AND d.reference = l.reference
+                                 AND (d.partner_id = %s OR d.partner_id < l.partner_id))""",
+            sources, [*sources, dst_customer.id], dst_customer.id,
+        ))
+        self.env.cr.execute(SQL(
+            "UPDATE wholesale_loyalty_ledger SET partner_id = %s WHERE partner_id = ANY(%s)",
+            dst_customer.id, sources,
+        ))
+        ledger.invalidate_model(["partner_id", "reference"])
+
     def _balance(self, partner, program):
         self.env["wholesale.loyalty.ledger"].flush_model()
         rows = self.env.execute_query(SQL(

@@ -1,0 +1,127 @@
+"""The points ledger stays true whatever users do, in whatever order.
+
+A Hypothesis state machine (tests/ledger_machine.py) quotes, redeems, edits, copies,
+confirms, cancels and invoices orders; posts, pays, unreconciles, credits, resets and cancels
+invoices (also in a foreign currency); moves time, expires points, recalculates tiers, merges
+customers and awards points over the API; and after every step checks the balances, the
+append-only ledger, each invoice's points, each order's points discount and confirmed prices.
+
+CI explores a fixed seed; ``WHOLESALE_LOYALTY_DEEP=1`` (``setup/test.sh --deep``) explores ten
+times more with random seeds.
+"""
+import os
+
+import pytest
+from freezegun import freeze_time
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import WholesaleLoyaltyCommon
+from .ledger_machine import STATS, LedgerMachine
+
+DEEP = os.environ.get("WHOLESALE_LOYALTY_DEEP") == "1"
+EXAMPLES = int(os.environ.get("WHOLESALE_LOYALTY_EXAMPLES", 0)) or (800 if DEEP else 80)
+STEPS = int(os.environ.get("WHOLESALE_LOYALTY_STEPS", 0)) or 30
+
+
+class LedgerCommon(WholesaleLoyaltyCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Lots expire within the weeks a sequence covers; Gold earns 1.5 points per step.
+        cls.program.points_validity_months = 1
+        cls.customers = cls.customer | cls._customer("Beta Supply") | cls._customer("Gamma Wholesale")
+        cls.foreign_currency = cls.setup_other_currency("EUR", rates=[("2020-01-01", 2.0)])
+        cls.loyalty_manager = cls._company_user("wl_ledger_manager", "sales_team.group_sale_manager")
+        # Merging contacts whose e-mails differ is for administrators.
+        cls.administrator = cls._company_user(
+            "wl_ledger_admin", "base.group_system,base.group_partner_manager,sales_team.group_sale_manager"
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestLedgerInvariants(LedgerCommon):
+
+    @pytest.fixture(autouse=True)
+    def _capture_manager(self, request):
+        self.capture_manager = request.config.pluginmanager.getplugin("capturemanager")
+
+    def _print(self, text):
+        with self.capture_manager.global_and_fixture_disabled():
+            print(text)  # noqa: T201
+
+    def test_ledger_invariants_hold_in_any_sequence(self):
+        """Balances, entries, invoice points, points discounts and confirmed prices stay right."""
+        LedgerMachine.case = self
+        STATS.update(sequences=0, steps=0, done=0, refused=0)
+        try:
+            run_state_machine_as_test(LedgerMachine, settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=STEPS,
+                derandomize=not DEEP,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                       HealthCheck.data_too_large],
+            ))
+        finally:
+            self._print(
+                f"\nledger invariants ({'random seeds' if DEEP else 'fixed seed'}): {STATS['sequences']} sequences, "
+                f"{STATS['steps']} steps; user actions done {STATS['done']}, refused {STATS['refused']}"
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestLedgerRegressions(LedgerCommon):
+    """Sequences the state machine found, replayed as plain tests."""
+
+    def _merge(self, source, into):
+        self.env["base.partner.merge.automatic.wizard"].with_user(self.administrator).create({
+            "partner_ids": [Command.set((source | into).ids)], "dst_partner_id": into.id,
+        }).action_merge()
+        self.env.invalidate_all()
+
+    def _ledger_sum(self, partner):
+        entries = self.env["wholesale.loyalty.ledger"].sudo().search([("partner_id", "=", partner.id)])
+        return sum(entries.mapped("points"))
+
+    def test_merged_customer_balance_counts_the_points_it_received(self):
+        alpha, beta = self.customers[:2]
+        with freeze_time("2026-01-05"):
+            alpha.with_user(self.loyalty_manager).wholesale_award_points(7, "Webinar")
+            beta.with_user(self.loyalty_manager).wholesale_award_points(30, "Webinar")
+            self._merge(alpha, beta)
+        self.assertEqual(self._ledger_sum(beta), 37, "Alpha's entries moved to Beta")
+        self.assertEqual(beta.wholesale_points_balance, 37)
+
+    def test_merge_keeps_entries_of_the_same_reference(self):
+        alpha, beta = self.customers[:2]
+        with freeze_time("2026-01-05"):
+            alpha.with_user(self.loyalty_manager).wholesale_award_points(7, "Webinar", reference="crm-1")
+            beta.with_user(self.loyalty_manager).wholesale_award_points(30, "Webinar", reference="crm-1")
+            entries = self.env["wholesale.loyalty.ledger"].sudo().search([("partner_id", "in", (alpha | beta).ids)])
+            self._merge(alpha, beta)
+        self.assertEqual(len(entries.exists()), 2, "no ledger entry is deleted by a merge")
+        self.assertEqual(self._ledger_sum(beta), 37)
+        self.assertEqual(beta.wholesale_points_balance, 37)
+
+    def test_sales_rep_merges_two_members_and_tier_follows_the_merged_spend(self):
+        alpha, beta = self.customers[:2]
+        (alpha | beta).email = "buying@example.com"
+        rep = self._company_user("wl_ledger_rep", "sales_team.group_sale_salesman,base.group_partner_manager")
+        with freeze_time("2026-01-05"):
+            self._invoice(alpha, 600.0, "2026-01-05")
+            self._invoice(beta, 700.0, "2026-01-05")
+            self.assertEqual((alpha.wholesale_tier_id, beta.wholesale_tier_id), (self.silver, self.silver))
+            self.env["base.partner.merge.automatic.wizard"].with_user(rep).create({
+                "partner_ids": [Command.set((alpha | beta).ids)], "dst_partner_id": beta.id,
+            }).action_merge()
+        self.env.invalidate_all()
+        self.assertFalse(alpha.exists())
+        self.assertEqual(beta.wholesale_tier_id, self.gold, "1,300 of merged spend reaches Gold")
+        self.assertEqual(beta.wholesale_points_balance, self._ledger_sum(beta))
+        self.assertEqual(self._ledger_sum(beta), 6 + 7)
