@@ -81,6 +81,20 @@ class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
         ).create(values)
         return wizard._create_payments()
 
+    def _entries(self, partner=None, kind=None):
+        domain = [("partner_id", "=", (partner or self.customer).id)]
+        if kind:
+            domain.append(("kind", "=", kind))
+        return self.env["wholesale.loyalty.ledger"].search(domain, order="id")
+
+    def _balance(self, partner=None):
+        """The customer's stored balance, checked to be the sum of its ledger."""
+        partner = partner or self.customer
+        partner.invalidate_recordset()
+        self.assertEqual(partner.wholesale_points_balance, sum(self._entries(partner).mapped("points")),
+                         "the stored balance is the sum of the ledger")
+        return partner.wholesale_points_balance
+
     def _history(self, partner):
         return self.env["wholesale.loyalty.tier.history"].search(
             [("partner_id", "=", partner.id)], order="id"

@@ -21,19 +21,6 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
         cls.gold.points_multiplier = 1.0
         cls.ledger = cls.env["wholesale.loyalty.ledger"]
 
-    def _entries(self, partner=None, kind=None):
-        domain = [("partner_id", "=", (partner or self.customer).id)]
-        if kind:
-            domain.append(("kind", "=", kind))
-        return self.ledger.search(domain, order="id")
-
-    def _balance(self, partner=None):
-        partner = partner or self.customer
-        partner.invalidate_recordset()
-        self.assertEqual(partner.wholesale_points_balance, sum(self._entries(partner).mapped("points")),
-                         "the stored balance is the sum of the ledger")
-        return partner.wholesale_points_balance
-
     def _quotation(self, amount=1000.0):
         return self.env["sale.order"].create({
             "partner_id": self.customer.id,
