@@ -1,7 +1,12 @@
-"""Screenshots of the main screens for the README, taken from the demo server of
+"""One screenshot per screen and role for the README, taken from the demo server of
 ``setup/run.sh`` (http://localhost:8069, database wholesale_demo) with headless Chromium.
 
     .venv/bin/python docs/take_screenshots.py
+
+Roles are the demo users: admin (loyalty administrator), demo (sales rep, own documents),
+billing (Billing rights only), northwind (portal customer) and ivan (a Russian-speaking loyalty
+administrator, created here with the Russian language when the database lacks them). The script
+creates a quotation and a draft invoice to photograph; everything else is the demo data.
 """
 import base64
 import json
@@ -10,14 +15,33 @@ import subprocess
 import tempfile
 import time
 import xmlrpc.client
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 import websocket
 
-URL, DB, LOGIN, PASSWORD = "http://localhost:8069", "wholesale_demo", "admin", "admin"
+URL, DB = "http://localhost:8069", "wholesale_demo"
+PASSWORDS = {"admin": "admin", "demo": "demo", "billing": "billing", "northwind": "northwind", "ivan": "ivan"}
 OUT = Path(__file__).resolve().parent / "screenshots"
 DEBUG_PORT = 9333
+
+
+@dataclass
+class Shot:
+    login: str
+    path: str
+    name: str
+    script: str = ""
+
+
+def click_tab(label):
+    return (f"[...document.querySelectorAll('a.nav-link')].find(a => a.textContent.trim() == '{label}')"
+            "?.click()")
+
+
+def click_button(name):
+    return f"document.querySelector('button[name={name}]')?.click()"
 
 
 class Browser:
@@ -25,17 +49,24 @@ class Browser:
         executable = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         self.process = subprocess.Popen([
             executable, "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={DEBUG_PORT}",
-            "--remote-allow-origins=*", "--disable-background-networking", "--no-first-run",
-            f"--user-data-dir={tempfile.mkdtemp()}", "about:blank",
+            "--remote-allow-origins=*", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", f"--user-data-dir={tempfile.mkdtemp()}", "about:blank",
         ], stderr=subprocess.DEVNULL)
-        time.sleep(2)
-        page = next(tab for tab in requests.get(f"http://localhost:{DEBUG_PORT}/json", timeout=10).json()
-                    if tab["type"] == "page")
-        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"])
+        self.socket = websocket.create_connection(self._page_socket_url())
         self.sequence = 0
         self.call("Network.enable")
         self.call("Network.setCookie", name="session_id", value=session_id, domain="localhost", path="/")
         self.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+
+    @staticmethod
+    def _page_socket_url():
+        for _attempt in range(30):
+            try:
+                tabs = requests.get(f"http://localhost:{DEBUG_PORT}/json", timeout=5).json()
+                return next(tab for tab in tabs if tab["type"] == "page")["webSocketDebuggerUrl"]
+            except (requests.ConnectionError, StopIteration):
+                time.sleep(0.5)
+        raise RuntimeError("Chromium did not open its debugging port")
 
     def call(self, method, **params):
         self.sequence += 1
@@ -45,7 +76,7 @@ class Browser:
             if message.get("id") == self.sequence:
                 return message
 
-    def shot(self, url, name, script=None, wait=8):
+    def shot(self, url, name, script=None, wait=6):
         self.call("Page.navigate", url=url)
         time.sleep(wait)
         if script:
@@ -59,41 +90,103 @@ class Browser:
         self.process.kill()
 
 
-def login(session, login_name, password):
-    session.post(f"{URL}/web/session/authenticate", timeout=30,
-                 json={"jsonrpc": "2.0", "params": {"db": DB, "login": login_name, "password": password}})
+def login(login_name):
+    session = requests.Session()
+    session.post(f"{URL}/web/session/authenticate", timeout=30, json={
+        "jsonrpc": "2.0", "params": {"db": DB, "login": login_name, "password": PASSWORDS[login_name]}})
     return session.cookies.get("session_id")
+
+
+class Demo:
+    """The demo database over XML-RPC, as admin."""
+
+    def __init__(self):
+        self.uid = xmlrpc.client.ServerProxy(f"{URL}/xmlrpc/2/common").authenticate(DB, "admin", "admin", {})
+        self.models = xmlrpc.client.ServerProxy(f"{URL}/xmlrpc/2/object", allow_none=True)
+
+    def call(self, model, method, *args, **kwargs):
+        return self.models.execute_kw(DB, self.uid, "admin", model, method, list(args), kwargs)
+
+    def find(self, model, name):
+        return self.call(model, "search", [("name", "=", name)], limit=1)[0]
+
+    def ref(self, xmlid):
+        return self.call("ir.model.data", "_xmlid_to_res_id", xmlid)
+
+    def ensure_russian_admin(self):
+        if not self.call("res.lang", "search", [("code", "=", "ru_RU"), ("active", "=", True)]):
+            wizard = self.call("base.language.install", "create", {"lang_ids": [(6, 0, [self.ref("base.lang_ru")])]})
+            self.call("base.language.install", "lang_install", [wizard])
+        if not self.call("res.users", "search", [("login", "=", "ivan")]):
+            self.call("res.users", "create", {
+                "name": "Ivan Petrov", "login": "ivan", "password": "ivan", "lang": "ru_RU",
+                "groups_id": [(4, self.ref("wholesale_loyalty.group_wholesale_loyalty_manager")),
+                              (4, self.ref("sales_team.group_sale_manager"))]})
+
+    def quotation(self, customer, product):
+        return self.call("sale.order", "create", {
+            "partner_id": customer, "user_id": self.ref("base.user_demo"),
+            "order_line": [(0, 0, {"product_id": product, "product_uom_qty": 10})]})
+
+    def draft_invoice(self, customer, product):
+        return self.call("account.move", "create", {
+            "move_type": "out_invoice", "partner_id": customer,
+            "invoice_payment_term_id": self.ref("wholesale_loyalty.payment_term_wholesale_demo"),
+            "invoice_line_ids": [(0, 0, {"product_id": product, "quantity": 50, "price_unit": 100.0})]})
+
+    def posted_invoice(self, customer):
+        return self.call("account.move", "search", [
+            ("partner_id", "child_of", customer), ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted")], limit=1, order="invoice_date desc")[0]
+
+
+def shots(demo):
+    northwind = demo.find("res.partner", "Northwind Traders")
+    contoso = demo.find("res.partner", "Contoso Wholesale")
+    product = demo.find("product.product", "Wholesale Box (demo)")
+    program = demo.find("wholesale.loyalty.program", "Wholesale Partner Program")
+    order = demo.quotation(contoso, product)
+    invoice = demo.draft_invoice(northwind, product)
+    posted = demo.posted_invoice(northwind)
+    scenario = demo.call("wholesale.loyalty.roi.scenario", "search", [], limit=1)
+    action = "/odoo/action-"
+    yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_program_action/{program}", "program.png")
+    yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_tier_action", "tiers.png")
+    yield Shot("admin", f"{action}base.action_partner_form/{northwind}", "customer.png", click_tab("Loyalty"))
+    yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_kpi_action", "kpi.png")
+    yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_report_action", "analysis.png")
+    if scenario:
+        yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_roi_scenario_action/{scenario[0]}",
+                   "roi.png")
+        yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_roi_scenario_action/{scenario[0]}",
+                   "roi_sensitivity.png", click_button("action_open_sensitivity_graph"))
+    yield Shot("admin", f"/report/html/wholesale_loyalty_reports.report_loyalty_statement/{northwind}",
+               "statement.png")
+    yield Shot("demo", f"{action}sale.action_quotations_with_onboarding/{order}", "quotation.png")
+    yield Shot("demo", f"{action}sale.action_quotations_with_onboarding/{order}", "redeem.png",
+               click_button("action_wholesale_redeem_points"))
+    yield Shot("demo", f"{action}wholesale_loyalty_reports.wholesale_loyalty_report_action", "rep_analysis.png")
+    yield Shot("billing", f"{action}account.action_move_out_invoice_type/{invoice}", "invoice.png")
+    yield Shot("billing", f"/report/html/account.report_invoice/{posted}", "invoice_pdf.png")
+    yield Shot("northwind", "/my/wholesale-loyalty", "portal.png")
+    yield Shot("northwind", f"/my/invoices/{posted}", "portal_invoice.png")
+    yield Shot("ivan", f"{action}base.action_partner_form/{northwind}", "customer_ru.png", click_tab("Лояльность"))
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    uid = xmlrpc.client.ServerProxy(f"{URL}/xmlrpc/2/common").authenticate(DB, LOGIN, PASSWORD, {})
-    models = xmlrpc.client.ServerProxy(f"{URL}/xmlrpc/2/object")
-
-    def call(model, method, *args, **kwargs):
-        return models.execute_kw(DB, uid, PASSWORD, model, method, list(args), kwargs)
-
-    program = call("wholesale.loyalty.program", "search", [("name", "=", "Wholesale Partner Program")])[0]
-    contoso = call("res.partner", "search", [("name", "=", "Contoso Wholesale")])[0]
-    product = call("product.product", "search", [("name", "=", "Wholesale Box (demo)")])[0]
-    order = call("sale.order", "create", {"partner_id": contoso, "order_line": [(0, 0, {
-        "product_id": product, "product_uom_qty": 10})]})
-    browser = Browser(login(requests.Session(), LOGIN, PASSWORD))
-    try:
-        browser.shot(f"{URL}/odoo/action-wholesale_loyalty.wholesale_loyalty_program_action/{program}",
-                     "program.png")
-        browser.shot(f"{URL}/odoo/action-sale.action_quotations_with_onboarding/{order}", "quotation.png")
-        northwind = call("res.partner", "search", [("name", "=", "Northwind Traders")])[0]
-        browser.shot(f"{URL}/odoo/action-base.action_partner_form/{northwind}", "customer.png",
-                     script="[...document.querySelectorAll('a.nav-link')]"
-                            ".find(a => a.textContent.trim() == 'Loyalty').click()")
-    finally:
-        browser.close()
-    portal = Browser(login(requests.Session(), "northwind", "northwind"))
-    try:
-        portal.shot(f"{URL}/my/wholesale-loyalty", "portal.png")
-    finally:
-        portal.close()
+    demo = Demo()
+    demo.ensure_russian_admin()
+    by_login = {}
+    for shot in shots(demo):
+        by_login.setdefault(shot.login, []).append(shot)
+    for login_name, role_shots in by_login.items():
+        browser = Browser(login(login_name))
+        try:
+            for shot in role_shots:
+                browser.shot(URL + shot.path, shot.name, shot.script or None)
+        finally:
+            browser.close()
 
 
 if __name__ == "__main__":
