@@ -1,5 +1,6 @@
 from odoo import http
 from odoo.http import request
+from odoo.tools import formatLang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -14,7 +15,10 @@ class WholesaleLoyaltyPortal(CustomerPortal):
         if "wholesale_points_balance" in counters:
             customer = request.env.user.partner_id.commercial_partner_id
             # sudo: a portal user reads only their own commercial partner's balance.
-            values["wholesale_points_balance"] = customer.sudo().wholesale_points_balance
+            balance = customer.sudo().wholesale_points_balance
+            # Shown as text by the portal's counters: with the thousands separators of the
+            # user's language. Zero stays a number, the portal then hides the card as before.
+            values["wholesale_points_balance"] = formatLang(request.env, balance, digits=0) if balance else 0
         return values
 
     @http.route(["/my/wholesale-loyalty", "/my/wholesale-loyalty/page/<int:page>"],

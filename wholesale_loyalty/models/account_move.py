@@ -1,4 +1,4 @@
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 
@@ -13,6 +13,42 @@ class AccountMove(models.Model):
         copy=False,
         help="Money of the customer's payments this invoice's prepayment discount is based on.",
     )
+    wholesale_can_apply_prepayment = fields.Boolean(
+        string="Can Apply Prepayment Discount", compute="_compute_wholesale_can_apply_prepayment",
+        help="A draft customer invoice whose payment terms give a prepayment discount it does not carry yet.",
+    )
+    wholesale_tier_name = fields.Char(
+        string="Loyalty Tier", compute="_compute_wholesale_tier",
+        help="The customer's loyalty tier in the program of this invoice's company.",
+    )
+    wholesale_tier_color = fields.Integer(compute="_compute_wholesale_tier")
+
+    @api.depends(
+        "state", "move_type", "invoice_payment_term_id.wholesale_discount_rule_ids.kind",
+        "invoice_line_ids.product_id",
+    )
+    def _compute_wholesale_can_apply_prepayment(self):
+        product = self.env["wholesale.payment.discount"]._prepayment_product()
+        for move in self:
+            move.wholesale_can_apply_prepayment = (
+                move.state == "draft"
+                and move.move_type == "out_invoice"
+                and move.invoice_payment_term_id.wholesale_has_prepayment_rules
+                and product not in move.invoice_line_ids.product_id
+            )
+
+    @api.depends("commercial_partner_id.wholesale_tier_id", "company_id", "move_type")
+    def _compute_wholesale_tier(self):
+        for move in self:
+            # sudo: billing users have no access to the loyalty models; only the name and
+            # colour of the customer's tier are read, and only when its program belongs to
+            # the invoice's company, so nothing of another company's loyalty shows.
+            customer = move.commercial_partner_id.sudo()
+            program = customer.wholesale_program_id
+            tier = customer.wholesale_tier_id
+            shown = move.is_sale_document() and tier and program.company_id == move.company_id
+            move.wholesale_tier_name = tier.name if shown else False
+            move.wholesale_tier_color = tier.color if shown else 0
 
     def init(self):
         result = super().init()
@@ -102,6 +138,12 @@ class AccountMove(models.Model):
         for invoice in self:
             self.env["wholesale.payment.discount"]._apply_prepayment_discount(invoice)
         return True
+
+    def _wholesale_early_payment_offers(self):
+        """The cash discounts still open on this invoice, as the invoice and the portal show
+        them to the customer (see ``wholesale.payment.discount._early_payment_offers``)."""
+        self.ensure_one()
+        return self.env["wholesale.payment.discount"]._early_payment_offers(self)
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default)

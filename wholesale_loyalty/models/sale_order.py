@@ -36,6 +36,10 @@ class SaleOrder(models.Model):
         string="Customer Points", compute="_compute_wholesale_points_balance",
         help="Points of the customer in the program of this order's company.",
     )
+    wholesale_has_goods = fields.Boolean(
+        string="Has Goods", compute="_compute_wholesale_has_goods",
+        help="The quotation has lines that points may pay for.",
+    )
 
     @api.depends("partner_id", "company_id", "partner_id.commercial_partner_id.wholesale_points_balance")
     def _compute_wholesale_points_balance(self):
@@ -111,9 +115,24 @@ class SaleOrder(models.Model):
         for order in self:
             order.wholesale_points_redeemed = sum(order.order_line.mapped("wholesale_points_redeemed"))
 
+    @api.depends("order_line.display_type", "order_line.is_downpayment", "order_line.wholesale_points_redeemed",
+                 "order_line.product_id")
+    def _compute_wholesale_has_goods(self):
+        for order in self:
+            order.wholesale_has_goods = bool(order._wholesale_goods_lines())
+
+    def _wholesale_goods_lines(self):
+        """The lines points may pay for: products, not sections, notes, down payments or points."""
+        self.ensure_one()
+        return self.order_line.filtered(
+            lambda line: line.product_id and not line.display_type and not line.is_downpayment
+            and not line.wholesale_points_redeemed
+        )
+
     def action_wholesale_redeem_points(self):
         """Open the wizard that pays part of this quotation with the customer's points."""
         self.ensure_one()
+        self._wholesale_check_redeemable()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Redeem Loyalty Points"),
@@ -229,6 +248,20 @@ class SaleOrder(models.Model):
             if not confirming and order.state not in ("draft", "sent"):
                 continue
             order._wholesale_check_redemption(order.wholesale_points_redeemed, check_balance=not confirming)
+
+    def _wholesale_check_redeemable(self):
+        """Raise unless points may pay part of this order now: a saved quotation with goods."""
+        self.ensure_one()
+        if not self.id:
+            raise UserError(self.env._("Save the quotation before paying part of it with points."))
+        if self.state not in ("draft", "sent"):
+            raise UserError(self.env._("Points can only be redeemed on a quotation, not on a confirmed "
+                                       "or cancelled order."))
+        if not self._wholesale_goods_lines():
+            raise UserError(self.env._(
+                "Quotation %(order)s has no products yet: add the goods before paying part of it with points.",
+                order=self.display_name,
+            ))
 
     def _wholesale_check_redemption(self, points, check_balance=True):
         """Raise when ``points`` may not pay for this order."""

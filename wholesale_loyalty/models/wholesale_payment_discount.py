@@ -1,5 +1,6 @@
 from collections import defaultdict
 from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from odoo import Command, api, fields, models
@@ -18,6 +19,15 @@ from ..tools.payment_discounts import (
 )
 
 _MISSING = object()
+
+
+class EarlyPaymentOffer(NamedTuple):
+    """What the customer pays, and saves, when paying an invoice by ``pay_by``."""
+
+    pay_by: date
+    percent: float
+    amount_due: float
+    saving: float
 
 
 class PaymentMoney(NamedTuple):
@@ -189,6 +199,34 @@ class WholesalePaymentDiscount(models.AbstractModel):
                 else:
                     cache.set(record, field, value)
 
+    @api.model
+    def _early_payment_offers(self, move, from_date=None):
+        """The cash discounts the schedule still offers on ``move``: one ``EarlyPaymentOffer``
+        per date where the discount steps down (each rule, and where the daily premium starts
+        and reaches its cap), the earliest first. Dates before the invoice date or before
+        ``from_date`` (today by default) are gone; a paid invoice offers nothing."""
+        if not self._schedule_applies(move) or move.state == "cancel" or move.payment_state in (
+            "paid", "in_payment", "reversed",
+        ):
+            return []
+        term = move.invoice_payment_term_id
+        date_ref = move.invoice_date or move.date or fields.Date.context_today(self)
+        due = move.invoice_date_due or term._wholesale_due_date(date_ref)
+        start = max(date_ref, from_date or fields.Date.context_today(self))
+        currency = move.currency_id
+        offers = {}
+        for days, _choice in term._wholesale_example_days("early"):
+            pay_by = due - timedelta(days=days)
+            if pay_by < start or pay_by in offers:
+                continue
+            choice, settlement = self._cash_discount(move, pay_by)
+            if currency.is_zero(settlement.discount):
+                continue
+            offers[pay_by] = EarlyPaymentOffer(
+                pay_by, choice.percent, currency.round(settlement.settled - settlement.discount), settlement.discount
+            )
+        return [offers[pay_by] for pay_by in sorted(offers)]
+
     # ------------------------------------------------------------------ prepayment
 
     @api.model
@@ -218,21 +256,33 @@ class WholesalePaymentDiscount(models.AbstractModel):
         return True
 
     @api.model
+    def _invoice_label(self, invoice):
+        """How a refusal names an invoice at the start of its sentence. A draft has no number
+        yet ("/", shown as "Draft Invoice"): it is named by its customer and amount."""
+        if invoice.name and invoice.name != "/":
+            return self.env._("Invoice %(number)s", number=invoice.name)
+        return self.env._(
+            "The draft invoice of %(customer)s for %(amount)s",
+            customer=invoice.commercial_partner_id.display_name,
+            amount=invoice.currency_id.format(invoice.amount_total),
+        )
+
+    @api.model
     def _nothing_prepaid_message(self, invoice):
         values = {
-            "invoice": invoice.display_name,
+            "invoice": self._invoice_label(invoice),
             "customer": invoice.commercial_partner_id.display_name,
             "term": invoice.invoice_payment_term_id.display_name,
         }
         holders = self._reserving_invoices(invoice)
         if holders:
             return self.env._(
-                "Invoice %(invoice)s: the money %(customer)s paid in advance is already the base of the "
+                "%(invoice)s: the money %(customer)s paid in advance is already the base of the "
                 "prepayment discount of %(holders)s; the same money is discounted once.",
                 holders=", ".join(holders.mapped("display_name")), **values,
             )
         return self.env._(
-            "Invoice %(invoice)s: %(customer)s paid nothing in advance early enough for a "
+            "%(invoice)s: %(customer)s paid nothing in advance early enough for a "
             "prepayment discount of payment terms %(term)s.",
             **values,
         )
@@ -246,19 +296,25 @@ class WholesalePaymentDiscount(models.AbstractModel):
             ))
         if invoice.state != "draft":
             raise UserError(self.env._(
-                "Invoice %(invoice)s is no longer a draft: a prepayment discount can only be added "
+                "%(invoice)s is no longer a draft: a prepayment discount can only be added "
                 "before the invoice is confirmed.",
-                invoice=invoice.display_name,
+                invoice=self._invoice_label(invoice),
+            ))
+        if not invoice.invoice_payment_term_id:
+            raise UserError(self.env._(
+                "%(invoice)s has no payment terms: choose payment terms with a prepayment discount first.",
+                invoice=self._invoice_label(invoice),
             ))
         if not invoice.invoice_payment_term_id.wholesale_has_prepayment_rules:
             raise UserError(self.env._(
-                "Invoice %(invoice)s: its payment terms give no prepayment discount.",
-                invoice=invoice.display_name,
+                "%(invoice)s: its payment terms %(term)s give no prepayment discount.",
+                invoice=self._invoice_label(invoice), term=invoice.invoice_payment_term_id.display_name,
             ))
         if invoice.invoice_line_ids.filtered(lambda line: line.product_id == self._prepayment_product()):
             raise UserError(self.env._(
-                "Invoice %(invoice)s already has its prepayment discount.",
-                invoice=invoice.display_name,
+                "%(invoice)s already has its prepayment discount. Remove its prepayment discount line "
+                "to compute it again.",
+                invoice=self._invoice_label(invoice),
             ))
 
     @api.model
@@ -437,7 +493,7 @@ class WholesalePaymentDiscount(models.AbstractModel):
         )
         total = sum(goods.mapped("price_total"))
         if invoice.currency_id.is_zero(total):
-            raise UserError(self.env._("Invoice %(invoice)s has nothing to discount.", invoice=invoice.display_name))
+            raise UserError(self.env._("%(invoice)s has nothing to discount.", invoice=self._invoice_label(invoice)))
         # Price units follow each line's own tax convention (included or excluded), so the
         # discount is spread on them in the proportion subtotal / total.
         by_taxes = defaultdict(float)

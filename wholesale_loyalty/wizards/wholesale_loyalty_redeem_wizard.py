@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_is_zero
+from odoo.tools import float_is_zero, formatLang
 
 
 class WholesaleLoyaltyRedeemWizard(models.TransientModel):
@@ -22,6 +22,11 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
     max_redeem_percent = fields.Float(related="program_id.max_redeem_percent")
     points = fields.Integer(string="Points to Use")
     amount = fields.Monetary(string="Discount", compute="_compute_amount")
+    points_applied = fields.Integer(
+        string="Points Already Applied", related="order_id.wholesale_points_redeemed",
+        help="Points of the discount the quotation carries now; applying replaces them.",
+    )
+    replace_note = fields.Char(compute="_compute_replace_note")
 
     @api.depends("order_id", "program_id")
     def _compute_limits(self):
@@ -38,10 +43,19 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         for wizard in self:
             wizard.amount = wizard._value_in_order_currency(wizard.points)
 
+    @api.depends("points_applied")
+    def _compute_replace_note(self):
+        for wizard in self:
+            wizard.replace_note = self.env._(
+                "This order already uses %(points)s points; applying replaces them.",
+                points=formatLang(self.env, wizard.points_applied, digits=0),
+            ) if wizard.points_applied else False
+
     @api.onchange("order_id")
     def _onchange_order_id(self):
+        # Reopened on a quotation with points: start from what it uses, the rep changes it.
         if not self.points:
-            self.points = self.max_points
+            self.points = self.points_applied or self.max_points
 
     def _value_in_order_currency(self, points):
         order, program = self.order_id, self.program_id
@@ -51,9 +65,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
 
     def _check_request(self):
         order, program = self.order_id, self.program_id
-        if order.state not in ("draft", "sent"):
-            raise UserError(self.env._("Points can only be redeemed on a quotation, not on a confirmed "
-                                       "or cancelled order."))
+        order._wholesale_check_redeemable()
         if not program:
             raise UserError(self.env._("%(customer)s is not a member of a loyalty program.",
                                        customer=self.partner_id.display_name))
