@@ -438,6 +438,29 @@ class ResPartner(models.Model):
         self.invalidate_recordset(fnames)
         self.modified(fnames)
 
+    def _wholesale_lang_envs(self):
+        """{partner id: environment in the language of the texts stored for or sent to the
+        customer}: ledger notes, chatter lines, invoice and credit note lines are written with
+        its ``_`` and formatted with ``formatLang`` / ``format_amount`` / ``format_date`` of it.
+        The language is the commercial partner's, else its company's, else the user's (the
+        first one active); partners of one language share one environment."""
+        active = dict(self.env["res.lang"].get_installed())
+        envs, by_partner = {}, {}
+        for partner in self:
+            customer = partner.commercial_partner_id
+            # sudo: reads only the language of the company's partner, which any user may see
+            company_lang = (customer.sudo().company_id or self.env.company).partner_id.lang
+            lang = next((code for code in (customer.lang, company_lang, self.env.lang) if code in active), "en_US")
+            if lang not in envs:
+                envs[lang] = self.with_context(lang=lang).env
+            by_partner[partner.id] = envs[lang]
+        return by_partner
+
+    def _wholesale_lang_env(self):
+        """The environment in this customer's language (see :meth:`_wholesale_lang_envs`)."""
+        self.ensure_one()
+        return self._wholesale_lang_envs()[self.id]
+
     @api.model
     def _cron_wholesale_recalculate_tiers(self, batch_size=2000, batches_per_call=25):
         self.env["wholesale.loyalty.tier.engine"].run_scheduled(

@@ -3,7 +3,7 @@ from contextvars import ContextVar
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare, float_is_zero, format_amount
 
 # True only while the redemption code itself writes points lines (see
 # ``_wholesale_points_lines_writer``). A context key could be sent by any RPC client; this
@@ -270,12 +270,18 @@ class SaleOrderLine(models.Model):
     def _prepare_invoice_line(self, **optional_values):
         values = super()._prepare_invoice_line(**optional_values)
         if self.wholesale_points_redeemed and not self.display_type:
+            # In the customer's language, as the line's own name: it is on the customer's invoice.
+            env = self.order_id.partner_id._wholesale_lang_env()
+            values["name"] = self.env["account.move.line"]._get_journal_items_full_name(
+                self.name, self.product_id.with_env(env).display_name
+            )
             amount = self._wholesale_amount_to_invoice()
             values.update(quantity=1.0, discount=0.0, price_unit=amount)
             if not self.currency_id.is_zero(amount - self.price_subtotal):
-                values["name"] = self.env._(
+                values["name"] = env._(
                     "%(name)s (%(amount)s of %(total)s)", name=values["name"],
-                    amount=self.currency_id.format(-amount), total=self.currency_id.format(-self.price_subtotal),
+                    amount=format_amount(env, -amount, self.currency_id),
+                    total=format_amount(env, -self.price_subtotal, self.currency_id),
                 )
         return values
 

@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date, formatLang
 
 from ..tools.points_rules import Lot, allocate, expiry_for, points_for_amount, points_to_hold
 
@@ -318,6 +318,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         vals_list = []
         posted = invoices.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
         active = self._active_earn_entries(posted)
+        lang_envs = posted.commercial_partner_id._wholesale_lang_envs()
         for invoice in posted:
             program = self._program_of(invoice)
             if not program or program.points_trigger != trigger or invoice.id in active:
@@ -339,7 +340,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 "expiry_date": expiry_for(
                     fields.Date.context_today(self), program.points_validity_months, tier.points_never_expire
                 ),
-                "note": self.env._("Invoice %(invoice)s", invoice=invoice.name),
+                "note": lang_envs[customer.id]._("Invoice %(invoice)s", invoice=invoice.name),
             })
         if vals_list:
             self._lock_customers(invoices.commercial_partner_id)
@@ -384,11 +385,13 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Earn entries of an invoice no longer posted (or re-posted since) give back all they hold."""
         if not earned:
             return self.env["wholesale.loyalty.ledger"]
-        note = reason or (self.env._("Invoice cancelled") if invoice.state == "cancel"
-                          else self.env._("Invoice reset to draft"))
         nets = self._nets(earned)
         entries = self.env["wholesale.loyalty.ledger"]
+        lang_envs = earned.partner_id._wholesale_lang_envs()
         for entry in earned.filtered(lambda e: nets.get(e.id, 0) > 0):
+            env = lang_envs[entry.partner_id.id]
+            note = reason or (env._("Invoice cancelled") if invoice.state == "cancel"
+                              else env._("Invoice reset to draft"))
             entries |= self._reverse_earned(entry, nets[entry.id], invoice, note)
         return entries
 
@@ -398,11 +401,12 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             [("reversed_entry_id", "=", earned.id), ("kind", "=", "reversal"), ("points", "<", 0)], order="id desc"
         )
         entries = ledger
+        env = earned.partner_id._wholesale_lang_env()
         standing = self._nets(reversals)
         for reversal in reversals:
             refund = reversal.move_id
             if refund.move_type == "out_refund" and refund.state != "posted" and standing.get(reversal.id, 0) < 0:
-                entries |= self._give_back(reversal, -standing[reversal.id], refund, self.env._(
+                entries |= self._give_back(reversal, -standing[reversal.id], refund, env._(
                     "Credit note %(refund)s no longer posted", refund=refund.name or refund.display_name,
                 ))
         held, target = self._net(earned), self._points_to_hold(earned, invoice)
@@ -412,14 +416,14 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         if held > target and posted_refunds:
             refund = (causes & posted_refunds)[-1:] or posted_refunds[-1:]
             entries |= self._reverse_earned(earned, held - target, refund,
-                                            self.env._("Credit note %(refund)s", refund=refund.name))
+                                            env._("Credit note %(refund)s", refund=refund.name))
         elif held < target:
             standing = self._nets(reversals)
             left = target - held
             for reversal in reversals.filtered(lambda r: r.move_id in posted_refunds):
                 points = min(left, -standing.get(reversal.id, 0))
                 if points > 0:
-                    entries |= self._give_back(reversal, points, reversal.move_id, self.env._(
+                    entries |= self._give_back(reversal, points, reversal.move_id, env._(
                         "Credit notes of %(invoice)s recounted", invoice=invoice.name,
                     ))
                     left -= points
@@ -499,11 +503,13 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         return program.bonus_rule_ids.filtered(lambda rule: rule.active and rule.trigger == trigger)
 
     def _give_first_order_bonus(self, earn_entries):
+        lang_envs = earn_entries.partner_id._wholesale_lang_envs()
         for entry in earn_entries:
+            env = lang_envs[entry.partner_id.id]
             for rule in self._rules(entry.program_id, "first_order"):
                 self._give_bonus(
                     entry.partner_id, entry.program_id, rule, f"first_order:{rule.id}",
-                    self.env._("First order bonus (%(rule)s)", rule=rule.name),
+                    env._("First order bonus (%(rule)s)", rule=rule.with_env(env).name),
                 )
 
     def bonuses_for_paid_invoices(self, invoices):
@@ -529,9 +535,11 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         met = self._rules(program, "early_payment").filtered(lambda rule: days_early >= rule.days_early)
         best = met.sorted(lambda rule: (rule.days_early, rule.points))[-1:]
         if best:
+            env = invoice.commercial_partner_id._wholesale_lang_env()
             self._give_bonus(
                 invoice.commercial_partner_id, program, best, f"early_payment:{invoice.id}",
-                self.env._("Paid %(invoice)s %(days)s days early", invoice=invoice.name, days=days_early),
+                env._("Paid %(invoice)s %(days)s days early", invoice=invoice.name,
+                      days=formatLang(env, days_early, digits=0)),
             )
 
     def _give_referral_bonus(self, invoice):
@@ -540,10 +548,11 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         program = referrer.wholesale_program_id
         if not referrer or not program or referrer == customer:
             return
+        env = referrer._wholesale_lang_env()
         for rule in self._rules(program, "referral"):
             self._give_bonus(
                 referrer, program, rule, f"referral:{customer.id}",
-                self.env._("Referral of %(customer)s", customer=customer.name),
+                env._("Referral of %(customer)s", customer=customer.name),
             )
 
     def award(self, customer, points, reason, reference=None, rule=None):
@@ -610,8 +619,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                     "another order may have used them. Remove the points discount or redeem fewer points.",
                     order=order.name, wanted=wanted, customer=customer.display_name, balance=balance,
                 ))
-            self._post_entries([self._redeem_vals(order, program, wanted,
-                                                  self.env._("Redeemed on %(order)s", order=order.name))])
+            note = customer._wholesale_lang_env()._("Redeemed on %(order)s", order=order.name)
+            self._post_entries([self._redeem_vals(order, program, wanted, note)])
 
     def _redeem_vals(self, order, program, points, note, move=None):
         return {
@@ -677,17 +686,19 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         return entries
 
     def _order_note(self, order, move, giving_back):
+        # In the customer's language: it reads the note on its ledger.
+        env = order.partner_id.commercial_partner_id._wholesale_lang_env()
         if move.move_type == "out_refund":
             if giving_back:
-                return self.env._("Credit note %(refund)s", refund=move.name)
-            return self.env._("Credit note %(refund)s no longer posted", refund=move.name)
+                return env._("Credit note %(refund)s", refund=move.name)
+            return env._("Credit note %(refund)s no longer posted", refund=move.name)
         if move:
             if giving_back:
-                return self.env._("Invoice %(invoice)s no longer posted", invoice=move.name)
-            return self.env._("Invoice %(invoice)s of %(order)s posted", invoice=move.name, order=order.name)
+                return env._("Invoice %(invoice)s no longer posted", invoice=move.name)
+            return env._("Invoice %(invoice)s of %(order)s posted", invoice=move.name, order=order.name)
         if giving_back:
-            return self.env._("Order %(order)s cancelled", order=order.name)
-        return self.env._("Used again on %(order)s", order=order.name)
+            return env._("Order %(order)s cancelled", order=order.name)
+        return env._("Used again on %(order)s", order=order.name)
 
     def _points_order_holds(self, order):
         redeemed = order.wholesale_points_redeemed
@@ -773,6 +784,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         earlier = dict(self.env["wholesale.loyalty.ledger.allocation"]._read_group(
             [("lot_id", "in", lots.ids), ("entry_id.kind", "=", "expire")], ["lot_id"], ["__count"]
         ))
+        lang_envs = lots.partner_id._wholesale_lang_envs()
         entries = ledger.create([{
             "partner_id": lot.partner_id.id,
             "program_id": lot.program_id.id,
@@ -782,11 +794,15 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             "kind": "expire",
             "reversed_entry_id": False,
             "reference": self._expiry_reference(lot, earlier.get(lot, 0)),
-            "note": self.env._("Expired on %(date)s", date=lot.expiry_date),
+            "note": self._expiry_note(lang_envs[lot.partner_id.id], lot),
         } for lot in lots])
         for entry, lot in zip(entries, lots, strict=True):
             self._take_from_lots(entry, [(lot.id, lot.remaining_points)])
         self._refresh_balances(lots.partner_id)
+
+    def _expiry_note(self, env, lot):
+        # In the customer's language (``env``): it reads the note on its ledger.
+        return env._("Expired on %(date)s", date=format_date(env, lot.expiry_date))
 
     def _expiry_reference(self, lot, earlier):
         # A lot expires once; should it ever expire again, the reference says which time.

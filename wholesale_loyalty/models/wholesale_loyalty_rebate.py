@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date, split_every
+from odoo.tools import SQL, format_amount, format_date, formatLang, split_every
 
 from ..tools.payment_discounts import format_percent, rebate_due, recent_settlement_periods, split_in_proportion
 from ..tools.tier_rules import tier_for_amount
@@ -231,8 +231,10 @@ class WholesaleLoyaltyRebate(models.Model):
         if not rows:
             return self.browse()
         tax_bases = self._tax_bases(rows)
+        lang_envs = self.env["res.partner"].browse(row["partner_id"] for row in rows)._wholesale_lang_envs()
         moves = self.env["account.move"].with_company(program.company_id).create([
-            self._credit_note_vals(program, row, settled_on, tax_bases[row["partner_id"]]) for row in rows
+            self._credit_note_vals(program, row, settled_on, tax_bases[row["partner_id"]], lang_envs[row["partner_id"]])
+            for row in rows
         ])
         return self.create([dict(row, move_id=move.id) for row, move in zip(rows, moves, strict=True)])
 
@@ -276,16 +278,20 @@ class WholesaleLoyaltyRebate(models.Model):
             invoices[move.commercial_partner_id.id].append(move.id)
         return bases, invoices
 
-    def _credit_note_vals(self, program, row, settled_on, tax_bases):
+    def _credit_note_vals(self, program, row, settled_on, tax_bases, env):
+        """The draft credit note of a settlement, its texts in the customer's language (``env``)."""
         currency = program.currency_id
-        name = self.env._(
+        rate = format_percent(row["rate"])
+        name = env._(
             "Volume rebate %(rate)s%% on %(base)s of purchases from %(date_from)s to %(date_to)s",
-            rate=format_percent(row['rate']), base=currency.format(row["base_amount"]),
-            date_from=format_date(self.env, row["date_from"]), date_to=format_date(self.env, row["date_to"]),
+            rate=formatLang(env, row["rate"], digits=len(rate.partition(".")[2])),
+            base=format_amount(env, row["base_amount"], currency),
+            date_from=format_date(env, row["date_from"]), date_to=format_date(env, row["date_to"]),
         )
         if not currency.is_zero(row["previous_amount"]):
-            name = self.env._(
-                "%(name)s, minus %(before)s settled before", name=name, before=currency.format(row["previous_amount"])
+            name = env._(
+                "%(name)s, minus %(before)s settled before", name=name,
+                before=format_amount(env, row["previous_amount"], currency),
             )
         covered = self.env["account.move"].browse(row["invoice_ids"][0][2])
         return {
@@ -294,8 +300,8 @@ class WholesaleLoyaltyRebate(models.Model):
             "company_id": program.company_id.id,
             "currency_id": currency.id,
             "invoice_date": settled_on,
-            "ref": self.env._("Volume rebate %(program)s", program=program.name),
-            "narration": self.env._("Invoices covered: %(invoices)s", invoices=", ".join(covered.mapped("name")))
+            "ref": env._("Volume rebate %(program)s", program=program.with_env(env).name),
+            "narration": env._("Invoices covered: %(invoices)s", invoices=", ".join(covered.mapped("name")))
             if covered else False,
             "invoice_line_ids": [
                 Command.create(vals) for vals in self._credit_note_line_vals(currency, row["amount"], name, tax_bases)

@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, formatLang
 
 _logger = logging.getLogger(__name__)
 
@@ -63,9 +64,10 @@ class WholesaleLoyaltyTierHistory(models.Model):
     @api.model
     def _record_manual_changes(self, tier_before, vals):
         """History for tier changes made by hand (lock wizard, RPC write)."""
-        note = vals.get("wholesale_tier_lock_reason") or (
-            self.env._("Tier lock removed") if vals.get("wholesale_tier_locked") is False else False
-        )
+        reason = vals.get("wholesale_tier_lock_reason")
+        unlocked = vals.get("wholesale_tier_locked") is False
+        # The note is the customer's: in its language.
+        lang_envs = self.env["res.partner"].union(*tier_before)._wholesale_lang_envs()
         entries = []
         for partner, old_tier in tier_before.items():
             changed_tier = partner.wholesale_tier_id != old_tier
@@ -79,7 +81,7 @@ class WholesaleLoyaltyTierHistory(models.Model):
                     "new_tier_id": partner.wholesale_tier_id.id,
                     "qualifying_amount": partner.wholesale_qualifying_amount,
                     "reason": "manual",
-                    "note": note,
+                    "note": reason or (lang_envs[partner.id]._("Tier lock removed") if unlocked else False),
                     "notification_pending": changed_tier and bool(partner.wholesale_tier_id),
                 }
             )
@@ -91,8 +93,9 @@ class WholesaleLoyaltyTierHistory(models.Model):
         """Tell customer, chatter and salesperson of each pending change, once."""
         pending = self.filtered("notification_pending")
         template = self.env.ref("wholesale_loyalty.mail_template_tier_change", raise_if_not_found=False)
+        lang_envs = pending.partner_id._wholesale_lang_envs()
         for entry in pending:
-            entry._post_on_partner()
+            entry._post_on_partner(lang_envs[entry.partner_id.id])
             if template and entry.partner_id.email:
                 template.send_mail(entry.id)
             entry._notify_salesperson()
@@ -100,18 +103,21 @@ class WholesaleLoyaltyTierHistory(models.Model):
         # whoever caused the change must be able to clear it.
         pending.sudo().with_context(wholesale_notifying=True).write({"notification_pending": False})
 
-    def _change_summary(self):
+    def _change_summary(self, env=None):
+        """The change in words, in the language of ``env`` (by default the customer's)."""
         self.ensure_one()
-        return self.env._(
+        env = env or self.partner_id._wholesale_lang_env()
+        return env._(
             "Loyalty tier changed from %(old)s to %(new)s (qualifying spend %(amount)s).",
-            old=self.old_tier_id.name or self.env._("none"),
-            new=self.new_tier_id.name or self.env._("none"),
-            amount=self.currency_id.format(self.qualifying_amount) if self.currency_id else self.qualifying_amount,
+            old=self.old_tier_id.with_env(env).name or env._("none"),
+            new=self.new_tier_id.with_env(env).name or env._("none"),
+            amount=format_amount(env, self.qualifying_amount, self.currency_id) if self.currency_id
+            else formatLang(env, self.qualifying_amount),
         )
 
-    def _post_on_partner(self):
+    def _post_on_partner(self, env=None):
         self.partner_id.message_post(
-            body=Markup("<p>%s</p>") % self._change_summary(),
+            body=Markup("<p>%s</p>") % self._change_summary(env),
             subtype_xmlid="mail.mt_note",
         )
 
@@ -119,11 +125,13 @@ class WholesaleLoyaltyTierHistory(models.Model):
         user = self.partner_id.user_id or self.program_id.user_id
         if not user or not user.partner_id:
             return
+        # In the salesperson's language: the notification is theirs.
+        env = self.with_context(lang=user.lang or self.env.lang).env
         self.partner_id.message_notify(
             partner_ids=user.partner_id.ids,
-            subject=self.env._("%(partner)s: loyalty tier %(tier)s", partner=self.partner_id.name,
-                               tier=self.new_tier_id.name or self.env._("none")),
-            body=Markup("<p>%s</p>") % self._change_summary(),
+            subject=env._("%(partner)s: loyalty tier %(tier)s", partner=self.partner_id.name,
+                          tier=self.new_tier_id.with_env(env).name or env._("none")),
+            body=Markup("<p>%s</p>") % self._change_summary(env),
         )
 
     @api.model

@@ -94,6 +94,11 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         self.order_id._wholesale_replace_points_lines(self._discount_line_values())
         return {"type": "ir.actions.act_window_close"}
 
+    def _points_line_name(self, points):
+        # In the customer's language: the line goes on its quotation and invoice.
+        env = self.partner_id._wholesale_lang_env()
+        return env._("Loyalty points: %(points)s points", points=formatLang(env, points, digits=0))
+
     def _discount_line_values(self):
         """One line per set of taxes, in proportion to the lines that carry them, as Odoo's
         loyalty discounts do: the tax base shrinks with the discount."""
@@ -119,7 +124,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
             amount_left -= share_amount
             values.append({
                 "product_id": product.id,
-                "name": self.env._("Loyalty points: %(points)s points", points=share_points),
+                "name": self._points_line_name(share_points),
                 "product_uom_qty": 1,
                 "price_unit": -share_amount,
                 "tax_id": [Command.set(taxes.ids)],
