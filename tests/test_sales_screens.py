@@ -192,6 +192,19 @@ class TestInvoiceScreens(WholesaleLoyaltyCommon):
                                                "3/10, 2/20, net 30 give no prepayment discount"):
             plain.action_wholesale_apply_prepayment_discount()
 
+    def test_refusal_names_the_draft_holding_the_money_by_its_amount(self):
+        self._customer_payment(1150.0, "2026-04-01")
+        first = self._draft(self.prepaid_term)
+        first.action_wholesale_apply_prepayment_discount()
+        second = self._draft(self.prepaid_term, amount=2000.0)
+        with self.assertRaises(UserError) as refusal:
+            second.action_wholesale_apply_prepayment_discount()
+        message = str(refusal.exception)
+        self.assertIn("The draft invoice of Alpha Trading for", message)
+        self.assertIn("2,300.00", message)  # the refused one
+        self.assertRegex(message, r"prepayment discount of Draft Invoice for \S*\s?1,092\.50")  # the holder
+        self.assertEqual(len(second.invoice_line_ids), 1, "nothing written")
+
     def test_refusal_names_a_numbered_invoice_by_its_number(self):
         invoice = self._draft(self.prepaid_term)
         invoice.sudo().action_post()

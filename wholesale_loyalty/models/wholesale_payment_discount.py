@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, formatLang
 
 from ..tools.payment_discounts import (
     Prepayment,
@@ -13,7 +13,7 @@ from ..tools.payment_discounts import (
     allocate_prepayments,
     days_early,
     discount_rate_on_total,
-    format_percent,
+    percent_digits,
     prepayment_discount,
     settle_with_discount,
 )
@@ -268,6 +268,15 @@ class WholesalePaymentDiscount(models.AbstractModel):
         )
 
     @api.model
+    def _holder_label(self, invoice):
+        """An invoice named in the middle of a sentence: its number, or for a draft without
+        one ("Draft Invoice") also its amount, so that the accountant can find it."""
+        if invoice.name and invoice.name != "/":
+            return invoice.display_name
+        return self.env._("%(invoice)s for %(amount)s", invoice=invoice.display_name,
+                          amount=invoice.currency_id.format(invoice.amount_total))
+
+    @api.model
     def _nothing_prepaid_message(self, invoice):
         values = {
             "invoice": self._invoice_label(invoice),
@@ -279,7 +288,7 @@ class WholesalePaymentDiscount(models.AbstractModel):
             return self.env._(
                 "%(invoice)s: the money %(customer)s paid in advance is already the base of the "
                 "prepayment discount of %(holders)s; the same money is discounted once.",
-                holders=", ".join(holders.mapped("display_name")), **values,
+                holders=", ".join(self._holder_label(holder) for holder in holders), **values,
             )
         return self.env._(
             "%(invoice)s: %(customer)s paid nothing in advance early enough for a "
@@ -474,12 +483,16 @@ class WholesalePaymentDiscount(models.AbstractModel):
 
     @api.model
     def _prepayment_note(self, invoice, parts):
+        # In the customer's language: the note names the discount line of its invoice.
+        env = invoice.commercial_partner_id._wholesale_lang_env()
         currency = invoice.currency_id
+        term = invoice.invoice_payment_term_id.with_env(env)
         return "; ".join(
-            self.env._(
+            env._(
                 "Prepayment discount: %(percent)s%% of %(amount)s paid %(days)s before the invoice date",
-                percent=format_percent(part.choice.percent), amount=currency.format(part.amount),
-                days=invoice.invoice_payment_term_id._wholesale_days_label(part.choice.days_early),
+                percent=formatLang(env, part.choice.percent, digits=percent_digits(part.choice.percent)),
+                amount=format_amount(env, part.amount, currency),
+                days=term._wholesale_days_label(part.choice.days_early),
             )
             for part in parts
         )
