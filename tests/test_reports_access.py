@@ -46,10 +46,16 @@ class TestReportsAccess(WholesaleReportsCommon):
             [("partner_id", "in", self.customers.ids)]
         )
         self.assertAlmostEqual(sum(rows.mapped("revenue")), 12_700.0)
-        kpi = self.env["wholesale.loyalty.kpi"].with_user(self.sales_rep).create({
+        kpi = self.env["wholesale.loyalty.kpi"].with_user(self.all_documents_rep).create({
             "program_id": self.program.id, "date_from": "2026-01-01", "date_to": "2026-03-31",
         })
         self.assertAlmostEqual(kpi.member_revenue, 7200.0)
+        # With own documents only, the KPIs sum up the rep's own invoices: none here.
+        own = self.env["wholesale.loyalty.kpi"].with_user(self.sales_rep).create({
+            "program_id": self.program.id, "date_from": "2026-01-01", "date_to": "2026-03-31",
+        })
+        self.assertAlmostEqual(own.member_revenue, 0.0)
+        self.assertEqual(own.points_outstanding, 172)
         self.assertEqual(kpi.points_outstanding, 172)
         self.assertEqual(len(kpi.tier_line_ids), 3)
         with self.assertRaises(AccessError):

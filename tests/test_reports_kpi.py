@@ -1,6 +1,6 @@
 """The KPI screen: members against non-members, participation, redemption, liability."""
 from odoo.exceptions import ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .test_reports_common import WholesaleReportsCommon
 
@@ -83,11 +83,16 @@ class TestReportsKpi(WholesaleReportsCommon):
 
     def test_numbers_drill_down_to_their_records(self):
         kpi = self.kpi
-        member_moves = self.env["account.move"].search(kpi.action_open_member_invoices()["domain"])
-        self.assertEqual(len(member_moves.filtered(lambda m: m.move_type == "out_invoice")), kpi.member_invoice_count)
+        # "Invoices" opens the invoices, "Revenue" the invoices and the credit notes.
+        member_invoices = self.env["account.move"].search(kpi.action_open_member_invoices()["domain"])
+        self.assertEqual(set(member_invoices.mapped("move_type")), {"out_invoice"})
+        self.assertEqual(len(member_invoices), kpi.member_invoice_count)
+        member_moves = self.env["account.move"].search(kpi.action_open_member_revenue()["domain"])
         self.assertAlmostEqual(sum(member_moves.mapped("amount_untaxed_signed")), kpi.member_revenue)
         self.assertEqual(member_moves.commercial_partner_id, self.alpha | self.beta)
-        nonmember_moves = self.env["account.move"].search(kpi.action_open_nonmember_invoices()["domain"])
+        nonmember_invoices = self.env["account.move"].search(kpi.action_open_nonmember_invoices()["domain"])
+        self.assertEqual(len(nonmember_invoices), kpi.nonmember_invoice_count)
+        nonmember_moves = self.env["account.move"].search(kpi.action_open_nonmember_revenue()["domain"])
         self.assertAlmostEqual(sum(nonmember_moves.mapped("amount_untaxed_signed")), kpi.nonmember_revenue)
         self.assertRecordsOf(kpi.action_open_member_customers(), self.alpha | self.beta)
         self.assertRecordsOf(kpi.action_open_nonmember_customers(), self.nu | self.xi)
@@ -144,12 +149,15 @@ class TestReportsKpi(WholesaleReportsCommon):
         self.assertEqual(len(form.record.tier_line_ids), 3)
 
     def test_dashboard_opens_with_a_saved_screen(self):
-        action = self.env["wholesale.loyalty.kpi"].action_open_dashboard()
+        analyst = new_test_user(self.env, login="wl_kpi_analyst", groups="sales_team.group_sale_manager",
+                                company_id=self.company.id, company_ids=self.company.ids)
+        action = self.env["wholesale.loyalty.kpi"].with_user(analyst).action_open_dashboard()
         kpi = self.env["wholesale.loyalty.kpi"].browse(action["res_id"])
         self.assertEqual(kpi.program_id.company_id, self.env.company)
         self.assertTrue(kpi.tier_line_ids.ids, "the tier lines exist, so their buttons work")
         self.assertEqual(str(kpi.date_from), "2025-04-01")
         self.assertEqual(str(kpi.date_to), "2026-03-20")
+        self.assertEqual(kpi.month_count, 12, "1 April 2025 - 20 March 2026: 11.6 months")
 
     def test_period_must_not_end_before_it_starts(self):
         with self.assertRaisesRegex(ValidationError, "before it starts"):

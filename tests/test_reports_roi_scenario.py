@@ -24,8 +24,8 @@ class TestReportsRoiScenario(WholesaleReportsCommon):
 
     def test_bad_input_is_refused_clearly(self):
         cases = [
-            ({"program_cost": 0}, "programme cost \\(V\\) must be greater than zero"),
-            ({"program_cost": -100}, "programme cost \\(V\\) must be greater than zero"),
+            ({"program_cost": 0}, "program cost \\(V\\) must be greater than zero"),
+            ({"program_cost": -100}, "program cost \\(V\\) must be greater than zero"),
             ({"years": -1}, "years of cooperation \\(N\\) cannot be negative"),
             ({"churn_percent": 120}, "churn \\(W\\) must be between 0 and 100%"),
             ({"churn_reduction_percent": -5}, "churn reduction \\(X\\) must be between 0 and 100%"),
@@ -84,9 +84,10 @@ class TestReportsRoiScenario(WholesaleReportsCommon):
         scenario = self._scenario(program_id=self.program.id, avg_revenue=1, churn_percent=50)
         scenario.action_fill_from_data()
         self.assertAlmostEqual(scenario.avg_revenue, 4850.0)
-        self.assertEqual(scenario.churn_percent, 0.0, "nobody bought the year before")
+        self.assertEqual(scenario.churn_percent, 50.0, "nobody bought the year before: churn cannot be estimated")
         self.assertIn("2 customers", scenario.data_note)
-        self.assertAlmostEqual(scenario.revenue_gain, 4850 * 0.10 * 3 * (100 - 0 + 5) / 100)
+        self.assertIn("W not estimated", scenario.data_note)
+        self.assertAlmostEqual(scenario.revenue_gain, 4850 * 0.10 * 3 * (100 - 50 + 5) / 100)
         # Large customers only: Platinum and up is Beta alone.
         scenario.large_tier_id = self.platinum
         scenario.action_fill_from_data()

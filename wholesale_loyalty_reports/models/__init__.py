@@ -1,4 +1,5 @@
 from . import (
+    account_move,
     res_partner,
     wholesale_loyalty_kpi,
     wholesale_loyalty_kpi_tier,

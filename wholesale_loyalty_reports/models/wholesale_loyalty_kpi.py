@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_round, format_date
 
 from ..tools.kpi import growth_percent, months_in_period, percent, previous_period, ratio
 
@@ -11,11 +11,16 @@ EXPIRY_HORIZONS = (30, 90)
 
 
 class WholesaleLoyaltyKpi(models.TransientModel):
-    """The programme's KPI screen: members and non-members side by side, participation,
+    """The program's KPI screen: members and non-members side by side, participation,
     redemption, tier distribution and points liability.
 
     Every figure comes from a few set-based queries (see the ``_compute_*`` methods); the
-    ``action_open_*`` buttons open the records behind a number.
+    ``action_open_*`` buttons open the records behind a number. Sales figures sum up the
+    invoices the user may read (a salesperson with own documents only sees theirs); points
+    figures are the program's, which every loyalty user may read.
+
+    A user has one screen per program: opening the KPIs again shows it (refreshed) and the
+    program chosen last is remembered as the user's default.
     """
 
     _name = "wholesale.loyalty.kpi"
@@ -30,12 +35,19 @@ class WholesaleLoyaltyKpi(models.TransientModel):
     )
     company_id = fields.Many2one(related="program_id.company_id", store=True)
     currency_id = fields.Many2one(related="program_id.currency_id")
-    point_value = fields.Float(related="program_id.point_value")
+    point_value = fields.Float(related="program_id.point_value", string="Point Value")
     date_from = fields.Date(
         string="From", required=True, default=lambda self: self._default_date_from()
     )
     date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
-    months = fields.Float(compute="_compute_sales_figures", store=True, digits=(16, 1))
+    months = fields.Float(
+        compute="_compute_sales_figures", store=True, digits=(16, 2),
+        help="Exact length of the period in months, the base of the per-month ratios.",
+    )
+    month_count = fields.Integer(
+        string="Months", compute="_compute_sales_figures", store=True,
+        help="Length of the period, rounded to whole months.",
+    )
 
     # Members against non-members (customers of no program) who bought in the period.
     member_customer_count = fields.Integer(string="Buying Members", compute="_compute_sales_figures", store=True)
@@ -111,6 +123,12 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             [("company_id", "in", self.env.companies.ids)], limit=1
         )
 
+    @api.depends("program_id")
+    def _compute_display_name(self):
+        for kpi in self:
+            kpi.display_name = self.env._("Loyalty KPIs — %(program)s", program=kpi.program_id.name) \
+                if kpi.program_id else self.env._("Loyalty KPIs")
+
     @api.model
     def _default_date_from(self):
         today = fields.Date.context_today(self)
@@ -126,31 +144,34 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             kpi.update(kpi._sales_figures(kpi._query_sales(), months))
 
     def _query_sales(self):
-        """Revenue, invoices, buying and repeat customers per (member, period): one query.
+        """Revenue, invoices, buying and repeat customers per (member, period): one query
+        over the invoices the user may read.
 
         Members belong to this program; non-members to no program (members of other
         programs are neither). Credit notes lower the revenue but are not invoices.
         """
         self.ensure_one()
         previous_from, _previous_to = previous_period(self.date_from, self.date_to)
-        self.env["account.move"].flush_model(
-            ["state", "move_type", "invoice_date", "company_id", "commercial_partner_id", "amount_untaxed_signed"]
+        # Stored figures are computed as superuser: sum up what the screen's owner may read.
+        owner = self.create_uid or self.env.user
+        moves = self.env["account.move"].with_user(owner)._wholesale_report_sales_query(
+            self.company_id, previous_from, self.date_to
+        )
+
+        def column(name):
+            return SQL.identifier(moves.table, name)
+
+        moves.groupby = SQL("1, 2")
+        per_customer = moves.select(
+            SQL("%s AS partner_id", column("commercial_partner_id")),
+            SQL("%s >= %s AS is_current", column("invoice_date"), self.date_from),
+            SQL("SUM(%s) AS revenue", column("amount_untaxed_signed")),
+            SQL("COUNT(*) FILTER (WHERE %s = 'out_invoice') AS invoices", column("move_type")),
         )
         self.env["res.partner"].flush_model(["wholesale_program_id"])
         rows = self.env.execute_query_dict(SQL(
             """
-            WITH per_customer AS (
-                SELECT m.commercial_partner_id AS partner_id,
-                       m.invoice_date >= %(date_from)s AS is_current,
-                       SUM(m.amount_untaxed_signed) AS revenue,
-                       COUNT(*) FILTER (WHERE m.move_type = 'out_invoice') AS invoices
-                  FROM account_move m
-                 WHERE m.state = 'posted'
-                   AND m.move_type IN %(types)s
-                   AND m.company_id = %(company)s
-                   AND m.invoice_date BETWEEN %(previous_from)s AND %(date_to)s
-              GROUP BY 1, 2
-            )
+            WITH per_customer AS (%(per_customer)s)
             SELECT p.wholesale_program_id IS NOT NULL AS is_member,
                    c.is_current,
                    COUNT(*) FILTER (WHERE c.invoices > 0) AS customers,
@@ -162,14 +183,13 @@ class WholesaleLoyaltyKpi(models.TransientModel):
              WHERE p.wholesale_program_id = %(program)s OR p.wholesale_program_id IS NULL
           GROUP BY 1, 2
             """,
-            date_from=self.date_from, date_to=self.date_to, previous_from=previous_from,
-            types=SALE_DOCUMENTS, company=self.company_id.id, program=self.program_id.id,
+            per_customer=per_customer, program=self.program_id.id,
         ))
         return {(row["is_member"], row["is_current"]): row for row in rows}
 
     def _sales_figures(self, groups, months):
         empty = {"customers": 0, "repeat_customers": 0, "revenue": 0.0, "invoices": 0}
-        values = {"months": months}
+        values = {"months": months, "month_count": int(float_round(months, precision_digits=0))}
         for prefix, is_member in (("member", True), ("nonmember", False)):
             current = groups.get((is_member, True), empty)
             previous = groups.get((is_member, False), empty)
@@ -282,13 +302,41 @@ class WholesaleLoyaltyKpi(models.TransientModel):
                     date_to=kpi.date_to, date_from=kpi.date_from,
                 ))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        screens = super().create(vals_list)
+        screens[-1:]._remember_program()
+        return screens
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "program_id" in vals:
+            self[-1:]._remember_program()
+        return result
+
+    def _remember_program(self):
+        """The program of the user's last screen opens next time: a personal default."""
+        if self.program_id:
+            self.env["ir.default"].set(
+                self._name, "program_id", self.program_id.id, user_id=True, company_id=self.company_id.id
+            )
+
     # ------------------------------------------------------------------ actions
 
     @api.model
     def action_open_dashboard(self):
-        """Create the screen with its default filters and open it: the tier lines must
-        exist as records for their buttons to work."""
-        kpi = self.create({})
+        """Open the user's screen of the program they chose last (else the first one):
+        the screen they already have, refreshed, or a new one with the default period.
+        The tier lines must exist as records for their buttons to work."""
+        program = self.env["wholesale.loyalty.program"].browse(self.default_get(["program_id"]).get("program_id"))
+        program = program.exists().filtered_domain([("company_id", "in", self.env.companies.ids)]) \
+            or self._default_program()
+        kpi = self.search([("create_uid", "=", self.env.uid), ("program_id", "=", program.id)], limit=1,
+                          order="id desc") if program else self.browse()
+        if kpi:
+            kpi._recompute_figures()
+        else:
+            kpi = self.create({"program_id": program.id} if program else {})
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Loyalty KPIs"),
@@ -300,12 +348,30 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         }
 
     def action_refresh(self):
-        """Recompute every figure (new invoices or points since the screen was opened)."""
+        """Recompute every figure (new invoices or points since the screen was opened),
+        reload the screen and say so."""
+        self.ensure_one()
+        self._recompute_figures()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Figures of %(program)s recomputed for %(date_from)s - %(date_to)s.",
+                    program=self.program_id.name,
+                    date_from=format_date(self.env, self.date_from),
+                    date_to=format_date(self.env, self.date_to),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _recompute_figures(self):
         for field in self._fields.values():
             if field.compute and field.store:
                 self.env.add_to_compute(field, self)
         self.flush_recordset()
-        return True
 
     def _window(self, name, model, domain, view_mode="list,form", context=None):
         return {
@@ -318,12 +384,12 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             "target": "current",
         }
 
-    def _invoice_domain(self, members):
+    def _invoice_domain(self, members, move_types=SALE_DOCUMENTS):
         self.ensure_one()
         membership = ("commercial_partner_id.wholesale_program_id", "=", self.program_id.id if members else False)
         return [
             ("state", "=", "posted"),
-            ("move_type", "in", SALE_DOCUMENTS),
+            ("move_type", "in", move_types),
             ("company_id", "=", self.company_id.id),
             ("invoice_date", ">=", self.date_from),
             ("invoice_date", "<=", self.date_to),
@@ -345,18 +411,50 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             ("date", "<=", self.date_to),
         ]
 
+    def _invoices_window(self, name, domain):
+        """Customer invoices in their own list (customer, dates, amounts) and form, opened
+        in the current app: no Invoicing action, whose menu would switch apps."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "views": [
+                (self.env.ref("account.view_out_invoice_tree").id, "list"),
+                (self.env.ref("account.view_move_form").id, "form"),
+            ],
+            "search_view_id": [self.env.ref("account.view_account_invoice_filter").id],
+            "domain": domain,
+            "context": {"create": False, "default_move_type": "out_invoice"},
+            "target": "current",
+        }
+
     def action_open_member_invoices(self):
+        """The members' invoices of the period, without credit notes: the invoice count."""
         self.ensure_one()
-        return self._window(
-            self.env._("Invoices of members"), "account.move", self._invoice_domain(True),
-            context={"create": False},
+        return self._invoices_window(
+            self.env._("Invoices of members of %(program)s", program=self.program_id.name),
+            self._invoice_domain(True, ("out_invoice",)),
         )
 
     def action_open_nonmember_invoices(self):
         self.ensure_one()
-        return self._window(
-            self.env._("Invoices of non-members"), "account.move", self._invoice_domain(False),
-            context={"create": False},
+        return self._invoices_window(
+            self.env._("Invoices of non-members"), self._invoice_domain(False, ("out_invoice",))
+        )
+
+    def action_open_member_revenue(self):
+        """The members' invoices and credit notes of the period: the revenue."""
+        self.ensure_one()
+        return self._invoices_window(
+            self.env._("Invoices and credit notes of members of %(program)s", program=self.program_id.name),
+            self._invoice_domain(True),
+        )
+
+    def action_open_nonmember_revenue(self):
+        self.ensure_one()
+        return self._invoices_window(
+            self.env._("Invoices and credit notes of non-members"), self._invoice_domain(False)
         )
 
     def action_open_member_customers(self):

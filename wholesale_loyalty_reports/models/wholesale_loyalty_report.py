@@ -26,6 +26,13 @@ class WholesaleLoyaltyReport(models.Model):
     program_id = fields.Many2one("wholesale.loyalty.program", string="Program", readonly=True)
     tier_id = fields.Many2one("wholesale.loyalty.tier", string="Tier", readonly=True)
     is_member = fields.Boolean(string="Member", readonly=True, help="The customer belongs to a loyalty program.")
+    # The same as is_member, for grouping: a graph legend or a pivot header reads
+    # "Members" / "Non-members", not "true" / "false".
+    membership = fields.Selection(
+        [("member", "Members"), ("non_member", "Non-members")],
+        readonly=True,
+        help="Whether the customer belongs to a loyalty program.",
+    )
     revenue = fields.Monetary(
         string="Untaxed Revenue", readonly=True, help="Posted customer invoices net of credit notes, untaxed."
     )
@@ -115,6 +122,7 @@ class WholesaleLoyaltyReport(models.Model):
                    p.wholesale_program_id AS program_id,
                    p.wholesale_tier_id AS tier_id,
                    p.wholesale_program_id IS NOT NULL AS is_member,
+                   CASE WHEN p.wholesale_program_id IS NOT NULL THEN 'member' ELSE 'non_member' END AS membership,
                    t.revenue,
                    t.invoice_count,
                    t.refund_count,

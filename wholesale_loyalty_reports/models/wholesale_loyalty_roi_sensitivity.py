@@ -3,7 +3,7 @@ from odoo import fields, models
 VARIABLES = [
     ("churn_reduction_percent", "Churn reduction (X)"),
     ("uplift_percent", "Revenue uplift (Y)"),
-    ("program_cost", "Programme cost (V)"),
+    ("program_cost", "Program cost (V)"),
 ]
 
 

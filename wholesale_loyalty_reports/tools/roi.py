@@ -1,4 +1,4 @@
-"""Return on investment of a loyalty programme, without the ORM.
+"""Return on investment of a loyalty program, without the ORM.
 
 The formula is the source article's, with its misprint corrected (DESIGN.md)::
 
@@ -6,7 +6,7 @@ The formula is the source article's, with its misprint corrected (DESIGN.md)::
     roi_percent  = (revenue_gain - V) / V * 100
 
 Z average yearly revenue of a large customer, N years of cooperation, W churn %, X churn
-reduction % (percentage points), Y revenue uplift %, V programme cost.
+reduction % (percentage points), Y revenue uplift %, V program cost.
 """
 
 from typing import NamedTuple
@@ -36,7 +36,7 @@ class SensitivityPoint(NamedTuple):
 def input_errors(inputs):
     """Names of the inputs that are out of range, in field order; empty when all are valid.
 
-    The programme cost must be positive (the ROI divides by it), revenue and years cannot be
+    The program cost must be positive (the ROI divides by it), revenue and years cannot be
     negative and the percentages lie between 0 and 100.
     """
     errors = []
@@ -111,5 +111,5 @@ def sensitivity(inputs, grid=None, variables=SENSITIVITY_VARIABLES):
 
 
 def break_even_cost(inputs):
-    """The programme cost at which the ROI is exactly zero: the revenue gain itself."""
+    """The program cost at which the ROI is exactly zero: the revenue gain itself."""
     return revenue_gain(inputs)
