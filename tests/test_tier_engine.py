@@ -39,7 +39,7 @@ class TestTierEngine(WholesaleLoyaltyCommon):
         customer_mail = self._mails_to(self.customer)
         self.assertEqual(len(customer_mail), 1)
         self.assertIn("Gold", customer_mail.subject)
-        self.assertIn("5.0", customer_mail.body_html)
+        self.assertIn("Your discount is now <strong>5%</strong>", customer_mail.body_html)
         note = self.customer.message_ids.filtered(lambda message: "from Silver to Gold" in (message.body or ""))
         self.assertEqual(len(note), 1)
         notified = self.env["mail.message"].sudo().search([
