@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import float_compare, format_date
 
 from ..tools.tier_rules import next_step
 
@@ -69,6 +72,12 @@ class ResPartner(models.Model):
         help="First day the qualifying spend fell below the tier; the downgrade waits for "
         "the program's grace period.",
     )
+    wholesale_downgrade_on = fields.Date(
+        string="Downgrade On",
+        compute="_compute_wholesale_downgrade_on",
+        help="Day the customer moves down to the tier the spend earns, unless the spend "
+        "reaches the tier again before: below tier since, plus the program's grace days.",
+    )
     wholesale_tier_evaluated_on = fields.Date(readonly=True, copy=False)
     wholesale_next_tier_id = fields.Many2one(
         "wholesale.loyalty.tier", string="Next Tier", compute="_compute_wholesale_next_tier"
@@ -99,6 +108,12 @@ class ResPartner(models.Model):
     wholesale_points_expiring_30d = fields.Integer(
         string="Expiring in 30 Days", compute="_compute_wholesale_points_expiring"
     )
+    wholesale_points_value = fields.Monetary(
+        string="Points Value",
+        currency_field="wholesale_currency_id",
+        compute="_compute_wholesale_points_value",
+        help="What the points balance is worth when redeemed, at the program's point value.",
+    )
     wholesale_expiry_reminded_on = fields.Date(readonly=True, copy=False)
     wholesale_ledger_ids = fields.One2many("wholesale.loyalty.ledger", "partner_id", string="Points Ledger")
 
@@ -117,6 +132,23 @@ class ResPartner(models.Model):
             partner.wholesale_next_tier_id = step.tier_id if step else False
             partner.wholesale_amount_to_next_tier = (
                 max(step.threshold - partner.wholesale_qualifying_amount, 0.0) if step else 0.0
+            )
+
+    @api.depends("wholesale_downgrade_since", "wholesale_program_id.downgrade_grace_days")
+    def _compute_wholesale_downgrade_on(self):
+        for partner in self:
+            program = partner._wholesale_visible_program()
+            since = partner.wholesale_downgrade_since
+            partner.wholesale_downgrade_on = (
+                since + timedelta(days=program.downgrade_grace_days) if since and program else False
+            )
+
+    @api.depends("wholesale_points_balance", "wholesale_program_id.point_value")
+    def _compute_wholesale_points_value(self):
+        for partner in self:
+            program = partner._wholesale_visible_program()
+            partner.wholesale_points_value = (
+                program.currency_id.round(partner.wholesale_points_balance * program.point_value) if program else 0.0
             )
 
     def _compute_wholesale_points_pending(self):
@@ -298,15 +330,68 @@ class ResPartner(models.Model):
 
     def action_wholesale_unlock_tier(self):
         self._wholesale_check_manager()
-        self.commercial_partner_id.write(
-            {"wholesale_tier_locked": False, "wholesale_tier_lock_reason": False}
-        )
-        self.commercial_partner_id.wholesale_recompute_tier()
-        return True
+        heads = self.commercial_partner_id
+        before = {head: head.wholesale_tier_id for head in heads}
+        heads.write({"wholesale_tier_locked": False, "wholesale_tier_lock_reason": False})
+        heads.wholesale_recompute_tier()
+        return heads._wholesale_tier_notification(before)
 
     def action_wholesale_recompute_tier(self):
+        heads = self.commercial_partner_id
+        before = {head: head.wholesale_tier_id for head in heads}
         self.wholesale_recompute_tier()
-        return True
+        return heads._wholesale_tier_notification(before)
+
+    def _wholesale_tier_notification(self, before):
+        """The client action telling the user what a recalculation of these commercial
+        partners did; ``before`` maps each to the tier it held."""
+        if len(self) == 1:
+            message = self._wholesale_tier_outcome(before[self])
+        else:
+            changed = self.filtered(lambda head: head.wholesale_tier_id != before[head])
+            message = self.env._(
+                "Recalculated %(count)s customers: %(changed)s changed tier.",
+                count=len(self), changed=len(changed),
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Loyalty tier recalculated"),
+                "message": message,
+                "type": "success" if self.wholesale_program_id else "warning",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _wholesale_tier_outcome(self, old_tier):
+        """One sentence on this customer's tier after an evaluation: kept, gained, lost."""
+        self.ensure_one()
+        names = {"partner": self.display_name, "old": old_tier.name, "new": self.wholesale_tier_id.name}
+        if not self.wholesale_program_id:
+            return self.env._("%(partner)s matches no loyalty program.", **names)
+        new_tier = self.wholesale_tier_id
+        if not new_tier:
+            return self.env._(
+                "%(partner)s is a member of %(program)s without a tier: the spend reaches none.",
+                program=self.wholesale_program_id.name, **names,
+            )
+        if new_tier == old_tier:
+            if self.wholesale_tier_locked:
+                return self.env._("%(partner)s stays %(new)s: the tier is locked.", **names)
+            if self.wholesale_downgrade_on:
+                return self.env._(
+                    "%(partner)s stays %(new)s until %(date)s: the spend is below the tier, and the "
+                    "downgrade waits for the grace period.",
+                    date=format_date(self.env, self.wholesale_downgrade_on), **names,
+                )
+            return self.env._("%(partner)s stays %(new)s.", **names)
+        if not old_tier or old_tier.program_id != new_tier.program_id:
+            return self.env._("%(partner)s now holds tier %(new)s.", **names)
+        if float_compare(new_tier.threshold_amount, old_tier.threshold_amount, precision_digits=2) > 0:
+            return self.env._("%(partner)s moved up from %(old)s to %(new)s.", **names)
+        return self.env._("%(partner)s moved down from %(old)s to %(new)s.", **names)
 
     def wholesale_recompute_tier(self):
         """Re-evaluate the loyalty tier of these customers (their commercial partners) now.
@@ -322,7 +407,8 @@ class ResPartner(models.Model):
 
         :return: one dict per partner with the keys ``partner_id``, ``program``, ``tier``,
             ``tier_since``, ``qualifying_amount``, ``next_tier``, ``amount_to_next_tier``,
-            ``points_balance``, ``points_expiring_30d`` and ``discount_percent``.
+            ``points_balance``, ``points_expiring_30d`` and ``discount_percent``; also
+            ``downgrade_on``, the day a customer below its tier moves down (or False).
         """
         self.env["wholesale.loyalty.program"].check_access("read")  # loyalty users only, not the portal
         self._wholesale_ensure_enrolled()
@@ -348,6 +434,7 @@ class ResPartner(models.Model):
                     "amount_to_next_tier": shown.wholesale_amount_to_next_tier,
                     "discount_percent": shown.wholesale_tier_id.discount_percent or 0.0,
                     "tier_locked": shown.wholesale_tier_locked,
+                    "downgrade_on": fields.Date.to_string(shown.wholesale_downgrade_on) or False,
                     **shown._wholesale_points_status(),
                 }
             )
@@ -366,6 +453,7 @@ class ResPartner(models.Model):
             "amount_to_next_tier": 0.0,
             "discount_percent": 0.0,
             "tier_locked": False,
+            "downgrade_on": False,
             "points_balance": 0,
             "points_pending": 0,
             "points_expiring_30d": 0,

@@ -3,7 +3,7 @@ from ast import literal_eval
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
 
 from ..tools.points_rules import points_for_amount
 from ..tools.tier_rules import TierStep, local_today
@@ -37,7 +37,7 @@ class WholesaleLoyaltyProgram(models.Model):
     user_id = fields.Many2one(
         "res.users",
         string="Responsible",
-        default=lambda self: self.env.user,
+        default=lambda self: self._default_user_id(),
         ondelete="set null",
         help="Told of every tier change when the customer has no salesperson.",
     )
@@ -61,7 +61,7 @@ class WholesaleLoyaltyProgram(models.Model):
     qualification_period = fields.Selection(
         [
             ("lifetime", "Lifetime"),
-            ("rolling", "Rolling months"),
+            ("rolling", "Rolling"),
             ("previous_month", "Previous month"),
             ("calendar_year", "Calendar year to date"),
         ],
@@ -70,6 +70,9 @@ class WholesaleLoyaltyProgram(models.Model):
         tracking=True,
     )
     period_months = fields.Integer(default=12, help="Length of a rolling period.")
+    qualification_period_display = fields.Char(
+        string="Period", compute="_compute_qualification_period_display"
+    )
     downgrade_grace_days = fields.Integer(
         default=0,
         tracking=True,
@@ -134,6 +137,25 @@ class WholesaleLoyaltyProgram(models.Model):
         [(highest,)] = programs._read_group([], aggregates=["sequence:max"])
         return (highest or 0) + 10
 
+    def _default_user_id(self):
+        """The user creating the program; the administrator for programs that module data
+        creates, which the system user (OdooBot) would otherwise own."""
+        if self.env.user._is_superuser():
+            return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        return self.env.user
+
+    @api.depends("qualification_period", "period_months")
+    @api.depends_context("lang")
+    def _compute_qualification_period_display(self):
+        labels = dict(self._fields["qualification_period"]._description_selection(self.env))
+        for program in self:
+            if program.qualification_period == "rolling":
+                program.qualification_period_display = self.env._(
+                    "Rolling %(months)s months", months=program.period_months
+                )
+            else:
+                program.qualification_period_display = labels.get(program.qualification_period, False)
+
     @api.depends("tier_ids")
     def _compute_tier_count(self):
         for program in self:
@@ -178,8 +200,44 @@ class WholesaleLoyaltyProgram(models.Model):
                     )
                 ) from error
 
+    @api.model
+    def _check_range_values(self, name, values):
+        """Refuse values outside the ranges of the SQL constraints above, naming the program,
+        before the database refuses them with a message that names none."""
+        name = name or self.env._("New")
+
+        def below(fname, limit, strict):
+            value = values.get(fname)
+            if value is None or value is False:
+                return False
+            cmp = float_compare(value, limit, precision_digits=6)
+            return cmp <= 0 if strict else cmp < 0
+
+        if below("points_amount_step", 0, strict=True):
+            raise ValidationError(self.env._(
+                "Program %(program)s: the amount per points step must be above 0.", program=name))
+        if below("points_per_step", 0, strict=False):
+            raise ValidationError(self.env._(
+                "Program %(program)s: the points per step cannot be negative.", program=name))
+        if below("points_validity_months", 0, strict=False):
+            raise ValidationError(self.env._(
+                "Program %(program)s: the points validity cannot be negative.", program=name))
+        if below("point_value", 0, strict=True):
+            raise ValidationError(self.env._(
+                "Program %(program)s: a point must be worth more than zero.", program=name))
+        if below("downgrade_grace_days", 0, strict=False):
+            raise ValidationError(self.env._(
+                "Program %(program)s: the downgrade grace period cannot be negative.", program=name))
+        redeem = values.get("max_redeem_percent")
+        if redeem is not None and redeem is not False and not 0 <= redeem <= 100:
+            raise ValidationError(self.env._(
+                "Program %(program)s: the share of an order payable with points must be between 0 "
+                "and 100%%.", program=name))
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_range_values(vals.get("name"), vals)
         programs = super().create(vals_list)
         # Customers matching a new program are members at once, not after the nightly run.
         # Module data skips this: the install hook enrolls everyone once the tiers exist.
@@ -188,6 +246,8 @@ class WholesaleLoyaltyProgram(models.Model):
         return programs
 
     def write(self, vals):
+        for program in self:
+            self._check_range_values(vals.get("name", program.name), vals)
         before = {program: (program.partner_domain, program.sequence) for program in self}
         result = super().write(vals)
         if any(field in vals for field in MEMBERSHIP_FIELDS) and not self.env.context.get("install_mode"):
@@ -219,10 +279,42 @@ class WholesaleLoyaltyProgram(models.Model):
         }
 
     def action_recalculate_tiers(self):
-        """Re-evaluate every eligible customer of these programs now."""
-        self.env["wholesale.loyalty.tier.engine"].recalculate(programs=self)
+        """Re-evaluate every eligible customer of these programs now, and say what changed."""
+        _remaining, evaluated, history = self.env["wholesale.loyalty.tier.engine"]._recalculate(programs=self)
         self.env.ref("wholesale_loyalty.ir_cron_send_tier_notifications")._trigger()
-        return True
+        return self._recalculation_notification(evaluated, history)
+
+    def _recalculation_notification(self, evaluated, history):
+        """The client action telling how many customers were evaluated and moved."""
+        programs = ", ".join(self.mapped("name"))
+        joined = history.filtered(lambda entry: entry.reason in ("enrollment", "program_change"))
+        moves = history - joined
+        up = len(moves.filtered(lambda entry: entry.direction == "up"))
+        down = len(moves.filtered(lambda entry: entry.direction == "down"))
+        if not evaluated:
+            message = self.env._("%(programs)s: no customer is eligible.", programs=programs)
+        elif not history:
+            message = self.env._(
+                "%(programs)s: recalculated %(count)s customers, no tier changed.",
+                programs=programs, count=evaluated,
+            )
+        else:
+            message = self.env._(
+                "%(programs)s: recalculated %(count)s customers: %(up)s moved up, %(down)s moved "
+                "down, %(joined)s joined.",
+                programs=programs, count=evaluated, up=up, down=down, joined=len(joined),
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Tiers recalculated"),
+                "message": message,
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _eligibility_domain(self, partner_domain=None):
         """Domain of the commercial partners that belong to this program (with

@@ -103,7 +103,16 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         batches. ``commit`` commits after each batch (scheduled runs only: never inside a
         module install or a request). Returns the number of customers left to evaluate.
         """
+        return self._recalculate(programs, only_stale, batch_size, batch_limit, reason, commit)[0]
+
+    @api.model
+    def _recalculate(self, programs=None, only_stale=False, batch_size=DEFAULT_BATCH_SIZE,
+                     batch_limit=None, reason="recalculation", commit=False):
+        """:meth:`recalculate`, returning (customers left, customers evaluated, history
+        written) so that the user who asked for it can be told what changed."""
         engine = self.sudo()  # sudo: scheduled, system-wide evaluation
+        history = engine.env["wholesale.loyalty.tier.history"]
+        history_ids = []  # ids, not a growing recordset: a full run writes a line per customer
         work, claimed = engine._plan(programs, only_stale)
         total = sum(len(ids) for _program, ids in work)
         done = batches = 0
@@ -111,14 +120,14 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             today = program._today()
             for batch in split_every(batch_size, partner_ids, list):
                 if batch_limit is not None and batches >= batch_limit:
-                    return total - done
-                engine._evaluate_batch(program, batch, today, reason)
+                    return total - done, done, history.browse(history_ids)
+                history_ids += engine._evaluate_batch(program, batch, today, reason).ids
                 done += len(batch)
                 batches += 1
                 engine._end_of_batch(done, total - done, commit)
         if programs is None:
-            engine._remove_from_program(engine._orphan_member_ids(claimed), engine._today(), reason)
-        return 0
+            history_ids += engine._remove_from_program(engine._orphan_member_ids(claimed), engine._today(), reason).ids
+        return 0, done, history.browse(history_ids)
 
     @api.model
     def run_scheduled(self, batch_size=DEFAULT_BATCH_SIZE, batches_per_call=25):
