@@ -171,3 +171,24 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
                          f"Ретроактивна отстъпка 2,5% върху покупки за ${NBSP}1200,00 от 01.01.2026 до 31.03.2026")
         self.assertEqual(note.ref, "Ретроактивна отстъпка Test Program")
         self.assertIn(f"Обхванати фактури: {invoice.name}", str(note.narration))
+
+    # ---------------------------------------------------------------- payment discounts
+
+    @freeze_time("2026-03-01")
+    def test_prepayment_discount_line_in_the_customers_language_and_number_format(self):
+        term = self.env["account.payment.term"].create({
+            "name": "Prepaid 2.5%, net 30",
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
+            "wholesale_discount_rule_ids": [
+                Command.create({"kind": "prepayment", "days": 30, "discount_percent": 2.5}),
+            ],
+        })
+        self.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": self.russian.id,
+            "amount": 11500.0, "date": "2026-01-30", "journal_id": self.company_data["default_journal_bank"].id,
+        }).action_post()
+        invoice = self._invoice(self.russian, 10000.0, "2026-03-01", post=False, invoice_payment_term_id=term.id)
+        invoice.action_wholesale_apply_prepayment_discount()
+        line = invoice.invoice_line_ids.filtered(lambda aml: aml.price_subtotal < 0)
+        self.assertEqual(line.name, f"Скидка за предоплату: 2,5% от суммы ${NBSP}11{NBSP}500,00, "
+                                    "оплаченной за 30 дн. до даты счета")

@@ -4,7 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date, formatLang, split_every
 
-from ..tools.payment_discounts import format_percent, rebate_due, recent_settlement_periods, split_in_proportion
+from ..tools.payment_discounts import percent_digits, rebate_due, recent_settlement_periods, split_in_proportion
 from ..tools.tier_rules import tier_for_amount
 
 DEFAULT_BATCH_SIZE = 500
@@ -281,10 +281,9 @@ class WholesaleLoyaltyRebate(models.Model):
     def _credit_note_vals(self, program, row, settled_on, tax_bases, env):
         """The draft credit note of a settlement, its texts in the customer's language (``env``)."""
         currency = program.currency_id
-        rate = format_percent(row["rate"])
         name = env._(
             "Volume rebate %(rate)s%% on %(base)s of purchases from %(date_from)s to %(date_to)s",
-            rate=formatLang(env, row["rate"], digits=len(rate.partition(".")[2])),
+            rate=formatLang(env, row["rate"], digits=percent_digits(row["rate"])),
             base=format_amount(env, row["base_amount"], currency),
             date_from=format_date(env, row["date_from"]), date_to=format_date(env, row["date_to"]),
         )

@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, formatLang
 
 from ..tools.payment_discounts import (
     Prepayment,
@@ -13,7 +13,7 @@ from ..tools.payment_discounts import (
     allocate_prepayments,
     days_early,
     discount_rate_on_total,
-    format_percent,
+    percent_digits,
     prepayment_discount,
     settle_with_discount,
 )
@@ -483,12 +483,16 @@ class WholesalePaymentDiscount(models.AbstractModel):
 
     @api.model
     def _prepayment_note(self, invoice, parts):
+        # In the customer's language: the note names the discount line of its invoice.
+        env = invoice.commercial_partner_id._wholesale_lang_env()
         currency = invoice.currency_id
+        term = invoice.invoice_payment_term_id.with_env(env)
         return "; ".join(
-            self.env._(
+            env._(
                 "Prepayment discount: %(percent)s%% of %(amount)s paid %(days)s before the invoice date",
-                percent=format_percent(part.choice.percent), amount=currency.format(part.amount),
-                days=invoice.invoice_payment_term_id._wholesale_days_label(part.choice.days_early),
+                percent=formatLang(env, part.choice.percent, digits=percent_digits(part.choice.percent)),
+                amount=format_amount(env, part.amount, currency),
+                days=term._wholesale_days_label(part.choice.days_early),
             )
             for part in parts
         )
