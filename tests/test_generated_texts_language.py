@@ -156,6 +156,29 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
         self.assertEqual(self._history(self.bulgarian).mapped("note")[-2:],
                          ["Key account", "Фиксирането на нивото е премахнато"])
 
+    def test_program_move_and_leaving_notes_in_the_customers_language(self):
+        self.program.with_context(lang="bg_BG").name = "Тестова програма"
+        other_tag = self.env["res.partner.category"].create({"name": "Other program"})
+        other = self.env["wholesale.loyalty.program"].create({
+            "name": "Other Program",
+            "qualification_period": "lifetime",
+            "partner_domain": str([("category_id", "in", other_tag.ids)]),
+            "tier_ids": [Command.create({"name": "Basic", "threshold_amount": 0})],
+        })
+        other.with_context(lang="bg_BG").name = "Друга програма"
+        self.bulgarian.wholesale_recompute_tier()
+        self.assertEqual(self.bulgarian.wholesale_program_id, self.program)
+        self.bulgarian.category_id = [Command.set(other_tag.ids)]
+        self.bulgarian.wholesale_recompute_tier()
+        self.assertEqual(self.bulgarian.wholesale_program_id, other)
+        self.assertEqual(self._history(self.bulgarian)[-1].note,
+                         "Преместен от програма Тестова програма в програма Друга програма.")
+        self.bulgarian.category_id = [Command.clear()]
+        self.bulgarian.wholesale_recompute_tier()
+        self.assertFalse(self.bulgarian.wholesale_program_id)
+        self.assertEqual(self._history(self.bulgarian)[-1].note,
+                         "Вече не отговаря на условията за участие в програмата.")
+
     # ---------------------------------------------------------------- rebates
 
     def test_rebate_credit_note_in_the_customers_language_and_number_format(self):

@@ -300,20 +300,27 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     "same" if moved else direction(ladder, state["tier_id"], decision_tier),
                     not moved and self._worth_notifying(decision_tier, joined, ladder),
                     state["program_id"] if moved else None,
-                    move_notes.get(state["program_id"]) if moved else None,
+                    move_notes.get(partner_id) if moved else None,
                 ))
         self._write_states(rows)
         return self._insert_history(changes)
 
     def _move_notes(self, program, states):
-        """History note of a move from each other program of the batch to ``program``."""
-        others = self.env["wholesale.loyalty.program"].browse(
-            {state["program_id"] for state in states.values()} - {program.id, None}
-        ).with_context(active_test=False)
-        return {
-            other.id: self.env._("Moved from program %(old)s to program %(new)s.", old=other.name, new=program.name)
-            for other in others
-        }
+        """{customer id: history note} of the customers of the batch moving from another
+        program to ``program``, in the customer's language (one note per program and language)."""
+        movers = {pid: state["program_id"] for pid, state in states.items()
+                  if state["program_id"] and state["program_id"] != program.id}
+        lang_envs = self.env["res.partner"].browse(movers)._wholesale_lang_envs()
+        notes, by_program_and_lang = {}, {}
+        for partner_id, old_id in movers.items():
+            env = lang_envs[partner_id]
+            if (old_id, env.lang) not in by_program_and_lang:
+                by_program_and_lang[old_id, env.lang] = env._(
+                    "Moved from program %(old)s to program %(new)s.",
+                    old=program.browse(old_id).with_env(env).name, new=program.with_env(env).name,
+                )
+            notes[partner_id] = by_program_and_lang[old_id, env.lang]
+        return notes
 
     def _worth_notifying(self, tier_id, joined, ladder):
         """Customers hear of tiers they earned; joining at a tier open to all is no news."""
@@ -452,6 +459,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not partner_ids:
             return history
         states = self._current_states(partner_ids)
+        lang_envs = self.env["res.partner"].browse(states)._wholesale_lang_envs()  # the notes are the customers'
         history = history.create([
             {
                 "partner_id": pid,
@@ -460,7 +468,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 "old_tier_id": state["tier_id"],
                 "new_tier_id": False,
                 "reason": reason,
-                "note": self.env._("No longer eligible for the program."),
+                "note": lang_envs[pid]._("No longer eligible for the program."),
             }
             for pid, state in states.items()
         ])
