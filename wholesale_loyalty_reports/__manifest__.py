@@ -22,6 +22,11 @@
         "views/portal_templates.xml",
         "views/wholesale_loyalty_reports_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "wholesale_loyalty_reports/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }

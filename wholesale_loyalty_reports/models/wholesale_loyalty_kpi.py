@@ -328,9 +328,11 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         """Open the user's screen of the program they chose last (else the first one):
         the screen they already have, refreshed, or a new one with the default period.
         The tier lines must exist as records for their buttons to work."""
-        program = self.env["wholesale.loyalty.program"].browse(self.default_get(["program_id"]).get("program_id"))
-        program = program.exists().filtered_domain([("company_id", "in", self.env.companies.ids)]) \
-            or self._default_program()
+        remembered = self.default_get(["program_id"]).get("program_id")
+        program = self.env["wholesale.loyalty.program"].search(
+            [("id", "=", remembered), ("company_id", "in", self.env.companies.ids)]
+        ) if remembered else self._default_program()
+        program = program or self._default_program()
         kpi = self.search([("create_uid", "=", self.env.uid), ("program_id", "=", program.id)], limit=1,
                           order="id desc") if program else self.browse()
         if kpi:

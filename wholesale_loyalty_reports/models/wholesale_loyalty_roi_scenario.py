@@ -290,5 +290,7 @@ class WholesaleLoyaltyRoiScenario(models.Model):
             "wholesale_loyalty_reports.wholesale_loyalty_roi_sensitivity_action"
         )
         action["domain"] = [("scenario_id", "=", self.id)]
-        action["display_name"] = self.env._("Sensitivity of %(scenario)s", scenario=self.name)
+        action["display_name"] = self.env._(
+            "Sensitivity of %(scenario)s: ROI (%%) when one input changes (%%)", scenario=self.name
+        )
         return action
