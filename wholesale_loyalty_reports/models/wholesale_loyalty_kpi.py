@@ -462,7 +462,9 @@ class WholesaleLoyaltyKpi(models.TransientModel):
     def action_open_member_customers(self):
         self.ensure_one()
         return self._window(
-            self.env._("Buying members"), "res.partner", [("id", "in", self._buying_customer_ids(True))]
+            self.env._("Buying members of %(program)s", program=self.program_id.name),
+            "res.partner",
+            [("id", "in", self._buying_customer_ids(True))],
         )
 
     def action_open_nonmember_customers(self):
@@ -499,19 +501,22 @@ class WholesaleLoyaltyKpi(models.TransientModel):
     def action_open_points_earned(self):
         self.ensure_one()
         return self._action_ledger(
-            self.env._("Points earned"), self._ledger_period_domain() + [("kind", "in", ("earn", "bonus"))]
+            self.env._("Points earned in %(program)s", program=self.program_id.name),
+            self._ledger_period_domain() + [("kind", "in", ("earn", "bonus"))]
         )
 
     def action_open_points_redeemed(self):
         self.ensure_one()
         return self._action_ledger(
-            self.env._("Points redeemed"), self._ledger_period_domain() + [("kind", "=", "redeem")]
+            self.env._("Points redeemed in %(program)s", program=self.program_id.name),
+            self._ledger_period_domain() + [("kind", "=", "redeem")]
         )
 
     def action_open_points_expired(self):
         self.ensure_one()
         return self._action_ledger(
-            self.env._("Points expired"), self._ledger_period_domain() + [("kind", "=", "expire")]
+            self.env._("Points expired in %(program)s", program=self.program_id.name),
+            self._ledger_period_domain() + [("kind", "=", "expire")]
         )
 
     def action_open_liability(self):
@@ -533,11 +538,17 @@ class WholesaleLoyaltyKpi(models.TransientModel):
 
     def action_open_expiring_30d(self):
         self.ensure_one()
-        return self._action_ledger(self.env._("Points expiring within 30 days"), self._expiring_domain(30))
+        return self._action_ledger(
+            self.env._("Points of %(program)s expiring within 30 days", program=self.program_id.name),
+            self._expiring_domain(30),
+        )
 
     def action_open_expiring_90d(self):
         self.ensure_one()
-        return self._action_ledger(self.env._("Points expiring within 90 days"), self._expiring_domain(90))
+        return self._action_ledger(
+            self.env._("Points of %(program)s expiring within 90 days", program=self.program_id.name),
+            self._expiring_domain(90),
+        )
 
     def action_open_tier_graph(self):
         self.ensure_one()
