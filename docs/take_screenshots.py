@@ -1,7 +1,7 @@
 """One screenshot per screen and role for the README, taken from the demo server of
 ``setup/run.sh`` (http://localhost:8069, database wholesale_demo) with headless Chromium.
 
-    .venv/bin/python docs/take_screenshots.py
+    .venv/bin/python docs/take_screenshots.py        # PORT=8070 for a server of PORT=8070 ./setup/run.sh
 
 Roles are the demo users: admin (loyalty administrator), demo (sales rep, own documents),
 billing (Billing rights only), northwind (portal customer) and ivan (a Russian-speaking loyalty
@@ -10,6 +10,7 @@ creates a quotation and a draft invoice to photograph; everything else is the de
 """
 import base64
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -21,7 +22,8 @@ from pathlib import Path
 import requests
 import websocket
 
-URL, DB = "http://localhost:8069", "wholesale_demo"
+URL = f"http://localhost:{os.environ.get('PORT', '8069')}"
+DB = os.environ.get("DEMO_DB", "wholesale_demo")
 PASSWORDS = {"admin": "admin", "demo": "demo", "billing": "billing", "northwind": "northwind", "ivan": "ivan"}
 OUT = Path(__file__).resolve().parent / "screenshots"
 DEBUG_PORT = 9333

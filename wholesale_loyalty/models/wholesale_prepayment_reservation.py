@@ -25,8 +25,8 @@ class WholesalePrepaymentReservation(models.Model):
         help="The customer's receivable item of the payment received in advance.",
     )
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
-    payment_currency_id = fields.Many2one(related="payment_line_id.currency_id")
-    invoice_currency_id = fields.Many2one(related="move_id.currency_id")
+    payment_currency_id = fields.Many2one(related="payment_line_id.currency_id", string="Payment Currency")
+    invoice_currency_id = fields.Many2one(related="move_id.currency_id", string="Invoice Currency")
     base_amount = fields.Monetary(
         currency_field="payment_currency_id", readonly=True,
         help="Money of the payment the discount is based on, in the payment's currency.",

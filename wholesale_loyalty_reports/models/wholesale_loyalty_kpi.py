@@ -41,7 +41,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
     )
     date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
     months = fields.Float(
-        compute="_compute_sales_figures", store=True, digits=(16, 2),
+        string="Exact Months", compute="_compute_sales_figures", store=True, digits=(16, 2),
         help="Exact length of the period in months, the base of the per-month ratios.",
     )
     month_count = fields.Integer(
