@@ -6,7 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date, formatLang
 
-from ..tools.points_rules import Lot, allocate, expiry_for, points_for_amount, points_to_hold
+from ..tools.batches import run_in_batches
+from ..tools.points_rules import EXPIRING_SOON_DAYS, Lot, allocate, expiry_for, points_for_amount, points_to_hold
 
 _logger = logging.getLogger(__name__)
 
@@ -725,33 +726,6 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
 
     # ------------------------------------------------------------------ scheduled actions
 
-    def _isolated(self, groups, work, what):
-        """Run ``work`` on a batch of customers' groups under one savepoint; when it fails, run it
-        again one customer at a time, so that one customer's data never holds back the others.
-        Returns the groups done."""
-        try:
-            with self.env.cr.savepoint():
-                work(groups)
-            return groups
-        except Exception:  # any failure is retried per customer below
-            if len(groups) == 1:
-                _logger.exception("%s failed for customer %s", what, groups[0][0].id)
-                return []
-        done = []
-        for group in groups:
-            try:
-                with self.env.cr.savepoint():
-                    work([group])
-                done.append(group)
-            except Exception:  # logged; the next run tries this customer again
-                _logger.exception("%s failed for customer %s", what, group[0].id)
-        return done
-
-    def _commit_batch(self):
-        if self.env["wholesale.loyalty.tier.engine"]._may_commit():
-            # A crash loses at most the batch in progress.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-
     @api.model
     def expire_lots(self, today=None, batch_size=200):
         """Expire what is left of lots past their expiry date, ``batch_size`` customers at a
@@ -765,15 +739,11 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         for lot in lots:
             by_customer.setdefault(lot.partner_id, []).append(lot.id)
         groups = [(partner, lots.browse(ids)) for partner, ids in by_customer.items()]
-        done = expired = 0
-        for start in range(0, len(groups), batch_size):
-            batch = groups[start:start + batch_size]
-            ok = self._isolated(batch, lambda chunk: self._expire(chunk, today), "Points expiry")
-            expired += sum(len(customer_lots) for _partner, customer_lots in ok)
-            done += len(batch)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(groups) - done)
-            self._commit_batch()
-        return expired
+        run = run_in_batches(
+            self.env, groups, batch_size, lambda chunk: self._expire(chunk, today), commit=True,
+            isolate="Points expiry", describe=lambda group: f"customer {group[0].id}", logger=_logger,
+        )
+        return sum(len(customer_lots) for _partner, customer_lots in run.succeeded)
 
     def _expire(self, groups, today):
         ledger = self.env["wholesale.loyalty.ledger"]
@@ -813,7 +783,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Weekly mail to customers with points expiring within 30 days, once a week."""
         self = self.sudo()
         today = today or fields.Date.context_today(self)
-        horizon = today + relativedelta(days=30)
+        horizon = today + relativedelta(days=EXPIRING_SOON_DAYS)
         groups = self.env["wholesale.loyalty.ledger"]._read_group(
             [("expiry_date", ">=", today), ("expiry_date", "<=", horizon), ("remaining_points", ">", 0)],
             ["partner_id"], ["remaining_points:sum"],
@@ -828,16 +798,12 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
 
         def remind(chunk):
             partners = self.env["res.partner"].union(*[partner for partner, _points in chunk])
-            for partner in partners:
-                template.send_mail(partner.id)
+            template.send_mail_batch(partners.ids)
             # Mails of a committed batch are never queued twice.
             partners.write({"wholesale_expiry_reminded_on": today})  # as the points service (sudo above)
 
-        done = sent = 0
-        for start in range(0, len(due), batch_size):
-            batch = due[start:start + batch_size]
-            sent += len(self._isolated(batch, remind, "Points expiry reminder"))
-            done += len(batch)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(due) - done)
-            self._commit_batch()
-        return sent
+        run = run_in_batches(
+            self.env, due, batch_size, remind, commit=True,
+            isolate="Points expiry reminder", describe=lambda group: f"customer {group[0].id}", logger=_logger,
+        )
+        return len(run.succeeded)

@@ -2,8 +2,9 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount, format_date, formatLang, split_every
+from odoo.tools import SQL, format_amount, format_date, formatLang
 
+from ..tools.batches import run_in_batches
 from ..tools.payment_discounts import percent_digits, rebate_due, recent_settlement_periods, split_in_proportion
 from ..tools.tier_rules import tier_for_amount
 
@@ -181,18 +182,14 @@ class WholesaleLoyaltyRebate(models.Model):
             ).ids
             recent = recent_settlement_periods(program.rebate_period, reference_date, periods)
             work += [(program, date_from, date_to, partner_ids) for date_from, date_to in reversed(recent)]
-        total = sum(len(partner_ids) for *_period, partner_ids in work)
-        created = rebates.browse()
-        done = 0
-        for program, date_from, date_to, partner_ids in work:
-            for batch in split_every(batch_size, partner_ids, list):
-                created |= rebates._settle_batch(program, batch, date_from, date_to, reference_date)
-                done += len(batch)
-                self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
-                if commit and self.env["wholesale.loyalty.tier.engine"]._may_commit():
-                    # A crash loses at most the batch in progress.
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-        return self.browse(created.ids)
+        items = [(program, date_from, date_to, pid) for program, date_from, date_to, ids in work for pid in ids]
+
+        def settle(batch):
+            program, date_from, date_to, _pid = batch[0]
+            return rebates._settle_batch(program, [item[3] for item in batch], date_from, date_to, reference_date)
+
+        run = run_in_batches(rebates.env, items, batch_size, settle, commit=commit, key=lambda item: item[:3])
+        return self.browse(rebates.union(*run.results).ids)
 
     def _settle_batch(self, program, partner_ids, date_from, date_to, settled_on):
         # Two settlements of one program at once would both see nothing settled yet.

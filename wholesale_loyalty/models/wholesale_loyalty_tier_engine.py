@@ -1,11 +1,10 @@
-import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.modules.module import current_test
 from odoo.osv import expression
-from odoo.tools import SQL, config, split_every
+from odoo.tools import SQL, split_every
 
+from ..tools.batches import run_in_batches
 from ..tools.tier_rules import (
     decide_tier,
     direction,
@@ -14,8 +13,6 @@ from ..tools.tier_rules import (
     tier_for_amount,
     utc_bounds,
 )
-
-_logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 2000
 # Partner fields the engine writes with SQL: their cached values and dependents are dropped.
@@ -112,22 +109,24 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         written) so that the user who asked for it can be told what changed."""
         engine = self.sudo()  # sudo: scheduled, system-wide evaluation
         history = engine.env["wholesale.loyalty.tier.history"]
-        history_ids = []  # ids, not a growing recordset: a full run writes a line per customer
         work, claimed = engine._plan(programs, only_stale)
-        total = sum(len(ids) for _program, ids in work)
-        done = batches = 0
-        for program, partner_ids in work:
-            today = program._today()
-            for batch in split_every(batch_size, partner_ids, list):
-                if batch_limit is not None and batches >= batch_limit:
-                    return total - done, done, history.browse(history_ids)
-                history_ids += engine._evaluate_batch(program, batch, today, reason).ids
-                done += len(batch)
-                batches += 1
-                engine._end_of_batch(done, total - done, commit)
+        todays = {program: program._today() for program, _ids in work}
+
+        def evaluate(batch):
+            program = batch[0][0]
+            # ids, not a growing recordset: a full run writes a line per customer
+            return engine._evaluate_batch(program, [pid for _program, pid in batch], todays[program], reason).ids
+
+        run = run_in_batches(
+            engine.env, [(program, pid) for program, ids in work for pid in ids], batch_size, evaluate,
+            commit=commit, key=lambda item: item[0], limit=batch_limit,
+        )
+        history_ids = [history_id for ids in run.results for history_id in ids]
+        if run.remaining:
+            return run.remaining, run.done, history.browse(history_ids)
         if programs is None:
             history_ids += engine._remove_from_program(engine._orphan_member_ids(claimed), engine._today(), reason).ids
-        return 0, done, history.browse(history_ids)
+        return 0, run.done, history.browse(history_ids)
 
     @api.model
     def run_scheduled(self, batch_size=DEFAULT_BATCH_SIZE, batches_per_call=25):
@@ -252,17 +251,6 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             list(claimed),
         ))
         return [row[0] for row in rows]
-
-    def _end_of_batch(self, done, remaining, commit):
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if commit and self._may_commit():
-            # A crash loses at most the batch in progress.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-
-    @api.model
-    def _may_commit(self):
-        """Scheduled work commits per batch, except under tests, which roll back."""
-        return not (self.env.registry.in_test_mode() or config["test_enable"] or current_test)
 
     # ------------------------------------------------------------------ one batch
 

@@ -1,12 +1,10 @@
-import logging
-
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, formatLang
 
-_logger = logging.getLogger(__name__)
+from ..tools.batches import run_in_batches
 
 REASONS = [
     ("recalculation", "Scheduled recalculation"),
@@ -96,9 +94,10 @@ class WholesaleLoyaltyTierHistory(models.Model):
         lang_envs = pending.partner_id._wholesale_lang_envs()
         for entry in pending:
             entry._post_on_partner(lang_envs[entry.partner_id.id])
-            if template and entry.partner_id.email:
-                template.send_mail(entry.id)
             entry._notify_salesperson()
+        mailed = pending.filtered(lambda entry: entry.partner_id.email)
+        if template and mailed:
+            template.send_mail_batch(mailed.ids)
         # sudo: only the notification flag is written (write() refuses anything else), and
         # whoever caused the change must be able to clear it.
         pending.sudo().with_context(wholesale_notifying=True).write({"notification_pending": False})
@@ -137,12 +136,5 @@ class WholesaleLoyaltyTierHistory(models.Model):
     @api.model
     def _cron_send_tier_notifications(self, batch_size=200):
         pending = self.search([("notification_pending", "=", True)], order="id")
-        done = 0
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start:start + batch_size]
-            batch._send_notifications()
-            done += len(batch)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(pending) - done)
-            if self.env["wholesale.loyalty.tier.engine"]._may_commit():
-                # Each batch of mails is queued once, even after a crash.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+        # Committed per batch: each batch of mails is queued once, even after a crash.
+        run_in_batches(self.env, pending, batch_size, lambda batch: batch._send_notifications(), commit=True)

@@ -6,6 +6,10 @@ from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
+# "Expiring soon" is within this many days from today, ends included: the customer's figure
+# (``wholesale_points_expiring_30d``), the reminder mail, the KPI screen and the statement.
+EXPIRING_SOON_DAYS = 30
+
 
 class Lot(NamedTuple):
     lot_id: int
