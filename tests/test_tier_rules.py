@@ -4,9 +4,10 @@ from datetime import date
 import pytest
 
 from odoo.addons.wholesale_loyalty.tools.tier_rules import (
+    TierPlace,
     TierStep,
+    change_direction,
     decide_tier,
-    direction,
     next_step,
     qualification_window,
     tier_for_amount,
@@ -66,9 +67,23 @@ def test_downgrade_without_grace_is_immediate():
     assert decide_tier(LADDER, 3, 1, None, date(2026, 1, 10), 0) == (1, None)
 
 
-def test_direction():
-    assert direction(LADDER, 1, 2) == "up"
-    assert direction(LADDER, 3, 2) == "down"
-    assert direction(LADDER, None, 1) == "up"
-    assert direction(LADDER, 2, None) == "down"
-    assert direction(LADDER, 2, 2) == "same"
+def test_change_direction_within_a_program():
+    silver, gold = TierPlace(7, 1000.0), TierPlace(7, 5000.0)
+    assert change_direction(silver, gold) == "up"
+    assert change_direction(gold, silver) == "down"
+    assert change_direction(gold, gold) == "same"
+    # An entry tier open to all (threshold 0) is still above no tier.
+    assert change_direction(TierPlace(7, None), TierPlace(7, 0.0)) == "up"
+    assert change_direction(TierPlace(7, 0.0), TierPlace(7, None)) == "down"
+    assert change_direction(TierPlace(7, None), TierPlace(7, None)) == "same"
+    # Thresholds compare at cents, as the spend does.
+    assert change_direction(TierPlace(7, 1000.001), TierPlace(7, 1000.004)) == "same"
+
+
+def test_change_direction_joining_leaving_and_moving_programs():
+    # Joining from no program is a move on the new ladder.
+    assert change_direction(TierPlace(None, None), TierPlace(7, 1000.0)) == "up"
+    assert change_direction(TierPlace(None, None), TierPlace(7, None)) == "same"
+    # A move between two programs compares two ladders: neither up nor down, whatever the thresholds.
+    assert change_direction(TierPlace(7, 5000.0), TierPlace(8, 0.0)) == "same"
+    assert change_direction(TierPlace(7, None), TierPlace(8, 5000.0)) == "same"

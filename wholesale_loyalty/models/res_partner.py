@@ -4,9 +4,9 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import float_compare, format_date
+from odoo.tools import format_date
 
-from ..tools.tier_rules import next_step
+from ..tools.tier_rules import TierPlace, change_direction, next_step
 
 TIER_STATE_FIELDS = (
     "wholesale_program_id",
@@ -387,9 +387,13 @@ class ResPartner(models.Model):
                     date=format_date(self.env, self.wholesale_downgrade_on), **names,
                 )
             return self.env._("%(partner)s stays %(new)s.", **names)
-        if not old_tier or old_tier.program_id != new_tier.program_id:
+        direction = change_direction(
+            TierPlace(old_tier.program_id.id, old_tier.threshold_amount if old_tier else None),
+            TierPlace(new_tier.program_id.id, new_tier.threshold_amount),
+        )
+        if not old_tier or direction == "same":  # no tier before, or another program's ladder
             return self.env._("%(partner)s now holds tier %(new)s.", **names)
-        if float_compare(new_tier.threshold_amount, old_tier.threshold_amount, precision_digits=2) > 0:
+        if direction == "up":
             return self.env._("%(partner)s moved up from %(old)s to %(new)s.", **names)
         return self.env._("%(partner)s moved down from %(old)s to %(new)s.", **names)
 

@@ -6,8 +6,10 @@ from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 
 from ..tools.points_rules import points_for_amount
-from ..tools.tier_rules import TierStep, local_today
+from ..tools.tier_rules import TierStep, local_today, utc_bounds
 
+# Customer invoices and credit notes: the documents every sales figure of the scheme sums up.
+SALE_DOCUMENTS = ("out_invoice", "out_refund")
 # Customers only: suppliers, employees' contacts and the like are no members by default.
 DEFAULT_PARTNER_DOMAIN = '[("customer_rank", ">", 0)]'
 # Changing these on a saved program moves customers between programs.
@@ -371,6 +373,96 @@ class WholesaleLoyaltyProgram(models.Model):
         """The program's tiers as engine steps."""
         self.ensure_one()
         return [TierStep(tier.id, tier.threshold_amount) for tier in self.tier_ids]
+
+    # ------------------------------------------------------------------ qualifying spend
+
+    @api.model
+    def _sale_documents_condition(self, move_alias):
+        """SQL condition: the ``account_move`` row ``move_alias`` is a posted customer invoice
+        or credit note.
+
+        Every sales figure sums ``amount_untaxed_signed`` over these documents: untaxed, in
+        company currency, negative for credit notes, so the sum is net of refunds. The tier
+        spend (:meth:`_spend_query`), the rebates, and the reports (analysis view, KPIs, ROI)
+        all start from this condition.
+        """
+        return SQL(
+            "%s = 'posted' AND %s IN %s",
+            SQL.identifier(move_alias, "state"), SQL.identifier(move_alias, "move_type"), SALE_DOCUMENTS,
+        )
+
+    @api.model
+    def _spend_exclusions(self, move_alias):
+        """SQL conditions, each true for a sale document of ``move_alias`` that is no
+        qualifying spend. Add-ons append their own.
+
+        Rebate credit notes are left out: a rebate paid back is a reward, not a smaller
+        purchase, so it must not lower the tier (or the next rebate) that earned it. The
+        reports keep them: their revenue is what the customer was invoiced, net of every
+        credit note, rebates included, as the accounts show it.
+        """
+        return [SQL(
+            "EXISTS (SELECT 1 FROM wholesale_loyalty_rebate r WHERE r.move_id = %s)",
+            SQL.identifier(move_alias, "id"),
+        )]
+
+    def _spend_query(self, partner_ids, date_from, date_to):
+        """Query of the qualifying spend per commercial partner (``partner_id, amount``
+        rows) over the local days ``date_from`` to ``date_to`` (inclusive; no start when
+        ``date_from`` is None), on the program's qualification basis. Tiers and rebates
+        both count this spend; run it through :meth:`_spend_by_partner`, which flushes
+        what it reads."""
+        self.ensure_one()
+        if self.qualification_basis == "confirmed":
+            # Order dates are UTC instants: the period's days are the company's.
+            start, end = utc_bounds(date_from, date_to, self._timezone())
+            return SQL(
+                """SELECT p.commercial_partner_id,
+                          SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                     FROM sale_order so
+                     JOIN res_partner p ON p.id = so.partner_id
+                    WHERE p.commercial_partner_id = ANY(%(ids)s)
+                      AND so.company_id = %(company)s
+                      AND so.state = 'sale'
+                      AND (%(start)s::timestamp IS NULL OR so.date_order >= %(start)s::timestamp)
+                      AND so.date_order < %(end)s::timestamp
+                 GROUP BY p.commercial_partner_id""",
+                ids=partner_ids, company=self.company_id.id, start=start, end=end,
+            )
+        # Credit notes carry a negative signed amount, so the sum is net of refunds. A
+        # fully credited invoice is 'reversed' and its credit note 'paid': both count,
+        # and cancel out, on the paid basis.
+        paid_only = SQL("AND m.payment_state IN ('paid', 'in_payment', 'reversed')") \
+            if self.qualification_basis == "paid" else SQL()
+        excluded = SQL().join(SQL("AND NOT (%s)", condition) for condition in self._spend_exclusions("m"))
+        return SQL(
+            """SELECT m.commercial_partner_id, SUM(m.amount_untaxed_signed)
+                 FROM account_move m
+                WHERE m.commercial_partner_id = ANY(%(ids)s)
+                  AND %(sale_documents)s
+                  AND m.company_id = %(company)s
+                  AND (%(date_from)s::date IS NULL OR m.invoice_date >= %(date_from)s::date)
+                  AND m.invoice_date <= %(date_to)s
+                  %(paid_only)s
+                  %(excluded)s
+             GROUP BY m.commercial_partner_id""",
+            ids=partner_ids, company=self.company_id.id, date_from=date_from, date_to=date_to,
+            sale_documents=self._sale_documents_condition("m"), paid_only=paid_only, excluded=excluded,
+        )
+
+    def _spend_by_partner(self, partner_ids, date_from, date_to):
+        """{commercial partner id: qualifying spend} of :meth:`_spend_query`: one query."""
+        # Payment states and totals are computed fields: pending ORM writes must reach
+        # the database before it is queried (only the fields the query reads).
+        self.env["account.move"].flush_model([
+            "commercial_partner_id", "state", "move_type", "company_id", "invoice_date",
+            "amount_untaxed_signed", "payment_state",
+        ])
+        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order",
+                                            "amount_untaxed", "currency_rate"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["wholesale.loyalty.rebate"].flush_model(["move_id"])
+        return dict(self.env.execute_query(self._spend_query(partner_ids, date_from, date_to)))
 
     def action_settle_rebates(self):
         """Settle the volume rebates of the last complete periods now (draft credit notes)."""

@@ -251,13 +251,10 @@ class WholesaleLoyaltyRebate(models.Model):
     def _period_volumes(self, program, partner_ids, date_from, date_to):
         """Qualifying purchases of the period per customer, and the invoices they come from.
 
-        The spend is the tier engine's, which leaves rebate credit notes out: they are no
-        returned goods.
+        The spend is the tiers' (the program's ``_spend_query``), which leaves rebate
+        credit notes out: they are no returned goods.
         """
-        engine = self.env["wholesale.loyalty.tier.engine"]
-        self.env.flush_all()
-        spend = engine._spend_query(program, partner_ids, date_from, date_to)
-        bases = defaultdict(float, self.env.execute_query(spend))
+        bases = defaultdict(float, program._spend_by_partner(partner_ids, date_from, date_to))
         domain = [
             ("commercial_partner_id", "in", partner_ids),
             ("state", "=", "posted"),

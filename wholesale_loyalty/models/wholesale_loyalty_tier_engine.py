@@ -1,4 +1,6 @@
 from collections import defaultdict
+from datetime import date
+from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.osv import expression
@@ -6,12 +8,12 @@ from odoo.tools import SQL, split_every
 
 from ..tools.batches import run_in_batches
 from ..tools.tier_rules import (
+    TierPlace,
+    change_direction,
     decide_tier,
-    direction,
     local_today,
     qualification_window,
     tier_for_amount,
-    utc_bounds,
 )
 
 DEFAULT_BATCH_SIZE = 2000
@@ -20,6 +22,35 @@ STATE_FIELDS = [
     "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
     "wholesale_qualifying_amount", "wholesale_downgrade_since", "wholesale_tier_evaluated_on",
 ]
+
+
+class PartnerState(NamedTuple):
+    """A customer's tier state as the engine writes it (columns of ``res_partner``)."""
+
+    id: int
+    program_id: int
+    tier_id: int | None
+    since: date
+    amount: float
+    downgrade_since: date | None
+    evaluated_on: date
+
+
+class HistoryRow(NamedTuple):
+    """A tier change as the engine inserts it (columns of ``wholesale_loyalty_tier_history``)."""
+
+    partner_id: int
+    program_id: int
+    company_id: int
+    date: date
+    old_tier_id: int | None
+    new_tier_id: int | None
+    qualifying_amount: float
+    reason: str
+    direction: str
+    notification_pending: bool
+    old_program_id: int | None
+    note: str | None
 
 
 class WholesaleLoyaltyTierEngine(models.AbstractModel):
@@ -259,6 +290,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         states = self._current_states(partner_ids)
         ladder = program._ladder()
         move_notes = self._move_notes(program, states)
+        thresholds = {step.tier_id: step.threshold for step in ladder}
         rows, changes = [], []
         for partner_id in partner_ids:
             state = states[partner_id]
@@ -279,16 +311,24 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 )
             tier_changed = joined or decision_tier != current
             since = today if tier_changed else state["tier_since"]
-            rows.append((partner_id, program.id, decision_tier, since, amount, downgrade_since, today))
+            rows.append(PartnerState(partner_id, program.id, decision_tier, since, amount, downgrade_since, today))
             if tier_changed:
-                changes.append((
-                    partner_id, program.id, program.company_id.id, today, state["tier_id"], decision_tier,
-                    amount, "program_change" if moved else "enrollment" if joined else reason,
-                    # A move between programs compares tiers of two ladders: no up or down.
-                    "same" if moved else direction(ladder, state["tier_id"], decision_tier),
-                    not moved and self._worth_notifying(decision_tier, joined, ladder),
-                    state["program_id"] if moved else None,
-                    move_notes.get(partner_id) if moved else None,
+                changes.append(HistoryRow(
+                    partner_id=partner_id,
+                    program_id=program.id,
+                    company_id=program.company_id.id,
+                    date=today,
+                    old_tier_id=state["tier_id"],
+                    new_tier_id=decision_tier,
+                    qualifying_amount=amount,
+                    reason="program_change" if moved else "enrollment" if joined else reason,
+                    direction=change_direction(
+                        TierPlace(state["program_id"], thresholds.get(state["tier_id"])),
+                        TierPlace(program.id, thresholds.get(decision_tier)),
+                    ),
+                    notification_pending=not moved and self._worth_notifying(decision_tier, joined, ladder),
+                    old_program_id=state["program_id"] if moved else None,
+                    note=move_notes.get(partner_id) if moved else None,
                 ))
         self._write_states(rows)
         return self._insert_history(changes)
@@ -318,63 +358,12 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return not (joined and entry_level)
 
     def _qualifying_amounts(self, program, partner_ids, today):
-        """Qualifying spend per commercial partner: one aggregation query."""
+        """Qualifying spend per commercial partner over the program's window on ``today``:
+        one aggregation query (the rule is the program's, see ``_spend_query``)."""
         date_from, date_to = qualification_window(
             program.qualification_period, today, program.period_months
         )
-        query = self._spend_query(program, partner_ids, date_from, date_to)
-        # Payment states and totals are computed fields: pending ORM writes must reach
-        # the database before it is queried (only the fields the query reads).
-        self.env["account.move"].flush_model([
-            "commercial_partner_id", "state", "move_type", "company_id", "invoice_date",
-            "amount_untaxed_signed", "payment_state",
-        ])
-        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order",
-                                            "amount_untaxed", "currency_rate"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        self.env["wholesale.loyalty.rebate"].flush_model(["move_id"])
-        return dict(self.env.execute_query(query))
-
-    def _spend_query(self, program, partner_ids, date_from, date_to):
-        """Qualifying spend per commercial partner over the local days ``date_from`` to
-        ``date_to`` (inclusive; no start when ``date_from`` is None)."""
-        if program.qualification_basis == "confirmed":
-            # Order dates are UTC instants: the period's days are the company's.
-            start, end = utc_bounds(date_from, date_to, program._timezone())
-            return SQL(
-                """SELECT p.commercial_partner_id,
-                          SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
-                     FROM sale_order so
-                     JOIN res_partner p ON p.id = so.partner_id
-                    WHERE p.commercial_partner_id = ANY(%(ids)s)
-                      AND so.company_id = %(company)s
-                      AND so.state = 'sale'
-                      AND (%(start)s::timestamp IS NULL OR so.date_order >= %(start)s::timestamp)
-                      AND so.date_order < %(end)s::timestamp
-                 GROUP BY p.commercial_partner_id""",
-                ids=partner_ids, company=program.company_id.id, start=start, end=end,
-            )
-        # Credit notes carry a negative signed amount, so the sum is net of refunds. A
-        # fully credited invoice is 'reversed' and its credit note 'paid': both count,
-        # and cancel out, on the paid basis.
-        paid_only = SQL("AND m.payment_state IN ('paid', 'in_payment', 'reversed')") \
-            if program.qualification_basis == "paid" else SQL()
-        return SQL(
-            """SELECT m.commercial_partner_id, SUM(m.amount_untaxed_signed)
-                 FROM account_move m
-                WHERE m.commercial_partner_id = ANY(%(ids)s)
-                  AND m.state = 'posted'
-                  AND m.move_type IN ('out_invoice', 'out_refund')
-                  AND m.company_id = %(company)s
-                  AND (%(date_from)s::date IS NULL OR m.invoice_date >= %(date_from)s::date)
-                  AND m.invoice_date <= %(date_to)s
-                  %(paid_only)s
-                  -- A rebate paid back is a reward, not a smaller purchase.
-                  AND NOT EXISTS (SELECT 1 FROM wholesale_loyalty_rebate r WHERE r.move_id = m.id)
-             GROUP BY m.commercial_partner_id""",
-            ids=partner_ids, company=program.company_id.id, date_from=date_from,
-            date_to=date_to, paid_only=paid_only,
-        )
+        return program._spend_by_partner(partner_ids, date_from, date_to)
 
     def _current_states(self, partner_ids):
         self.env["res.partner"].flush_model([
@@ -395,7 +384,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         whose values did not change are left untouched."""
         if not rows:
             return
-        columns = list(zip(*rows, strict=True))
+        columns = dict(zip(PartnerState._fields, zip(*rows, strict=True), strict=True))
         written = self.env.execute_query(SQL(
             """UPDATE res_partner p
                   SET wholesale_program_id = v.program_id,
@@ -404,7 +393,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                       wholesale_qualifying_amount = v.amount,
                       wholesale_downgrade_since = v.downgrade_since,
                       wholesale_tier_evaluated_on = v.evaluated_on
-                 FROM unnest(%s::int[], %s::int[], %s::int[], %s::date[], %s::numeric[], %s::date[], %s::date[])
+                 FROM unnest(%(id)s::int[], %(program_id)s::int[], %(tier_id)s::int[], %(since)s::date[],
+                             %(amount)s::numeric[], %(downgrade_since)s::date[], %(evaluated_on)s::date[])
                       AS v(id, program_id, tier_id, since, amount, downgrade_since, evaluated_on)
                 WHERE p.commercial_partner_id = v.id
                   AND (p.wholesale_program_id, p.wholesale_tier_id, p.wholesale_tier_since,
@@ -413,7 +403,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                       IS DISTINCT FROM
                       (v.program_id, v.tier_id, v.since, v.amount, v.downgrade_since, v.evaluated_on)
             RETURNING p.id""",
-            *[list(column) for column in columns],
+            **{name: list(column) for name, column in columns.items()},
         ))
         self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(STATE_FIELDS)
 
@@ -422,22 +412,21 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         history = self.env["wholesale.loyalty.tier.history"]
         if not changes:
             return history
-        columns = [list(column) for column in zip(*changes, strict=True)]
+        columns = {
+            name: list(column) for name, column in zip(HistoryRow._fields, zip(*changes, strict=True), strict=True)
+        }
         rows = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_tier_history
                       (partner_id, program_id, company_id, date, old_tier_id, new_tier_id,
                        qualifying_amount, reason, direction, notification_pending,
                        old_program_id, note, create_uid, write_uid, create_date, write_date)
                SELECT v.*, %(uid)s, %(uid)s, %(now)s, %(now)s
-                 FROM unnest(%(partner)s::int[], %(program)s::int[], %(company)s::int[],
-                             %(date)s::date[], %(old)s::int[], %(new)s::int[], %(amount)s::numeric[],
-                             %(reason)s::varchar[], %(direction)s::varchar[], %(pending)s::bool[],
-                             %(old_program)s::int[], %(note)s::text[]) AS v
+                 FROM unnest(%(partner_id)s::int[], %(program_id)s::int[], %(company_id)s::int[],
+                             %(date)s::date[], %(old_tier_id)s::int[], %(new_tier_id)s::int[],
+                             %(qualifying_amount)s::numeric[], %(reason)s::varchar[], %(direction)s::varchar[],
+                             %(notification_pending)s::bool[], %(old_program_id)s::int[], %(note)s::text[]) AS v
             RETURNING id""",
-            uid=self.env.uid, now=fields.Datetime.now(), partner=columns[0], program=columns[1],
-            company=columns[2], date=columns[3], old=columns[4], new=columns[5], amount=columns[6],
-            reason=columns[7], direction=columns[8], pending=columns[9], old_program=columns[10],
-            note=columns[11],
+            uid=self.env.uid, now=fields.Datetime.now(), **columns,
         ))
         return history.browse([row[0] for row in rows])
 

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount, formatLang
 
 from ..tools.batches import run_in_batches
+from ..tools.tier_rules import TierPlace, change_direction
 
 REASONS = [
     ("recalculation", "Scheduled recalculation"),
@@ -47,12 +48,17 @@ class WholesaleLoyaltyTierHistory(models.Model):
         help="Set while the customer and the salesperson have not been told of this change.",
     )
 
-    @api.depends("old_tier_id", "new_tier_id")
+    @api.depends("old_tier_id", "new_tier_id", "program_id", "old_program_id")
     def _compute_direction(self):
         for entry in self:
-            old = entry.old_tier_id.threshold_amount if entry.old_tier_id else -1.0
-            new = entry.new_tier_id.threshold_amount if entry.new_tier_id else -1.0
-            entry.direction = "up" if new > old else "down" if new < old else "same"
+            old_program = entry.old_tier_id.program_id or entry.old_program_id or entry.program_id
+            entry.direction = change_direction(
+                TierPlace(old_program.id, entry.old_tier_id.threshold_amount if entry.old_tier_id else None),
+                TierPlace(
+                    (entry.new_tier_id.program_id or entry.program_id).id,
+                    entry.new_tier_id.threshold_amount if entry.new_tier_id else None,
+                ),
+            )
 
     def write(self, vals):
         if not self.env.context.get("wholesale_notifying") or set(vals) - {"notification_pending"}:

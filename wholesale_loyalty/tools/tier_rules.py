@@ -118,7 +118,24 @@ def decide_tier(ladder, current_tier_id, earned_tier_id, downgrade_since, today,
     return TierDecision(current_tier_id, since)
 
 
-def direction(ladder, old_tier_id, new_tier_id):
-    """'up', 'down' or 'same' for a move between two tiers of the ladder."""
-    old, new = rank(ladder, old_tier_id), rank(ladder, new_tier_id)
-    return "up" if new > old else "down" if new < old else "same"
+class TierPlace(NamedTuple):
+    """Where a customer stands, as far as the direction of a tier change goes: the program
+    and the threshold of the tier held (``None``: no tier)."""
+
+    program_id: int | None
+    threshold: float | None
+
+
+def change_direction(old, new):
+    """'up', 'down' or 'same' for a customer going from ``old`` to ``new`` (``TierPlace``).
+
+    No tier is below every tier. Tiers of two programs sit on two ladders, so a move from
+    one program to another is neither up nor down; joining from no program is a move on
+    the new program's ladder, leaving a program (``new`` without tier) one down.
+    """
+    if old.program_id and new.program_id and old.program_id != new.program_id:
+        return "same"
+    # Thresholds are unique within a program: comparing them is comparing ranks.
+    old_level = -1.0 if old.threshold is None else round(old.threshold, AMOUNT_DIGITS)
+    new_level = -1.0 if new.threshold is None else round(new.threshold, AMOUNT_DIGITS)
+    return "up" if new_level > old_level else "down" if new_level < old_level else "same"

@@ -4,9 +4,10 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round, format_date
 
+from odoo.addons.wholesale_loyalty.models.wholesale_loyalty_program import SALE_DOCUMENTS
+
 from ..tools.kpi import growth_percent, months_in_period, percent, previous_period, ratio
 
-SALE_DOCUMENTS = ("out_invoice", "out_refund")
 EXPIRY_HORIZONS = (30, 90)
 
 
@@ -148,7 +149,8 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         over the invoices the user may read.
 
         Members belong to this program; non-members to no program (members of other
-        programs are neither). Credit notes lower the revenue but are not invoices.
+        programs are neither). Credit notes lower the revenue but are not invoices;
+        rebate credit notes too: the revenue is net of rebates, as in the analysis.
         """
         self.ensure_one()
         previous_from, _previous_to = previous_period(self.date_from, self.date_to)
