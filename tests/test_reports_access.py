@@ -41,7 +41,6 @@ class TestReportsAccess(WholesaleReportsCommon):
         cls.rep_scenario.sudo().user_id = cls.sales_rep
 
     def test_sales_rep_reads_the_analysis_and_kpis(self):
-        self.env.flush_all()
         rows = self.env["wholesale.loyalty.report"].with_user(self.all_documents_rep).search(
             [("partner_id", "in", self.customers.ids)]
         )
@@ -68,7 +67,6 @@ class TestReportsAccess(WholesaleReportsCommon):
         others = self._invoice(self.beta, 450, "2026-03-21", post=False)
         others.invoice_user_id = self.other_rep
         others.action_post()
-        self.env.flush_all()
         report = self.env["wholesale.loyalty.report"]
         domain = [("partner_id", "in", self.customers.ids), ("date", "=", "2026-03-01")]
         rep_rows = report.with_user(self.sales_rep).search(domain + [("revenue", "!=", 0)])
@@ -139,7 +137,6 @@ class TestReportsAccess(WholesaleReportsCommon):
             "move_type": "out_invoice", "partner_id": foreign_customer.id, "invoice_date": "2026-01-05",
             "invoice_line_ids": [(0, 0, {"name": "Goods", "quantity": 1, "price_unit": 100, "tax_ids": []})],
         }).action_post()
-        self.env.flush_all()
         report = self.env["wholesale.loyalty.report"]
         self.assertTrue(report.search([("partner_id", "=", foreign_customer.id)]))
         self.assertFalse(report.with_user(self.loyalty_manager).search([("partner_id", "=", foreign_customer.id)]))

@@ -37,7 +37,6 @@ class TestReportsAnalysis(WholesaleReportsCommon):
         return dict(rows)
 
     def _view_rows(self):
-        self.env.flush_all()
         records = self.env["wholesale.loyalty.report"].search([("partner_id", "in", self.customers.ids)])
         # A customer's month is split by salesperson (of the invoice, or the customer's for points).
         rows = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
@@ -70,7 +69,6 @@ class TestReportsAnalysis(WholesaleReportsCommon):
 
     def test_program_tier_and_member_flag(self):
         report = self.env["wholesale.loyalty.report"]
-        self.env.flush_all()
         alpha = report.search([("partner_id", "=", self.alpha.id)], limit=1)
         self.assertEqual((alpha.program_id, alpha.tier_id, alpha.is_member), (self.program, self.gold, True))
         beta = report.search([("partner_id", "=", self.beta.id)], limit=1)
@@ -112,7 +110,6 @@ class TestReportsAnalysis(WholesaleReportsCommon):
         })
 
     def test_ids_are_stable_and_unique(self):
-        self.env.flush_all()
         report = self.env["wholesale.loyalty.report"]
         first = report.search([("partner_id", "in", self.customers.ids)], order="id")
         self.assertEqual(len(set(first.ids)), len(first))

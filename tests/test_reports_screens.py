@@ -124,7 +124,6 @@ class TestReportsScreens(WholesaleReportsCommon):
     # ------------------------------------------------------------------ analysis and ROI
 
     def test_analysis_legend_reads_members_and_non_members(self):
-        self.env.flush_all()
         groups = dict(self.env["wholesale.loyalty.report"]._read_group(
             [("partner_id", "in", self.customers.ids), ("date", ">=", "2026-01-01")], ["membership"], ["revenue:sum"],
         ))

@@ -1,6 +1,6 @@
 {
     "name": "Wholesale Loyalty Reports",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "summary": "Loyalty KPIs of members vs non-members, points liability, ROI calculator, customer statements",
     "author": "Wholesale Loyalty Contributors",

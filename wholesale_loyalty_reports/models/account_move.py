@@ -1,7 +1,5 @@
 from odoo import api, models
 
-SALE_DOCUMENTS = ("out_invoice", "out_refund")
-
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -16,15 +14,19 @@ class AccountMove(models.Model):
         invoices they are the salesperson of (Odoo's "Personal Invoices" rule), whoever may
         read all customer invoices sums up all of them. A user who may not read invoices at
         all gets an empty query (figures of zero), not an error.
+
+        The documents are the scheme's sale documents
+        (``wholesale.loyalty.program._sale_documents_condition``), rebate credit notes
+        included: report revenue is net of rebates, as in the analysis view.
         """
         if not self.has_access("read"):
             return self.browse()._as_query()
         # The rules read the salesperson; the figures read amounts, dates and customers.
         self.flush_model()
-        return self._search([
-            ("state", "=", "posted"),
-            ("move_type", "in", SALE_DOCUMENTS),
+        query = self._search([
             ("company_id", "=", company.id),
             ("invoice_date", ">=", date_from),
             ("invoice_date", "<=", date_to),
         ])
+        query.add_where(self.env["wholesale.loyalty.program"]._sale_documents_condition(query.table))
+        return query

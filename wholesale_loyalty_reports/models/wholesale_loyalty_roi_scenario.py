@@ -172,7 +172,8 @@ class WholesaleLoyaltyRoiScenario(models.Model):
         """Estimate Z and W from the program members' posted invoices of the last two years
         that the user may read, and say what changed.
 
-        Z: average untaxed revenue (net of credit notes) of the last 12 months per member who
+        Z: average untaxed revenue (net of credit notes, rebates included, as in the
+        reports) of the last 12 months per member who
         bought, counting only members in the large-customer tier or above when one is set.
         W: share of the members who bought in the 12 months before that and bought nothing
         in the last 12 months; left as it is when nobody bought in those 12 months, where
