@@ -20,6 +20,32 @@ from ..tools.payment_discounts import (
 
 _MISSING = object()
 
+# What ``WholesalePaymentDiscount._presented_as`` may present, and the methods of Odoo 18's
+# early payment discount that read it: {(model, field): ((model, method), ...)}. A new Odoo
+# version that reads these elsewhere would book wholesale schedules wrongly: the contract
+# test (tests/test_payment_discount_odoo_contract.py) checks each pair in Odoo's source.
+_ODOO_EPD_READERS = {
+    # The payment term's single discount switches Odoo's 'mixed' tax lines on.
+    ("account.payment.term", "early_discount"): (
+        ("account.move.line", "_compute_epd_key"),
+        ("account.move.line", "_compute_epd_needed"),
+    ),
+    # Its one percentage: the tax reduction of 'mixed' invoices, and the base and tax
+    # effect of the discount booked on payment.
+    ("account.payment.term", "discount_percentage"): (
+        ("account.move.line", "_compute_epd_needed"),
+        ("account.move", "_get_invoice_counterpart_amls_for_early_payment_discount_per_payment_term_line"),
+    ),
+    # The discounted amount stored on the receivable line at posting: what the discount
+    # journal item of a payment balances.
+    ("account.move.line", "discount_amount_currency"): (
+        ("account.move", "_get_invoice_counterpart_amls_for_early_payment_discount_per_payment_term_line"),
+    ),
+    ("account.move.line", "discount_balance"): (
+        ("account.move", "_get_invoice_counterpart_amls_for_early_payment_discount_per_payment_term_line"),
+    ),
+}
+
 
 class EarlyPaymentOffer(NamedTuple):
     """What the customer pays, and saves, when paying an invoice by ``pay_by``."""
@@ -176,6 +202,13 @@ class WholesalePaymentDiscount(models.AbstractModel):
     def _presented_as(self, record, values):
         """Let Odoo's code read ``values`` on ``record`` for the duration of the block.
 
+        Odoo's early payment discount reads one percentage on the payment term and the
+        discounted amounts stored on the receivable line at posting; a wholesale schedule has
+        a percentage per invoice and payment date. Rather than copy Odoo's booking (accounts,
+        tax lines, tags, rounding), the schedule's values are shown to Odoo's own methods
+        while they run. The only place that does so: ``_ODOO_EPD_READERS`` lists which field
+        each Odoo method reads, and anything else is refused.
+
         The values live in the record cache only: nothing is written to the database, and
         what the cache held before is put back afterwards.
         """
@@ -183,6 +216,9 @@ class WholesalePaymentDiscount(models.AbstractModel):
             yield
             return
         record.ensure_one()
+        unknown = [fname for fname in values if (record._name, fname) not in _ODOO_EPD_READERS]
+        if unknown:
+            raise ValueError(f"{record._name} fields {unknown} are not read by Odoo's early payment discount")
         record.flush_recordset(list(values))  # never shadow a pending write
         cache = self.env.cache
         saved = {}
@@ -235,8 +271,9 @@ class WholesalePaymentDiscount(models.AbstractModel):
 
     @api.model
     def _apply_prepayment_discount(self, invoice):
-        """Add the prepayment discount line to a draft customer invoice (see DESIGN.md), and
-        reserve the money it is based on, so that no other invoice is discounted on it."""
+        """Add the prepayment discount line to a draft customer invoice (rule % x min(prepaid
+        amount, invoice total), with the invoice's taxes), and reserve the money it is based
+        on, so that no other invoice is discounted on it."""
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(self.env._("Only accounting users can apply a prepayment discount."))
         self._check_prepayment_invoice(invoice)
