@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools.points_rules import Lot, allocate
 
 KINDS = [
     ("earn", "Earned"),
@@ -9,8 +12,6 @@ KINDS = [
     ("adjust", "Adjustment"),
     ("reversal", "Reversal"),
 ]
-# Fields the ledger itself maintains on its lots; nothing else is ever written.
-BOOKKEEPING_FIELDS = {"remaining_points"}
 
 
 class WholesaleLoyaltyLedger(models.Model):
@@ -19,6 +20,9 @@ class WholesaleLoyaltyLedger(models.Model):
     Positive entries are *lots*: ``remaining_points`` says how much of the lot is left
     to spend or expire. Negative entries consume lots soonest-expiry first and record
     what they took in ``allocation_ids``.
+
+    Every entry is made by :meth:`_create_entries`, which also keeps the lots; nothing is
+    ever written through the ORM (see :meth:`write`).
     """
 
     _name = "wholesale.loyalty.ledger"
@@ -72,7 +76,9 @@ class WholesaleLoyaltyLedger(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self.env.context.get("wholesale_ledger_bookkeeping") or set(vals) - BOOKKEEPING_FIELDS:
+        # No context or group unlocks this: the ledger keeps its lots itself, by SQL, in the
+        # methods below, so that nothing a client sends can change an entry.
+        if vals:
             raise UserError(
                 self.env._("Points ledger entries cannot be changed; record a correcting entry instead.")
             )
@@ -81,3 +87,148 @@ class WholesaleLoyaltyLedger(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
         raise UserError(self.env._("Points ledger entries cannot be deleted; record a correcting entry instead."))
+
+    # ------------------------------------------------------------------ the one way entries are made
+
+    @api.model
+    def _entry_vals(self, customer, program, kind, points, *, note, reference=False, date=None,
+                    expiry_date=False, move=None, order=None, bonus_rule=None, reversed_entry=None,
+                    company=None, remaining_points=None):
+        """Values of one entry. ``remaining_points`` is only for a lot whose caller already
+        settled what it keeps (a give-back); other lots start full and pay the debt first."""
+        vals = {
+            "partner_id": customer.id,
+            "program_id": program.id,
+            "company_id": (company or program.company_id).id,
+            "date": date or fields.Date.context_today(self),
+            "points": points,
+            "kind": kind,
+            "move_id": move.id if move else False,
+            "sale_order_id": order.id if order else False,
+            "bonus_rule_id": bonus_rule.id if bonus_rule else False,
+            "reversed_entry_id": reversed_entry.id if reversed_entry else False,
+            "reference": reference or False,
+            "expiry_date": expiry_date or False,
+            "note": note,
+        }
+        if remaining_points is not None:
+            vals["remaining_points"] = remaining_points
+        return vals
+
+    @api.model
+    def _create_entries(self, vals_list, preferred_lots=None, returns=None):
+        """Create entries (see :meth:`_entry_vals`) and keep the lots: consuming entries take
+        their points from the open lots, ``preferred_lots[i]`` (a lot id) first for the i-th
+        entry; a give-back puts ``returns[i]`` ([(lot id, points)]) back into lots; new lots
+        pay what the customer owes first. Then the customers' balances are stored again.
+        The caller holds the customers' lock (``wholesale.loyalty.points._lock_customers``)."""
+        ledger = self.sudo()  # the ledger is written on behalf of whoever caused the entry
+        if not vals_list:
+            return ledger
+        preferred_lots = preferred_lots or [None] * len(vals_list)
+        returns = returns or [()] * len(vals_list)
+        # A lot whose caller set what it keeps (a give-back) has settled the debt already.
+        settled = ["remaining_points" in vals for vals in vals_list]
+        entries = ledger.create(vals_list)
+        consumers = entries.filtered(lambda entry: entry.points < 0)
+        consumers._consume_lots(dict(zip(entries.ids, preferred_lots, strict=True)))
+        entries._restore_lots({entry.id: back for entry, back in zip(entries, returns, strict=True) if back})
+        ledger.union(*[
+            entry for entry, done in zip(entries, settled, strict=True)
+            if entry.points > 0 and entry.remaining_points and not done
+        ])._pay_debt()
+        self.env["wholesale.loyalty.points"]._refresh_balances(entries.partner_id)
+        return entries
+
+    # ------------------------------------------------------------------ lots
+
+    def _open_lots(self):
+        """{(partner id, program id): [Lot]} of the customers and programs of these entries,
+        locked for this transaction."""
+        self.flush_model()
+        rows = self.env.execute_query(SQL(
+            """SELECT partner_id, program_id, id, remaining_points, expiry_date, date
+                 FROM wholesale_loyalty_ledger
+                WHERE partner_id = ANY(%s) AND program_id = ANY(%s) AND remaining_points > 0
+                  FOR UPDATE""",
+            self.partner_id.ids, self.program_id.ids,
+        ))
+        lots = {}
+        for partner_id, program_id, *lot in rows:
+            lots.setdefault((partner_id, program_id), []).append(Lot(*lot))
+        return lots
+
+    def _consume_lots(self, preferred_lots=None):
+        """Consuming entries take their points from their customer's open lots, soonest expiry
+        first, in the order of the entries; ``preferred_lots`` ({entry id: lot id}) names the
+        lot an entry takes from first (a reversal of earned points takes them from the lot they
+        created; an expiry what is left of its lot). What no lot covers is the customer's debt."""
+        if not self:
+            return
+        preferred_lots = preferred_lots or {}
+        open_lots = self._open_lots()
+        allocations = []
+        for entry in self:
+            lots = open_lots.get((entry.partner_id.id, entry.program_id.id), [])
+            taken, _shortfall = allocate(lots, -entry.points, preferred_lots.get(entry.id))
+            taken = dict(taken)
+            # The next entry of the same customer sees what this one left.
+            lots[:] = [lot._replace(remaining=lot.remaining - taken.get(lot.lot_id, 0)) for lot in lots]
+            allocations += [(entry.id, lot_id, points) for lot_id, points in taken.items()]
+        self._move_lot_points(allocations, -1)
+
+    def _restore_lots(self, returns):
+        """Give-backs put points back into the lots they came from: ``returns`` is
+        {entry id: [(lot id, points)]}, recorded as the give-back's allocations."""
+        self._move_lot_points(
+            [(entry_id, lot_id, points) for entry_id, back in returns.items() for lot_id, points in back], 1,
+        )
+
+    def _move_lot_points(self, allocations, sign):
+        """Record [(entry id, lot id, points)] as allocations and move the lots' remaining
+        points by ``sign`` times them."""
+        if not allocations:
+            return
+        self.env["wholesale.loyalty.ledger.allocation"].sudo().create([
+            {"entry_id": entry_id, "lot_id": lot_id, "points": points} for entry_id, lot_id, points in allocations
+        ])
+        self.env.cr.execute(SQL(
+            """UPDATE wholesale_loyalty_ledger l SET remaining_points = l.remaining_points + v.points
+                 FROM (SELECT id, SUM(points) AS points FROM unnest(%s::int[], %s::int[]) AS u(id, points)
+                        GROUP BY id) AS v
+                WHERE l.id = v.id""",
+            [lot_id for _entry_id, lot_id, _points in allocations],
+            [sign * points for _entry_id, _lot_id, points in allocations],
+        ))
+        self.invalidate_model(["remaining_points"])
+
+    def _pay_debt(self):
+        """A balance below zero (a refund of points already spent) is paid back first by the
+        next points earned: each new lot (in order) only keeps what exceeds the debt."""
+        if not self:
+            return
+        self.flush_model()
+        rows = self.env.execute_query(SQL(
+            """SELECT partner_id, program_id, SUM(points), SUM(remaining_points) FILTER (WHERE remaining_points > 0)
+                 FROM wholesale_loyalty_ledger
+                WHERE partner_id = ANY(%s) AND program_id = ANY(%s)
+                GROUP BY partner_id, program_id""",
+            self.partner_id.ids, self.program_id.ids,
+        ))
+        standing = {(partner_id, program_id): [balance, open_points or 0]
+                    for partner_id, program_id, balance, open_points in rows}
+        keeps = {}
+        for lot in self:
+            balance, open_points = standing[lot.partner_id.id, lot.program_id.id]
+            excess = open_points - max(balance, 0)
+            if excess > 0:
+                keep = max(lot.remaining_points - excess, 0)
+                keeps[lot.id] = keep
+                standing[lot.partner_id.id, lot.program_id.id][1] -= lot.remaining_points - keep
+        if keeps:
+            self.env.cr.execute(SQL(
+                """UPDATE wholesale_loyalty_ledger l SET remaining_points = v.keep
+                     FROM unnest(%s::int[], %s::int[]) AS v(id, keep) WHERE l.id = v.id""",
+                list(keeps), list(keeps.values()),
+            ))
+            self.invalidate_model(["remaining_points"])

@@ -7,9 +7,43 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date, formatLang
 
 from ..tools.batches import run_in_batches
-from ..tools.points_rules import EXPIRING_SOON_DAYS, Lot, allocate, expiry_for, points_for_amount, points_to_hold
+from ..tools.points_rules import EXPIRING_SOON_DAYS, expiry_for, points_for_amount, points_to_hold
 
 _logger = logging.getLogger(__name__)
+
+
+class _EarnedReversals:
+    """Reversals of earned points gathered over a batch of invoices and booked together. A
+    give-back in between books what is gathered first, so that every entry finds the lots as
+    booking them one by one would have left them."""
+
+    def __init__(self, points):
+        self.points = points
+        self.ledger = points.env["wholesale.loyalty.ledger"].sudo()
+        self.entries = self.ledger
+        self.vals_list, self.lots = [], []
+
+    def add(self, earned, points, move, note, reversals_before):
+        self.vals_list.append(self.points._reversal_vals(earned, points, move, note, reversals_before))
+        # A reversal of earned points takes them from the lot they created first.
+        self.lots.append(earned.id)
+
+    def give_back(self, consumer, points, cause, note):
+        self._book()
+        self.entries |= self.points._give_back(consumer, points, cause, note)
+
+    def post(self):
+        self._book()
+        return self.entries
+
+    def _book(self):
+        if not self.vals_list:
+            return
+        self.points._lock_customers(self.points.env["res.partner"].browse(
+            {vals["partner_id"] for vals in self.vals_list}
+        ))
+        self.entries |= self.ledger._create_entries(self.vals_list, preferred_lots=self.lots)
+        self.vals_list, self.lots = [], []
 
 
 class WholesaleLoyaltyPoints(models.AbstractModel):
@@ -86,57 +120,12 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         return rows[0][0]
 
     # ------------------------------------------------------------------ writing entries
+    # Entries are made by ``wholesale.loyalty.ledger._create_entries``, which keeps the lots.
 
-    def _post_entries(self, vals_list):
-        """Create entries; consuming ones (negative) take their points from the lots."""
-        ledger = self.env["wholesale.loyalty.ledger"].sudo()
-        if not vals_list:
-            return ledger
-        entries = ledger.create(vals_list)
-        for entry in entries.filtered(lambda e: e.points < 0):
-            self._consume(entry, -entry.points, entry.env.context.get("wholesale_preferred_lot"))
-        for entry in entries.filtered(lambda e: e.points > 0 and e.remaining_points):
-            self._absorb_debt(entry)
-        self._refresh_balances(entries.partner_id)
-        return entries
-
-    def _open_lots(self, partner, program):
-        self.env["wholesale.loyalty.ledger"].flush_model()
-        rows = self.env.execute_query(SQL(
-            """SELECT id, remaining_points, expiry_date, date FROM wholesale_loyalty_ledger
-                WHERE partner_id = %s AND program_id = %s AND remaining_points > 0
-                  FOR UPDATE""",
-            partner.id, program.id,
-        ))
-        return [Lot(*row) for row in rows]
-
-    def _consume(self, entry, points, preferred_lot_id=None):
-        lots = self._open_lots(entry.partner_id, entry.program_id)
-        allocations, _shortfall = allocate(lots, points, preferred_lot_id)
-        self._take_from_lots(entry, allocations)
-
-    def _take_from_lots(self, entry, allocations):
-        if not allocations:
-            return
-        self.env["wholesale.loyalty.ledger.allocation"].sudo().create([
-            {"entry_id": entry.id, "lot_id": lot_id, "points": taken} for lot_id, taken in allocations
-        ])
-        self.env.cr.execute(SQL(
-            """UPDATE wholesale_loyalty_ledger l SET remaining_points = l.remaining_points - v.taken
-                 FROM unnest(%s::int[], %s::int[]) AS v(id, taken) WHERE l.id = v.id""",
-            [lot_id for lot_id, _taken in allocations], [taken for _lot_id, taken in allocations],
-        ))
-        self.env["wholesale.loyalty.ledger"].invalidate_model(["remaining_points"])
-
-    def _absorb_debt(self, lot):
-        """A balance below zero (a refund of points already spent) is paid back first by
-        the next points earned: the new lot only keeps what exceeds the debt."""
-        balance = self._balance(lot.partner_id, lot.program_id)
-        open_points = sum(found.remaining for found in self._open_lots(lot.partner_id, lot.program_id))
-        excess = open_points - max(balance, 0)
-        if excess > 0:
-            keep = max(lot.remaining_points - excess, 0)
-            lot.with_context(wholesale_ledger_bookkeeping=True).write({"remaining_points": keep})
+    def _new_lot_expiry(self, customer, program):
+        """Expiry of points a customer receives today: its tier may keep them forever."""
+        return expiry_for(fields.Date.context_today(self), program.points_validity_months,
+                          customer.wholesale_tier_id.points_never_expire)
 
     # ------------------------------------------------------------------ standing of entries
 
@@ -158,10 +147,6 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         ))
         return dict(rows)
 
-    def _net(self, entry):
-        """Points of an entry still standing after the reversals that point at it."""
-        return self._nets(entry).get(entry.id, 0)
-
     # ------------------------------------------------------------------ giving points back
 
     def _give_back(self, consumer, points, cause, note):
@@ -174,20 +159,16 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         partner, program = consumer.partner_id, consumer.program_id
         self._lock_customers(partner)
         today = fields.Date.context_today(self)
-        open_points = sum(lot.remaining for lot in self._open_lots(partner, program))
+        open_points = sum(lot.remaining for lot in consumer._open_lots().get((partner.id, program.id), []))
         balance_after = self._balance(partner, program) + points
         to_lots = min(max(max(balance_after, 0) - open_points, 0), points)
         returns, sources = self._returns_to_lots(consumer, points, to_lots, today)
         kept = to_lots - sum(taken for _lot_id, taken in returns)
-        vals = self._reversal_vals(consumer, points, cause, note)
-        if kept:
-            vals.update(remaining_points=kept, expiry_date=self._given_back_expiry(consumer, sources, today))
-        else:
-            vals["remaining_points"] = 0
-        entry = self.env["wholesale.loyalty.ledger"].sudo().create(vals)
-        self._return_to_lots(entry, returns)
-        self._refresh_balances(partner)
-        return entry
+        vals = self._reversal_vals(
+            consumer, points, cause, note, remaining_points=kept,
+            expiry_date=self._given_back_expiry(consumer, sources, today) if kept else False,
+        )
+        return self.env["wholesale.loyalty.ledger"]._create_entries([vals], returns=[returns])
 
     def _returnable(self, consumer):
         """[(lot, points)] the consuming entry still holds of each lot, in the order it took them."""
@@ -251,24 +232,9 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Points that cannot go back into their lots keep the latest expiry of those lots,
         so that giving points back never makes them live longer than they would have."""
         if not sources:
-            program = consumer.program_id
-            return expiry_for(today, program.points_validity_months,
-                              consumer.partner_id.wholesale_tier_id.points_never_expire)
+            return self._new_lot_expiry(consumer.partner_id, consumer.program_id)
         dates = sources.mapped("expiry_date")
         return False if not all(dates) else max(dates)
-
-    def _return_to_lots(self, entry, returns):
-        if not returns:
-            return
-        self.env["wholesale.loyalty.ledger.allocation"].sudo().create([
-            {"entry_id": entry.id, "lot_id": lot_id, "points": points} for lot_id, points in returns
-        ])
-        self.env.cr.execute(SQL(
-            """UPDATE wholesale_loyalty_ledger l SET remaining_points = l.remaining_points + v.points
-                 FROM unnest(%s::int[], %s::int[]) AS v(id, points) WHERE l.id = v.id""",
-            [lot_id for lot_id, _points in returns], [points for _lot_id, points in returns],
-        ))
-        self.env["wholesale.loyalty.ledger"].invalidate_model(["remaining_points"])
 
     # ------------------------------------------------------------------ earning
 
@@ -279,27 +245,33 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             return program.with_env(self.env)
         return self.env["wholesale.loyalty.program"]
 
-    def _earn_entries(self, invoices):
-        return self.env["wholesale.loyalty.ledger"].sudo().search(
-            [("move_id", "in", invoices.ids), ("kind", "=", "earn")], order="id"
-        )
-
-    def _active_earn_entries(self, invoices):
-        """{invoice id: its earn entry in force}: the last one no reset of the invoice closed."""
+    def _earn_book(self, invoices):
+        """What the invoices earned, in one search: (their earn entries, {earn entry id: the
+        entries reversing it}, {entry id: points still standing} of both)."""
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
-        earned = self._earn_entries(invoices)
-        closings = ledger.search([
-            ("reversed_entry_id", "in", earned.ids), ("kind", "=", "reversal"), ("move_id", "in", invoices.ids),
-        ])
-        closed = {entry.reversed_entry_id.id for entry in closings if entry.move_id == entry.reversed_entry_id.move_id}
+        if not invoices:
+            return ledger, {}, {}
+        entries = ledger.search([
+            "|",
+            "&", ("kind", "=", "earn"), ("move_id", "in", invoices.ids),
+            "&", ("kind", "=", "reversal"),
+            ("reversed_entry_id", "any", [("kind", "=", "earn"), ("move_id", "in", invoices.ids)]),
+        ], order="id")
+        earned = entries.filtered(lambda entry: entry.kind == "earn")
+        reversals = {}
+        for entry in entries - earned:
+            reversals[entry.reversed_entry_id.id] = reversals.get(entry.reversed_entry_id.id, ledger) | entry
+        return earned, reversals, self._nets(entries)
+
+    def _active_earn_entries(self, invoices, book=None):
+        """{invoice id: its earn entry in force}: the last one no reset of the invoice closed."""
+        earned, reversals, _nets = book or self._earn_book(invoices)
         active = {}
         for entry in earned:
-            if entry.id not in closed:
+            # A reversal booked on the invoice itself is a reset to draft or a cancellation.
+            if not any(reversal.move_id == entry.move_id for reversal in reversals.get(entry.id, ())):
                 active[entry.move_id.id] = entry
         return active
-
-    def _active_earn_entry(self, invoice):
-        return self._active_earn_entries(invoice).get(invoice.id, self.env["wholesale.loyalty.ledger"])
 
     def _invoices_holding_points(self, invoices):
         """Ids of the invoices that have earned and were not reset since."""
@@ -316,9 +288,14 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Give the points of customer invoices that reached their program's trigger."""
         self = self.sudo()  # the ledger is written on behalf of whoever posts or pays
         invoices = invoices.sudo()
+        ledger = self.env["wholesale.loyalty.ledger"]
         vals_list = []
         posted = invoices.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
-        active = self._active_earn_entries(posted)
+        book = self._earn_book(posted)
+        active = self._active_earn_entries(posted, book)
+        times_earned = {}
+        for entry in book[0]:
+            times_earned[entry.move_id.id] = times_earned.get(entry.move_id.id, 0) + 1
         lang_envs = posted.commercial_partner_id._wholesale_lang_envs()
         for invoice in posted:
             program = self._program_of(invoice)
@@ -328,24 +305,15 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             if points <= 0:
                 continue
             customer = invoice.commercial_partner_id
-            tier = customer.wholesale_tier_id
-            vals_list.append({
-                "partner_id": customer.id,
-                "program_id": program.id,
-                "company_id": program.company_id.id,
-                "date": fields.Date.context_today(self),
-                "points": points,
-                "kind": "earn",
-                "move_id": invoice.id,
-                "reference": f"invoice:{invoice.id}:{len(self._earn_entries(invoice))}",
-                "expiry_date": expiry_for(
-                    fields.Date.context_today(self), program.points_validity_months, tier.points_never_expire
-                ),
-                "note": lang_envs[customer.id]._("Invoice %(invoice)s", invoice=invoice.name),
-            })
+            vals_list.append(ledger._entry_vals(
+                customer, program, "earn", points, move=invoice,
+                reference=f"invoice:{invoice.id}:{times_earned.get(invoice.id, 0)}",
+                expiry_date=self._new_lot_expiry(customer, program),
+                note=lang_envs[customer.id]._("Invoice %(invoice)s", invoice=invoice.name),
+            ))
         if vals_list:
             self._lock_customers(invoices.commercial_partner_id)
-        entries = self._post_entries(vals_list)
+        entries = ledger._create_entries(vals_list)
         self._give_first_order_bonus(entries)
         # Credit notes posted before the invoice earned (paid trigger) already lower what it holds.
         self.sync_invoice_points(entries.move_id)
@@ -369,149 +337,147 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         self = self.sudo()
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
         invoices = invoices.sudo().filtered(lambda m: m.move_type == "out_invoice")
-        earned = self._earn_entries(invoices)
+        book = self._earn_book(invoices)
+        earned = book[0]
         if not earned:
             return ledger
-        active = self._active_earn_entries(invoices)
-        entries = ledger
+        active = self._active_earn_entries(invoices, book)
+        reversing = _EarnedReversals(self)
         for invoice in earned.move_id:
             in_force = active.get(invoice.id, ledger) if invoice.state == "posted" else ledger
-            entries |= self._close_earnings(earned.filtered(lambda e, inv=invoice: e.move_id == inv) - in_force,
-                                            invoice, reason)
+            self._close_earnings(earned.filtered(lambda e, inv=invoice: e.move_id == inv) - in_force,
+                                 invoice, reason, book, reversing)
             if in_force:
-                entries |= self._sync_earned(in_force, invoice, causes or self.env["account.move"])
-        return entries
+                self._sync_earned(in_force, invoice, causes or self.env["account.move"], book, reversing)
+        return reversing.post()
 
-    def _close_earnings(self, earned, invoice, reason):
+    def _close_earnings(self, earned, invoice, reason, book, reversing):
         """Earn entries of an invoice no longer posted (or re-posted since) give back all they hold."""
         if not earned:
-            return self.env["wholesale.loyalty.ledger"]
-        nets = self._nets(earned)
-        entries = self.env["wholesale.loyalty.ledger"]
+            return
+        nets = book[2]
         lang_envs = earned.partner_id._wholesale_lang_envs()
         for entry in earned.filtered(lambda e: nets.get(e.id, 0) > 0):
             env = lang_envs[entry.partner_id.id]
             note = reason or (env._("Invoice cancelled") if invoice.state == "cancel"
                               else env._("Invoice reset to draft"))
-            entries |= self._reverse_earned(entry, nets[entry.id], invoice, note)
-        return entries
+            reversing.add(entry, nets[entry.id], invoice, note, len(book[1].get(entry.id, ())))
 
-    def _sync_earned(self, earned, invoice, causes):
+    def _sync_earned(self, earned, invoice, causes, book, reversing):
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
-        reversals = ledger.search(
-            [("reversed_entry_id", "=", earned.id), ("kind", "=", "reversal"), ("points", "<", 0)], order="id desc"
-        )
-        entries = ledger
+        _earned, reversals_of, nets = book
+        reversals = reversals_of.get(earned.id, ledger).filtered(lambda r: r.points < 0).sorted("id", reverse=True)
         env = earned.partner_id._wholesale_lang_env()
-        standing = self._nets(reversals)
+
+        def give_back(reversal, points, refund, note):
+            reversing.give_back(reversal, points, refund, note)
+            # The give-back stands under the reversal, which stands under the earn entry.
+            nets[reversal.id] = nets.get(reversal.id, 0) + points
+            nets[earned.id] = nets.get(earned.id, 0) + points
+
         for reversal in reversals:
             refund = reversal.move_id
-            if refund.move_type == "out_refund" and refund.state != "posted" and standing.get(reversal.id, 0) < 0:
-                entries |= self._give_back(reversal, -standing[reversal.id], refund, env._(
+            if refund.move_type == "out_refund" and refund.state != "posted" and nets.get(reversal.id, 0) < 0:
+                give_back(reversal, -nets[reversal.id], refund, env._(
                     "Credit note %(refund)s no longer posted", refund=refund.name or refund.display_name,
                 ))
-        held, target = self._net(earned), self._points_to_hold(earned, invoice)
+        held, target = nets.get(earned.id, 0), self._points_to_hold(earned, invoice)
         posted_refunds = invoice.reversal_move_ids.filtered(
             lambda r: r.move_type == "out_refund" and r.state == "posted"
         ).sorted("id")
         if held > target and posted_refunds:
             refund = (causes & posted_refunds)[-1:] or posted_refunds[-1:]
-            entries |= self._reverse_earned(earned, held - target, refund,
-                                            env._("Credit note %(refund)s", refund=refund.name))
+            reversing.add(earned, held - target, refund, env._("Credit note %(refund)s", refund=refund.name),
+                          len(reversals_of.get(earned.id, ())))
         elif held < target:
-            standing = self._nets(reversals)
             left = target - held
             for reversal in reversals.filtered(lambda r: r.move_id in posted_refunds):
-                points = min(left, -standing.get(reversal.id, 0))
+                points = min(left, -nets.get(reversal.id, 0))
                 if points > 0:
-                    entries |= self._give_back(reversal, points, reversal.move_id, env._(
+                    give_back(reversal, points, reversal.move_id, env._(
                         "Credit notes of %(invoice)s recounted", invoice=invoice.name,
                     ))
                     left -= points
-        return entries
 
     def _points_to_hold(self, earned, invoice):
         """What an invoice holds after its posted credit notes (company currency, untaxed)."""
         refunds = invoice.reversal_move_ids.filtered(lambda r: r.move_type == "out_refund" and r.state == "posted")
         net = invoice.amount_untaxed_signed + sum(refunds.mapped("amount_untaxed_signed"))
         rule = self._earned_rule(earned, earned.program_id)
-        return points_to_hold(earned.points, net, rule)
+        return points_to_hold(earned.points, net, rule, rounding=earned.program_id.currency_id.rounding)
 
     def _earned_rule(self, earned, program):
         """The points rule as it applied when ``earned`` was booked (same multiplier)."""
+        rounding = program.currency_id.rounding
         base = points_for_amount(
             earned.move_id.amount_untaxed_signed, program.points_amount_step, program.points_per_step,
+            rounding=rounding,
         )
         multiplier = earned.points / base if base else 1.0
         return lambda amount: points_for_amount(
             amount, program.points_amount_step, program.points_per_step, multiplier,
-            program.points_min_order_amount,
+            program.points_min_order_amount, rounding=rounding,
         )
 
-    def _reverse_earned(self, earned, points, move, note):
-        # A reversal of earned points takes them from the lot they created first.
-        self._lock_customers(earned.partner_id)
-        vals = self._reversal_vals(earned, points, move, note)
-        return self.with_context(wholesale_preferred_lot=earned.id)._post_entries([vals])
-
-    def _reversal_vals(self, entry, points, move, note):
-        return {
-            "partner_id": entry.partner_id.id,
-            "program_id": entry.program_id.id,
-            "company_id": entry.company_id.id,
-            "date": fields.Date.context_today(self),
-            "points": -points if entry.points > 0 else points,
-            "kind": "reversal",
-            "move_id": move.id if move._name == "account.move" else False,
-            "sale_order_id": move.id if move._name == "sale.order" else entry.sale_order_id.id,
-            "reversed_entry_id": entry.id,
-            "reference": f"reversal:{entry.id}:{move._name}:{move.id}:{self._reversal_count(entry)}",
-            "note": note,
-        }
-
-    def _reversal_count(self, entry):
-        return self.env["wholesale.loyalty.ledger"].sudo().search_count([("reversed_entry_id", "=", entry.id)])
+    def _reversal_vals(self, entry, points, move, note, reversals_before=None, remaining_points=None,
+                       expiry_date=False):
+        """An entry reversing ``points`` of ``entry`` because of ``move`` (an invoice, a credit
+        note or an order); ``reversals_before`` is how many entries reversed it already."""
+        if reversals_before is None:
+            reversals_before = self.env["wholesale.loyalty.ledger"].sudo().search_count(
+                [("reversed_entry_id", "=", entry.id)]
+            )
+        return self.env["wholesale.loyalty.ledger"]._entry_vals(
+            entry.partner_id, entry.program_id, "reversal", -points if entry.points > 0 else points,
+            company=entry.company_id, reversed_entry=entry, note=note,
+            move=move if move._name == "account.move" else None,
+            order=move if move._name == "sale.order" else entry.sale_order_id,
+            reference=f"reversal:{entry.id}:{move._name}:{move.id}:{reversals_before}",
+            remaining_points=remaining_points, expiry_date=expiry_date,
+        )
 
     # ------------------------------------------------------------------ bonuses
 
-    def _bonus_vals(self, customer, program, rule, reference, note):
-        today = fields.Date.context_today(self)
-        return {
-            "partner_id": customer.id,
-            "program_id": program.id,
-            "company_id": program.company_id.id,
-            "date": today,
-            "points": rule.points,
-            "kind": "bonus",
-            "bonus_rule_id": rule.id,
-            "reference": reference,
-            "expiry_date": expiry_for(
-                today, program.points_validity_months, customer.wholesale_tier_id.points_never_expire
-            ),
-            "note": note,
-        }
+    def _bonus_vals(self, customer, program, points, reference, note, rule=None):
+        return self.env["wholesale.loyalty.ledger"]._entry_vals(
+            customer, program, "bonus", points, bonus_rule=rule, reference=reference, note=note,
+            expiry_date=self._new_lot_expiry(customer, program),
+        )
+
+    def _give_bonuses(self, grants):
+        """Give [(customer, program, rule, reference, note)]: each cause once per customer."""
+        ledger = self.env["wholesale.loyalty.ledger"].sudo()
+        if not grants:
+            return ledger
+        given = {(entry.partner_id.id, entry.program_id.id, entry.reference) for entry in ledger.search([
+            ("kind", "=", "bonus"),
+            ("partner_id", "in", list({customer.id for customer, *_rest in grants})),
+            ("reference", "in", list({reference for *_rest, reference, _note in grants})),
+        ])}
+        vals_list = []
+        for customer, program, rule, reference, note in grants:
+            if (customer.id, program.id, reference) not in given:
+                given.add((customer.id, program.id, reference))
+                vals_list.append(self._bonus_vals(customer, program, rule.points, reference, note, rule=rule))
+        return ledger._create_entries(vals_list)
 
     def _give_bonus(self, customer, program, rule, reference, note):
-        ledger = self.env["wholesale.loyalty.ledger"].sudo()
-        if ledger.search_count([
-            ("partner_id", "=", customer.id), ("program_id", "=", program.id),
-            ("kind", "=", "bonus"), ("reference", "=", reference),
-        ]):
-            return ledger
-        return self._post_entries([self._bonus_vals(customer, program, rule, reference, note)])
+        return self._give_bonuses([(customer, program, rule, reference, note)])
 
     def _rules(self, program, trigger):
         return program.bonus_rule_ids.filtered(lambda rule: rule.active and rule.trigger == trigger)
 
     def _give_first_order_bonus(self, earn_entries):
         lang_envs = earn_entries.partner_id._wholesale_lang_envs()
+        grants = []
         for entry in earn_entries:
             env = lang_envs[entry.partner_id.id]
-            for rule in self._rules(entry.program_id, "first_order"):
-                self._give_bonus(
-                    entry.partner_id, entry.program_id, rule, f"first_order:{rule.id}",
-                    env._("First order bonus (%(rule)s)", rule=rule.with_env(env).name),
-                )
+            grants += [
+                (entry.partner_id, entry.program_id, rule, f"first_order:{rule.id}",
+                 env._("First order bonus (%(rule)s)", rule=rule.with_env(env).name))
+                for rule in self._rules(entry.program_id, "first_order")
+            ]
+        self._give_bonuses(grants)
 
     def bonuses_for_paid_invoices(self, invoices):
         """Early-payment bonuses for the payer and referral bonuses for the referrer."""
@@ -580,21 +546,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 return existing
         self = self.sudo()  # the manager's right was checked above
         self._lock_customers(customer)
-        today = fields.Date.context_today(self)
-        return self._post_entries([{
-            "partner_id": customer.id,
-            "program_id": program.id,
-            "company_id": program.company_id.id,
-            "date": today,
-            "points": points,
-            "kind": "bonus",
-            "bonus_rule_id": rule.id if rule else False,
-            "reference": reference or False,
-            "expiry_date": expiry_for(
-                today, program.points_validity_months, customer.wholesale_tier_id.points_never_expire
-            ),
-            "note": reason.strip(),
-        }])
+        vals = self._bonus_vals(customer, program, points, reference, reason.strip(), rule=rule)
+        return ledger._create_entries([vals])
 
     # ------------------------------------------------------------------ redeeming
 
@@ -621,21 +574,13 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                     order=order.name, wanted=wanted, customer=customer.display_name, balance=balance,
                 ))
             note = customer._wholesale_lang_env()._("Redeemed on %(order)s", order=order.name)
-            self._post_entries([self._redeem_vals(order, program, wanted, note)])
+            self.env["wholesale.loyalty.ledger"]._create_entries([self._redeem_vals(order, program, wanted, note)])
 
     def _redeem_vals(self, order, program, points, note, move=None):
-        return {
-            "partner_id": order.partner_id.commercial_partner_id.id,
-            "program_id": program.id,
-            "company_id": program.company_id.id,
-            "date": fields.Date.context_today(self),
-            "points": -points,
-            "kind": "redeem",
-            "sale_order_id": order.id,
-            "move_id": move.id if move else False,
-            "reference": f"order:{order.id}:{self._redeem_count(order)}",
-            "note": note,
-        }
+        return self.env["wholesale.loyalty.ledger"]._entry_vals(
+            order.partner_id.commercial_partner_id, program, "redeem", -points, order=order, move=move,
+            reference=f"order:{order.id}:{self._redeem_count(order)}", note=note,
+        )
 
     def _redeem_count(self, order):
         return self.env["wholesale.loyalty.ledger"].sudo().search_count(
@@ -674,7 +619,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 if cause else self.env["account.move"]
             if delta > 0:
                 self._lock_customers(own.partner_id)
-                entries |= self._post_entries([self._redeem_vals(
+                entries |= ledger._create_entries([self._redeem_vals(
                     order, own[-1].program_id, delta, self._order_note(order, move, giving_back=False), move=move,
                 )])
             for redeemed in own.sorted("id", reverse=True):
@@ -755,20 +700,12 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             [("lot_id", "in", lots.ids), ("entry_id.kind", "=", "expire")], ["lot_id"], ["__count"]
         ))
         lang_envs = lots.partner_id._wholesale_lang_envs()
-        entries = ledger.create([{
-            "partner_id": lot.partner_id.id,
-            "program_id": lot.program_id.id,
-            "company_id": lot.company_id.id,
-            "date": today,
-            "points": -lot.remaining_points,
-            "kind": "expire",
-            "reversed_entry_id": False,
-            "reference": self._expiry_reference(lot, earlier.get(lot, 0)),
-            "note": self._expiry_note(lang_envs[lot.partner_id.id], lot),
-        } for lot in lots])
-        for entry, lot in zip(entries, lots, strict=True):
-            self._take_from_lots(entry, [(lot.id, lot.remaining_points)])
-        self._refresh_balances(lots.partner_id)
+        # Each expiry takes what is left of its own lot, which it names as the lot to take from.
+        ledger._create_entries([ledger._entry_vals(
+            lot.partner_id, lot.program_id, "expire", -lot.remaining_points, date=today, company=lot.company_id,
+            reference=self._expiry_reference(lot, earlier.get(lot, 0)),
+            note=self._expiry_note(lang_envs[lot.partner_id.id], lot),
+        ) for lot in lots], preferred_lots=lots.ids)
 
     def _expiry_note(self, env, lot):
         # In the customer's language (``env``): it reads the note on its ledger.
