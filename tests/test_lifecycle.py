@@ -70,14 +70,25 @@ print("LEDGER", env["wholesale.loyalty.ledger"].search_count([]))
 """
 
 
+DISCOUNTS = """
+discounts = env.ref("sale.group_discount_per_so_line")
+everyone = discounts in env.ref("base.group_user").implied_ids
+loyalty = discounts in env.ref("wholesale_loyalty.group_wholesale_loyalty_user").implied_ids
+admin = env.ref("base.user_admin").has_group("sale.group_discount_per_so_line")
+print(f"DISCOUNTS all users {everyone}, loyalty users {loyalty}, admin {admin}")
+"""
+
+
 def _tiers(output):
     return [line.split(" ", 1)[1] for line in output.splitlines() if line.startswith("TIER ")]
 
 
 def test_install_upgrade_uninstall_reinstall(database):
     _run(database, "-i", ADDONS, "--without-demo=all")
-    output = _shell(database, TIERS)
+    output = _shell(database, TIERS + DISCOUNTS)
     assert _tiers(output) == ["Existing 0 Silver 500.0", "Existing 1 Gold 12000.0", "Existing 2 Platinum 60000.0"]
+    # The shipped program applies tier discounts: who quotes sees the column, not every employee.
+    assert "DISCOUNTS all users False, loyalty users True, admin True" in output
 
     _shell(database, """
 env["res.partner"].search([("name", "=", "Existing 1")]).wholesale_award_points(25, "Kept over upgrades", "keep-1")
@@ -106,12 +117,14 @@ for model in ("res.partner", "sale.order", "account.move", "product.template"):
 print("VIEWS OK")
 env.cr.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'account_move_wholesale_spend_index'")
 print("INDEX", env.cr.fetchone()[0])
+print("ADMIN DISCOUNTS", env.ref("base.user_admin").has_group("sale.group_discount_per_so_line"))
 """)
     assert "STATES ['uninstalled', 'uninstalled']" in uninstalled
     assert "CRONS 0" in uninstalled
     assert "DATA 0 []" in uninstalled
     assert "VIEWS OK" in uninstalled
     assert "INDEX 0" in uninstalled
+    assert "ADMIN DISCOUNTS False" in uninstalled, "the Discount column goes with the add-on"
 
     _run(database, "-i", ADDONS, "--without-demo=all")
     reinstalled = _shell(database, TIERS)

@@ -241,6 +241,7 @@ class WholesaleLoyaltyProgram(models.Model):
         for vals in vals_list:
             self._check_range_values(vals.get("name"), vals)
         programs = super().create(vals_list)
+        programs._show_line_discounts()
         # Customers matching a new program are members at once, not after the nightly run.
         # Module data skips this: the install hook enrolls everyone once the tiers exist.
         if not self.env.context.get("install_mode"):
@@ -252,10 +253,24 @@ class WholesaleLoyaltyProgram(models.Model):
             self._check_range_values(vals.get("name", program.name), vals)
         before = {program: (program.partner_domain, program.sequence) for program in self}
         result = super().write(vals)
+        if vals.get("apply_tier_discount") or vals.get("active"):
+            self._show_line_discounts()
         if any(field in vals for field in MEMBERSHIP_FIELDS) and not self.env.context.get("install_mode"):
             changed = self.filtered(lambda program: (program.partner_domain, program.sequence) != before[program])
             self.env["wholesale.loyalty.tier.engine"].enroll(changed)
         return result
+
+    def _show_line_discounts(self):
+        """Tier discounts are filled into quotation lines, so whoever quotes must see the
+        Discount column. A program that applies them, set up by a loyalty administrator,
+        shows it to the loyalty users (every salesperson is one); other internal users keep
+        what Sales > Settings > Discounts says. The uninstall hook takes it back."""
+        if not any(program.active and program.apply_tier_discount for program in self):
+            return
+        discounts = self.env.ref("sale.group_discount_per_so_line")
+        # sudo: groups are the settings administrator's; only this one implication is added,
+        # and only programs' managers get here (creating or writing a program needs it).
+        self.env.ref("wholesale_loyalty.group_wholesale_loyalty_user").sudo()._apply_group(discounts)
 
     def action_change_membership(self):
         """Open the preview of a new eligibility filter or order before applying it."""
