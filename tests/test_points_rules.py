@@ -66,3 +66,15 @@ def test_redeem_cap():
     assert redeem_cap(1000.0, 20.0, 1.0) == 200
     assert redeem_cap(1000.0, 20.0, 0.5) == 400
     assert redeem_cap(999.90, 20.0, 1.0) == 199
+
+
+def test_amounts_are_rounded_to_the_currency_not_to_cents():
+    # A currency without cents (rounding 1): 199.6 is 200 of it, which earns 2 points.
+    assert points_for_amount(199.6, 100.0, 1) == 1
+    assert points_for_amount(199.6, 100.0, 1, rounding=1.0) == 2
+    # Three decimals (rounding 0.001): 99.9996 is 100.000, one step.
+    assert points_for_amount(99.9996, 100.0, 1, rounding=0.001) == 1
+    assert points_for_amount(99.994, 100.0, 1, rounding=0.001) == 0
+    # 20% of 99.8 is 19.96: 19 points of 1 in cents, 20 in a currency without cents.
+    assert redeem_cap(99.8, 20, 1.0) == 19
+    assert redeem_cap(99.8, 20, 1.0, rounding=1.0) == 20

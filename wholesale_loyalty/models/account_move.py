@@ -122,14 +122,6 @@ class AccountMove(models.Model):
         if orders:
             points.sync_order_redemptions(orders, cause=moves)
 
-    def _wholesale_demo_register_payment(self):
-        """Pay invoices in full at their invoice date (demo data)."""
-        for invoice in self:
-            self.env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=invoice.ids
-            ).create({"payment_date": invoice.invoice_date})._create_payments()
-        return True
-
     # ------------------------------------------------------------------ payment-term discounts
 
     def action_wholesale_apply_prepayment_discount(self):

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_date
 
+from ..tools.points_rules import EXPIRING_SOON_DAYS
 from ..tools.tier_rules import TierPlace, change_direction, next_step
 
 TIER_STATE_FIELDS = (
@@ -176,7 +177,7 @@ class ResPartner(models.Model):
                 ("partner_id", "in", self.commercial_partner_id.ids),
                 ("remaining_points", ">", 0),
                 ("expiry_date", ">=", today),
-                ("expiry_date", "<=", today + relativedelta(days=30)),
+                ("expiry_date", "<=", today + relativedelta(days=EXPIRING_SOON_DAYS)),
             ],
             ["partner_id"],
             ["remaining_points:sum"],

@@ -225,7 +225,10 @@ class SaleOrder(models.Model):
     def _wholesale_redeem_cap(self, program):
         """Most points ``program`` lets pay for this order."""
         self.ensure_one()
-        return redeem_cap(self._wholesale_points_base(), program.max_redeem_percent, program.point_value)
+        return redeem_cap(
+            self._wholesale_points_base(), program.max_redeem_percent, program.point_value,
+            rounding=program.currency_id.rounding,
+        )
 
     def _wholesale_points_value(self, points, program):
         """What ``points`` of ``program`` are worth, in the currency of this order."""

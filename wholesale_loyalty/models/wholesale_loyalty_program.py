@@ -382,6 +382,7 @@ class WholesaleLoyaltyProgram(models.Model):
             self.points_per_step,
             tier.points_multiplier if tier else 1.0,
             self.points_min_order_amount,
+            rounding=self.currency_id.rounding,
         )
 
     def _ladder(self):

@@ -6,6 +6,10 @@ from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
+from odoo.tools.float_utils import float_round
+
+# Amounts are money of the company currency: rounded to its ``rounding``, cents unless told.
+CENTS = 0.01
 # "Expiring soon" is within this many days from today, ends included: the customer's figure
 # (``wholesale_points_expiring_30d``), the reminder mail, the KPI screen and the statement.
 EXPIRING_SOON_DAYS = 30
@@ -18,12 +22,13 @@ class Lot(NamedTuple):
     date: date
 
 
-def points_for_amount(untaxed, step, per_step, multiplier=1.0, minimum=0.0):
-    """floor(floor(untaxed / step) * per_step * multiplier); nothing below ``minimum``."""
+def points_for_amount(untaxed, step, per_step, multiplier=1.0, minimum=0.0, rounding=CENTS):
+    """floor(floor(untaxed / step) * per_step * multiplier); nothing below ``minimum``.
+    ``rounding`` is the currency's (``res.currency.rounding``)."""
     if step <= 0:
         raise ValueError("The amount per step must be positive.")
-    untaxed = round(untaxed or 0.0, 2)
-    if untaxed <= 0 or untaxed < round(minimum or 0.0, 2):
+    untaxed = float_round(untaxed or 0.0, precision_rounding=rounding)
+    if untaxed <= 0 or untaxed < float_round(minimum or 0.0, precision_rounding=rounding):
         return 0
     steps = math.floor(untaxed / step + 1e-9)
     return math.floor(steps * per_step * multiplier + 1e-9)
@@ -61,27 +66,28 @@ def allocate(lots, points, preferred_lot_id=None):
     return allocations, max(left, 0)
 
 
-def reversal_due(earned, original_untaxed, refunded_untaxed, already_reversed, earn_points):
+def reversal_due(earned, original_untaxed, refunded_untaxed, already_reversed, earn_points, rounding=CENTS):
     """Points a credit note takes back: what the invoice earned minus what its net amount
     would earn, minus what earlier credit notes took; never more than was earned.
 
     ``earn_points`` maps an untaxed amount to the points the invoice's rules give.
     """
-    net = max(round(original_untaxed - refunded_untaxed, 2), 0.0)
+    net = max(float_round(original_untaxed - refunded_untaxed, precision_rounding=rounding), 0.0)
     keeps = min(earn_points(net), earned) if net > 0 else 0
     return max(min(earned - keeps - already_reversed, earned - already_reversed), 0)
 
 
-def redeem_cap(untaxed_total, max_percent, point_value):
+def redeem_cap(untaxed_total, max_percent, point_value, rounding=CENTS):
     """Most points an order may use: ``max_percent`` of its untaxed total, in points."""
     if point_value <= 0:
         return 0
-    return math.floor(round(untaxed_total * max_percent / 100.0, 2) / point_value + 1e-9)
+    cap = float_round(untaxed_total * max_percent / 100.0, precision_rounding=rounding)
+    return math.floor(cap / point_value + 1e-9)
 
 
-def points_to_hold(earned, net_untaxed, earn_points):
+def points_to_hold(earned, net_untaxed, earn_points, rounding=CENTS):
     """Points an invoice that earned ``earned`` holds once its net untaxed amount (after its
     credit notes) is ``net_untaxed``: its rule on that amount, never more than it earned."""
-    if round(net_untaxed, 2) <= 0:
+    if float_round(net_untaxed, precision_rounding=rounding) <= 0:
         return 0
     return max(min(earn_points(net_untaxed), earned), 0)

@@ -5,6 +5,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import fields, models
 from odoo.tools import SQL
 
+from odoo.addons.wholesale_loyalty.tools.points_rules import EXPIRING_SOON_DAYS
+
 STATEMENT_MONTHS = 12
 
 
@@ -92,6 +94,6 @@ class ResPartner(models.Model):
                  FROM wholesale_loyalty_ledger
                 WHERE partner_id = ANY(%(ids)s)
              GROUP BY partner_id""",
-            today=today, since=since, in_30=today + relativedelta(days=30), ids=self.ids,
+            today=today, since=since, in_30=today + relativedelta(days=EXPIRING_SOON_DAYS), ids=self.ids,
         ))
         return {row.pop("partner_id"): row for row in rows}

@@ -5,10 +5,9 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round, format_date
 
 from odoo.addons.wholesale_loyalty.models.wholesale_loyalty_program import SALE_DOCUMENTS
+from odoo.addons.wholesale_loyalty.tools.points_rules import EXPIRING_SOON_DAYS
 
 from ..tools.kpi import growth_percent, months_in_period, percent, previous_period, ratio
-
-EXPIRY_HORIZONS = (30, 90)
 
 
 class WholesaleLoyaltyKpi(models.TransientModel):
@@ -273,7 +272,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
           GROUP BY 1
             """,
             program=program.id, today=today,
-            in_30=today + relativedelta(days=30), in_90=today + relativedelta(days=90),
+            in_30=today + relativedelta(days=EXPIRING_SOON_DAYS), in_90=today + relativedelta(days=90),
         ))
         points = {tier_id: (balance, in_30, in_90) for tier_id, balance, in_30, in_90 in rows}
         total_members = sum(members.values())
@@ -542,7 +541,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         self.ensure_one()
         return self._action_ledger(
             self.env._("Points of %(program)s expiring within 30 days", program=self.program_id.name),
-            self._expiring_domain(30),
+            self._expiring_domain(EXPIRING_SOON_DAYS),
         )
 
     def action_open_expiring_90d(self):

@@ -1,6 +1,7 @@
 """Return on investment of a loyalty program, without the ORM.
 
-The formula is the source article's, with its misprint corrected (DESIGN.md)::
+The formula is the source article's, with its misprint corrected (the article prints
+``(1 - W + X) / 100``; its own example only works with 100)::
 
     revenue_gain = (Z * Y / 100) * N * (100 - W + X) / 100
     roi_percent  = (revenue_gain - V) / V * 100
