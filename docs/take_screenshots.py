@@ -42,6 +42,10 @@ def click_tab(label):
             "?.click()")
 
 
+def open_first_group():
+    return "document.querySelector('.o_group_header')?.click()"
+
+
 def click_button(name):
     return f"document.querySelector('button[name={name}]')?.click()"
 
@@ -78,9 +82,22 @@ class Browser:
             if message.get("id") == self.sequence:
                 return message
 
-    def shot(self, url, name, script=None, wait=6):
+    def wait_until_ready(self, timeout=60):
+        """Wait for the page and, in the web client, for its first view: the first visit
+        builds the asset bundles and takes far longer than the next ones."""
+        ready = ("document.readyState === 'complete' && (!document.querySelector('.o_web_client')"
+                 " || !!document.querySelector('.o_action_manager .o_view_controller'))")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            result = self.call("Runtime.evaluate", expression=ready, returnByValue=True)
+            if result.get("result", {}).get("result", {}).get("value"):
+                break
+            time.sleep(0.5)
+        time.sleep(2)
+
+    def shot(self, url, name, script=None):
         self.call("Page.navigate", url=url)
-        time.sleep(wait)
+        self.wait_until_ready()
         if script:
             self.call("Runtime.evaluate", expression=script)
             time.sleep(3)
@@ -113,7 +130,10 @@ class Demo:
         return self.call(model, "search", [("name", "=", name)], limit=1)[0]
 
     def ref(self, xmlid):
-        return self.call("ir.model.data", "_xmlid_to_res_id", xmlid)
+        module, name = xmlid.split(".")
+        [data] = self.call("ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)],
+                           fields=["res_id"])
+        return data["res_id"]
 
     def ensure_russian_admin(self):
         if not self.call("res.lang", "search", [("code", "=", "ru_RU"), ("active", "=", True)]):
@@ -136,10 +156,11 @@ class Demo:
             "invoice_payment_term_id": self.ref("wholesale_loyalty.payment_term_wholesale_demo"),
             "invoice_line_ids": [(0, 0, {"product_id": product, "quantity": 50, "price_unit": 100.0})]})
 
-    def posted_invoice(self, customer):
-        return self.call("account.move", "search", [
-            ("partner_id", "child_of", customer), ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted")], limit=1, order="invoice_date desc")[0]
+    def posted_invoice(self, customer, product):
+        """An invoice of today on the demo cash-discount terms, so it prints its offer."""
+        invoice = self.draft_invoice(customer, product)
+        self.call("account.move", "action_post", [invoice])
+        return invoice
 
 
 def shots(demo):
@@ -149,11 +170,12 @@ def shots(demo):
     program = demo.find("wholesale.loyalty.program", "Wholesale Partner Program")
     order = demo.quotation(contoso, product)
     invoice = demo.draft_invoice(northwind, product)
-    posted = demo.posted_invoice(northwind)
+    posted = demo.posted_invoice(northwind, product)
     scenario = demo.call("wholesale.loyalty.roi.scenario", "search", [], limit=1)
     action = "/odoo/action-"
     yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_program_action/{program}", "program.png")
-    yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_tier_action", "tiers.png")
+    yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_tier_action", "tiers.png",
+               open_first_group())
     yield Shot("admin", f"{action}base.action_partner_form/{northwind}", "customer.png", click_tab("Loyalty"))
     yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_kpi_action", "kpi.png")
     yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_report_action", "analysis.png")

@@ -27,6 +27,9 @@
             "wholesale_loyalty_reports/static/tests/tours/*.js",
         ],
     },
+    "demo": [
+        "demo/wholesale_loyalty_roi_scenario_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }
