@@ -42,6 +42,10 @@ def click_tab(label):
             "?.click()")
 
 
+def switch_view(view_type):
+    return f"document.querySelector('.o_switch_view.o_{view_type}')?.click()"
+
+
 def open_first_group():
     return "document.querySelector('.o_group_header')?.click()"
 
@@ -178,7 +182,8 @@ def shots(demo):
                open_first_group())
     yield Shot("admin", f"{action}base.action_partner_form/{northwind}", "customer.png", click_tab("Loyalty"))
     yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_kpi_action", "kpi.png")
-    yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_report_action", "analysis.png")
+    yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_report_action", "analysis.png",
+               switch_view("graph"))
     if scenario:
         yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_roi_scenario_action/{scenario[0]}",
                    "roi.png")
