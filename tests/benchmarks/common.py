@@ -34,23 +34,44 @@ def parse_args(description, default_db):
 
 
 def database_exists(name):
-    out = subprocess.run(
-        ["psql", "-d", "postgres", "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-        capture_output=True, text=True, check=True,
-    )
-    return out.stdout.strip() == "1"
+    return _psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
 
 
-def ensure_database(name, modules):
-    """Create the benchmark database (no demo data) with ``modules`` once."""
-    if database_exists(name):
-        return
-    print(f"# creating database {name} with {modules} (once)", flush=True)
+def _psql(database, query):
+    out = subprocess.run(["psql", "-d", database, "-Atc", query], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def _odoo_bin(name, *options):
     subprocess.run(
         [sys.executable, str(odoo_source() / "odoo-bin"), f"--addons-path={addons_path()}",
-         "-d", name, "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn"],
+         "-d", name, *options, "--without-demo=all", "--stop-after-init", "--log-level=warn"],
         check=True,
     )
+
+
+def missing_modules(name, modules):
+    wanted = [module for module in modules.split(",") if module]
+    installed = set(_psql(name, "SELECT name FROM ir_module_module WHERE state = 'installed'").split())
+    return [module for module in wanted if module not in installed]
+
+
+def ensure_database(name, modules, update=None):
+    """The benchmark database ``name`` (no demo data) with ``modules`` installed: created
+    once, completed when a module is missing, and our add-ons in ``update`` brought up to
+    the checked-out code (new tables, triggers, data) when asked."""
+    if not database_exists(name):
+        print(f"# creating database {name} with {modules} (once)", flush=True)
+        _odoo_bin(name, "-i", modules)
+        return
+    missing = missing_modules(name, modules)
+    if missing:
+        print(f"# installing {','.join(missing)} in {name}", flush=True)
+        _odoo_bin(name, "-i", ",".join(missing))
+    ours = [module for module in (update or "").split(",") if module and module not in missing]
+    if ours:
+        print(f"# updating {','.join(ours)} in {name}", flush=True)
+        _odoo_bin(name, "-u", ",".join(ours))
 
 
 def open_registry(name):
@@ -87,3 +108,32 @@ def insert_copies(cr, table, template_id, count, overrides, series_alias="n"):
         [count, template_id],
     )
     return [row[0] for row in cr.fetchall()]
+
+
+def emit(name, value, digits=3):
+    """One figure as ``name=value``: the line ``run_all.py`` collects into its table."""
+    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    print(f"{name}={text}", flush=True)
+    return value
+
+
+def interleaved_ratio(run_reference, run_ours, pairs=5):
+    """Median of ``ours / reference`` over ``pairs`` runs taken in turn (reference, ours,
+    reference, ours ...), so that a change in machine load hits both sides of a pair alike.
+    Each callable returns the seconds it measured. Returns (median ratio, reference
+    timings, our timings)."""
+    import statistics
+
+    reference, ours = [], []
+    for _pair in range(pairs):
+        reference.append(run_reference())
+        ours.append(run_ours())
+    ratios = [b / a for a, b in zip(reference, ours, strict=True)]
+    return statistics.median(ratios), reference, ours
+
+
+def count_queries(cr, function):
+    """SQL statements ``function`` sends through the cursor ``cr`` (its own counter)."""
+    before = cr.sql_log_count
+    function()
+    return cr.sql_log_count - before
