@@ -1,6 +1,6 @@
 {
     "name": "Wholesale Loyalty Reports",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "summary": "Loyalty KPIs of members vs non-members, points liability, ROI calculator, customer statements",
     "author": "Wholesale Loyalty Contributors",
@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "report/report_loyalty_statement.xml",
         "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
         "views/wholesale_loyalty_report_views.xml",
         "views/wholesale_loyalty_kpi_views.xml",
         "views/wholesale_loyalty_roi_scenario_views.xml",
@@ -30,6 +31,7 @@
     "demo": [
         "demo/wholesale_loyalty_roi_scenario_demo.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -1,0 +1,301 @@
+"""The analysis store: the loyalty analysis kept up to date by PostgreSQL itself.
+
+Two tables hold what the analysis shows, so that no read aggregates the invoices again:
+
+``wholesale_loyalty_report_month``
+    one row per customer (commercial partner), company, salesperson and month: revenue,
+    invoice and credit note counts, points by kind, and how many movements (invoices and
+    ledger entries) make the row. ``wholesale.loyalty.report`` reads it.
+``wholesale_loyalty_report_total``
+    the same figures by company, salesperson, month, program, tier and country, with the
+    number of customer rows they sum up. Rows are only ever inserted (a change adds a row
+    of differences), so concurrent postings never wait for each other on a shared total;
+    ``compact()`` folds them together. ``wholesale.loyalty.report.summary`` reads it.
+
+Statement-level triggers (with transition tables: one set-based statement per SQL
+statement, however many rows it touches) keep both tables right whatever changes the
+data: the ORM, the tier engine's bulk UPDATE, the partner merge wizard's raw SQL, a
+reset to draft or a cancellation.
+
+- ``account_move``: a sale document (posted customer invoice or credit note) entering or
+  leaving that state, or changing customer, company, salesperson, date or amount, adds
+  its differences to its month.
+- ``wholesale_loyalty_ledger``: an entry added, removed or changed in partner, company,
+  date, kind or points (not the lot bookkeeping of ``remaining_points``).
+- ``res_partner``: a customer changing program, tier or country moves its whole history
+  to the new line of the totals; a customer changing salesperson moves its points rows,
+  which are filed under the customer's salesperson (invoices keep their own).
+
+A difference computed in one transaction is exact for that transaction. Two transactions
+that touch the same customer row of a month conflict on it and one is retried by Odoo.
+A customer's tier changing while another transaction books that customer's first movement
+of a month can leave a total under the old tier: ``rebuild()``, run by the daily scheduled
+action and by every update of the add-on, recomputes both tables from the documents.
+"""
+MONTH_TABLE = "wholesale_loyalty_report_month"
+TOTAL_TABLE = "wholesale_loyalty_report_total"
+DELTA_TYPE = "wholesale_loyalty_report_delta"
+APPLY_FUNCTION = "wholesale_loyalty_report_apply"
+
+MEASURES = (
+    "revenue", "invoice_count", "refund_count", "points_earned", "points_redeemed", "points_expired", "points_net",
+)
+MONTH_KEY = ("partner_id", "company_id", "user_id", "month")
+TOTAL_KEY = ("company_id", "user_id", "month", "program_id", "tier_id", "country_id")
+# Columns of each source that change what the analysis shows; other updates are ignored.
+MOVE_COLUMNS = (
+    "state", "move_type", "commercial_partner_id", "company_id", "invoice_user_id", "invoice_date",
+    "amount_untaxed_signed",
+)
+LEDGER_COLUMNS = ("partner_id", "company_id", "date", "kind", "points")
+PARTNER_ATTRIBUTES = ("wholesale_program_id", "wholesale_tier_id", "country_id")
+TRIGGERS = {
+    "account_move": "wholesale_loyalty_report_move",
+    "wholesale_loyalty_ledger": "wholesale_loyalty_report_ledger",
+    "res_partner": "wholesale_loyalty_report_partner",
+}
+
+
+def _columns(names, alias=None):
+    return ", ".join(f"{alias}.{name}" if alias else name for name in names)
+
+
+def _sum_measures(alias="", factor=""):
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"SUM({factor}{prefix}{name})" for name in MEASURES)
+
+
+# ---------------------------------------------------------------- movements
+
+
+def invoice_movements(rows, sign, sale_documents):
+    """Deltas of the sale documents among ``rows`` (a table of account_move rows), each
+    counted ``sign`` times (+1 entering, -1 leaving)."""
+    return f"""
+        SELECT ROW(r.commercial_partner_id, COALESCE(r.company_id, 0), COALESCE(r.invoice_user_id, 0),
+                   date_trunc('month', r.invoice_date::timestamp)::date,
+                   {sign} * r.amount_untaxed_signed,
+                   {sign} * (r.move_type = 'out_invoice')::int, {sign} * (r.move_type = 'out_refund')::int,
+                   0, 0, 0, 0, {sign})::{DELTA_TYPE}
+          FROM {rows} r
+         WHERE {sale_documents} AND r.invoice_date IS NOT NULL AND r.commercial_partner_id IS NOT NULL"""
+
+
+def ledger_movements(rows, sign, user_column="p.user_id"):
+    """Deltas of the ledger entries among ``rows``, filed under the customer's salesperson
+    (``user_column`` over the customer ``p``)."""
+    return f"""
+        SELECT ROW(l.partner_id, COALESCE(l.company_id, 0), COALESCE({user_column}, 0),
+                   date_trunc('month', l.date::timestamp)::date,
+                   0, 0, 0,
+                   {sign} * CASE WHEN l.kind IN ('earn', 'bonus') THEN l.points ELSE 0 END,
+                   {sign} * CASE WHEN l.kind = 'redeem' THEN -l.points ELSE 0 END,
+                   {sign} * CASE WHEN l.kind = 'expire' THEN -l.points ELSE 0 END,
+                   {sign} * l.points, {sign})::{DELTA_TYPE}
+          FROM {rows} l LEFT JOIN res_partner p ON p.id = l.partner_id
+         WHERE l.partner_id IS NOT NULL"""
+
+
+def _changed_rows(columns):
+    """Pairs of old and new rows of an UPDATE that differ in ``columns``."""
+    return f"""old_rows o JOIN new_rows n ON n.id = o.id
+              WHERE ({_columns(columns, 'o')}) IS DISTINCT FROM ({_columns(columns, 'n')})"""
+
+
+# ---------------------------------------------------------------- definitions
+
+
+def _type_and_tables():
+    measure_types = ", ".join(
+        f"{name} {'numeric' if name == 'revenue' else 'integer'}" for name in MEASURES
+    )
+    measure_columns = ", ".join(
+        f"{name} {'numeric' if name == 'revenue' else 'integer'} NOT NULL DEFAULT 0" for name in MEASURES
+    )
+    return f"""
+        CREATE TYPE {DELTA_TYPE} AS (
+            partner_id integer, company_id integer, user_id integer, month date,
+            {measure_types}, movement_count integer);
+        CREATE TABLE IF NOT EXISTS {MONTH_TABLE} (
+            id bigserial PRIMARY KEY,
+            partner_id integer NOT NULL, company_id integer NOT NULL, user_id integer NOT NULL, month date NOT NULL,
+            {measure_columns}, movement_count integer NOT NULL DEFAULT 0,
+            UNIQUE ({_columns(MONTH_KEY)}));
+        CREATE TABLE IF NOT EXISTS {TOTAL_TABLE} (
+            company_id integer, user_id integer, month date, program_id integer, tier_id integer, country_id integer,
+            {measure_columns}, row_count integer NOT NULL DEFAULT 0);"""
+
+
+def _apply_function():
+    """``apply(deltas)``: adds deltas to the customer months (creating and dropping rows as
+    their movements come and go) and the same differences, with the customer's program,
+    tier and country, to the totals."""
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in MEASURES)
+    nonzero = " OR ".join(f"SUM({name}) <> 0" for name in (*MEASURES, "movement_count"))
+    updates = ", ".join(f"{name} = t.{name} + EXCLUDED.{name}" for name in (*MEASURES, "movement_count"))
+    key = _columns(MONTH_KEY)
+    return f"""
+        CREATE OR REPLACE FUNCTION {APPLY_FUNCTION}(deltas {DELTA_TYPE}[]) RETURNS void
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            IF cardinality(deltas) = 0 THEN
+                RETURN;
+            END IF;
+            WITH d AS (
+                SELECT {key}, {sums}, SUM(movement_count) AS movement_count
+                  FROM unnest(deltas)
+              GROUP BY {key}
+                HAVING {nonzero}
+            ), changed AS (
+                INSERT INTO {MONTH_TABLE} AS t ({key}, {_columns(MEASURES)}, movement_count)
+                SELECT * FROM d
+                ON CONFLICT ({key}) DO UPDATE SET {updates}
+                RETURNING {_columns(MONTH_KEY, 't')}, t.movement_count, (t.xmax = 0) AS created
+            )
+            INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
+            SELECT NULLIF(d.company_id, 0), NULLIF(d.user_id, 0), d.month,
+                   p.wholesale_program_id, p.wholesale_tier_id, p.country_id,
+                   {_sum_measures('d')},
+                   SUM(CASE WHEN c.created THEN 1 WHEN c.movement_count = 0 THEN -1 ELSE 0 END)
+              FROM d JOIN changed c USING ({key})
+                     LEFT JOIN res_partner p ON p.id = d.partner_id
+          GROUP BY 1, 2, 3, 4, 5, 6;
+            DELETE FROM {MONTH_TABLE} t
+             USING unnest(deltas) u
+             WHERE t.movement_count = 0
+               AND ({_columns(MONTH_KEY, 't')}) = ({_columns(MONTH_KEY, 'u')});
+        END
+        $body$;"""
+
+
+def _source_trigger_function(name, movements, columns):
+    """Trigger function of a source table: its sale movements leaving and entering."""
+    return f"""
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                PERFORM {APPLY_FUNCTION}(ARRAY({movements('new_rows', 1)}));
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM {APPLY_FUNCTION}(ARRAY({movements('old_rows', -1)}));
+            ELSE
+                PERFORM {APPLY_FUNCTION}(ARRAY(
+                    {movements(f'(SELECT o.* FROM {_changed_rows(columns)})', -1)}
+                    UNION ALL
+                    {movements(f'(SELECT n.* FROM {_changed_rows(columns)})', 1)}));
+            END IF;
+            RETURN NULL;
+        END
+        $body$;"""
+
+
+def _partner_trigger_function():
+    """A customer changing program, tier or country: its customer months leave the totals
+    under the old values and enter under the new ones. A customer changing salesperson:
+    its points rows move from the old salesperson to the new one."""
+    attributes_changed = _changed_rows(PARTNER_ATTRIBUTES)
+    salesperson_changed = """old_rows o JOIN new_rows n ON n.id = o.id
+                             JOIN wholesale_loyalty_ledger l ON l.partner_id = n.id
+                            WHERE o.user_id IS DISTINCT FROM n.user_id"""
+    old_user_rows = f"(SELECT l.*, o.user_id AS old_user FROM {salesperson_changed})"
+    new_user_rows = f"(SELECT l.*, n.user_id AS new_user FROM {salesperson_changed})"
+    moved = f"""
+        SELECT -1 AS sign, o.id, {_columns(PARTNER_ATTRIBUTES, 'o')} FROM {attributes_changed}
+        UNION ALL
+        SELECT 1, n.id, {_columns(PARTNER_ATTRIBUTES, 'n')} FROM {attributes_changed}"""
+    return f"""
+        CREATE OR REPLACE FUNCTION {TRIGGERS['res_partner']}() RETURNS trigger
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
+            SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
+                   s.wholesale_program_id, s.wholesale_tier_id, s.country_id,
+                   {_sum_measures('t', 's.sign * ')}, SUM(s.sign)
+              FROM ({moved}) s JOIN {MONTH_TABLE} t ON t.partner_id = s.id
+          GROUP BY 1, 2, 3, 4, 5, 6;
+            PERFORM {APPLY_FUNCTION}(ARRAY(
+                {ledger_movements(old_user_rows, -1, 'l.old_user')}
+                UNION ALL
+                {ledger_movements(new_user_rows, 1, 'l.new_user')}));
+            RETURN NULL;
+        END
+        $body$;"""
+
+
+def _triggers(table, function):
+    return "".join(
+        f"""
+        CREATE TRIGGER {function}_{event.lower()} AFTER {event} ON {table}
+            REFERENCING {references} FOR EACH STATEMENT EXECUTE FUNCTION {function}();"""
+        for event, references in (
+            ("INSERT", "NEW TABLE AS new_rows"),
+            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ("DELETE", "OLD TABLE AS old_rows"),
+        )
+        if table != "res_partner" or event == "UPDATE"
+    )
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def install(cr, sale_documents):
+    """Creates (or replaces) the tables, functions and triggers; ``sale_documents`` is the
+    SQL condition, over the alias ``r``, of the documents whose revenue the analysis sums.
+    Fills the tables from the documents: a new version of the rules applies to the past."""
+    uninstall(cr, drop_tables=False)
+    cr.execute(_type_and_tables())
+    cr.execute(_apply_function())
+    cr.execute(_source_trigger_function(
+        TRIGGERS["account_move"], lambda rows, sign: invoice_movements(rows, sign, sale_documents), MOVE_COLUMNS,
+    ))
+    cr.execute(_source_trigger_function(TRIGGERS["wholesale_loyalty_ledger"], ledger_movements, LEDGER_COLUMNS))
+    cr.execute(_partner_trigger_function())
+    for table, function in TRIGGERS.items():
+        cr.execute(_triggers(table, function))
+    rebuild(cr, sale_documents)
+
+
+def uninstall(cr, drop_tables=True):
+    for table, function in TRIGGERS.items():
+        for event in ("insert", "update", "delete"):
+            cr.execute(f"DROP TRIGGER IF EXISTS {function}_{event} ON {table}")
+        cr.execute(f"DROP FUNCTION IF EXISTS {function}()")
+    cr.execute(f"DROP FUNCTION IF EXISTS {APPLY_FUNCTION}({DELTA_TYPE}[])")
+    cr.execute(f"DROP TYPE IF EXISTS {DELTA_TYPE}")
+    if drop_tables:
+        cr.execute(f"DROP TABLE IF EXISTS {MONTH_TABLE}, {TOTAL_TABLE}")
+
+
+def rebuild(cr, sale_documents):
+    """Both tables recomputed from the documents, in set-based statements."""
+    key = _columns(MONTH_KEY)
+    cr.execute(f"DELETE FROM {MONTH_TABLE}")
+    cr.execute(f"DELETE FROM {TOTAL_TABLE}")
+    cr.execute(f"""
+        INSERT INTO {MONTH_TABLE} ({key}, {_columns(MEASURES)}, movement_count)
+        SELECT (d).partner_id, (d).company_id, (d).user_id, (d).month, {_sum_measures('(d)')}, SUM((d).movement_count)
+          FROM ({invoice_movements('account_move', 1, sale_documents)}
+                UNION ALL {ledger_movements('wholesale_loyalty_ledger', 1)}) AS m(d)
+      GROUP BY 1, 2, 3, 4""")
+    cr.execute(f"""
+        INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
+        SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
+               p.wholesale_program_id, p.wholesale_tier_id, p.country_id, {_sum_measures('t')}, COUNT(*)
+          FROM {MONTH_TABLE} t LEFT JOIN res_partner p ON p.id = t.partner_id
+      GROUP BY 1, 2, 3, 4, 5, 6""")
+    cr.execute(f"ANALYZE {MONTH_TABLE}")
+
+
+def compact(cr):
+    """Folds the totals' difference rows into one row per line, dropping lines that no
+    longer sum up any customer row. Rows inserted meanwhile by other transactions are not
+    visible here and stay as they are."""
+    key = _columns(TOTAL_KEY)
+    cr.execute(f"""
+        WITH folded AS (DELETE FROM {TOTAL_TABLE} RETURNING *)
+        INSERT INTO {TOTAL_TABLE} ({key}, {_columns(MEASURES)}, row_count)
+        SELECT {key}, {_sum_measures()}, SUM(row_count)
+          FROM folded
+      GROUP BY {key}
+        HAVING SUM(row_count) <> 0""")
