@@ -433,6 +433,30 @@ class LedgerMachine(RuleBasedStateMachine):
             assert not any(spent.mapped("remaining_points")), "a consuming entry holds points"
 
     @invariant()
+    def analysis_follows_the_documents(self):
+        """The analysis store kept by triggers (reports add-on) is what a recomputation from
+        the documents finds, after any sequence of the rules."""
+        if "wholesale.loyalty.report" not in self.env:
+            return
+        self.env.flush_all()
+        kept = self._analysis_store()
+        self.env["wholesale.loyalty.report"]._rebuild_store()
+        recomputed = self._analysis_store()
+        assert kept == recomputed, f"analysis store {kept} != recomputed {recomputed}"
+
+    def _analysis_store(self):
+        cr = self.env.cr
+        cr.execute("""SELECT partner_id, company_id, user_id, month, revenue, invoice_count, refund_count,
+                             points_earned, points_redeemed, points_expired, points_net, movement_count
+                        FROM wholesale_loyalty_report_month ORDER BY partner_id, company_id, user_id, month""")
+        months = cr.fetchall()
+        cr.execute("""SELECT company_id, user_id, month, program_id, tier_id, country_id,
+                             SUM(revenue), SUM(points_net), SUM(row_count)
+                        FROM wholesale_loyalty_report_total GROUP BY 1, 2, 3, 4, 5, 6
+                      HAVING SUM(row_count) <> 0 ORDER BY 1, 2, 3, 4, 5, 6""")
+        return months, cr.fetchall()
+
+    @invariant()
     def entries_are_never_changed(self):
         seen = self.ledger.search([("id", "in", list(self.entries))])
         assert set(seen.ids) == set(self.entries), (

@@ -34,8 +34,6 @@ action and by every update of the add-on, recomputes both tables from the docume
 """
 MONTH_TABLE = "wholesale_loyalty_report_month"
 TOTAL_TABLE = "wholesale_loyalty_report_total"
-DELTA_TYPE = "wholesale_loyalty_report_delta"
-APPLY_FUNCTION = "wholesale_loyalty_report_apply"
 
 MEASURES = (
     "revenue", "invoice_count", "refund_count", "points_earned", "points_redeemed", "points_expired", "points_net",
@@ -72,11 +70,14 @@ def invoice_movements(rows, sign, sale_documents):
     """Deltas of the sale documents among ``rows`` (a table of account_move rows), each
     counted ``sign`` times (+1 entering, -1 leaving)."""
     return f"""
-        SELECT ROW(r.commercial_partner_id, COALESCE(r.company_id, 0), COALESCE(r.invoice_user_id, 0),
-                   date_trunc('month', r.invoice_date::timestamp)::date,
-                   {sign} * r.amount_untaxed_signed,
-                   {sign} * (r.move_type = 'out_invoice')::int, {sign} * (r.move_type = 'out_refund')::int,
-                   0, 0, 0, 0, {sign})::{DELTA_TYPE}
+        SELECT r.commercial_partner_id AS partner_id, COALESCE(r.company_id, 0) AS company_id,
+               COALESCE(r.invoice_user_id, 0) AS user_id,
+               date_trunc('month', r.invoice_date::timestamp)::date AS month,
+               {sign} * r.amount_untaxed_signed AS revenue,
+               {sign} * (r.move_type = 'out_invoice')::int AS invoice_count,
+               {sign} * (r.move_type = 'out_refund')::int AS refund_count,
+               0 AS points_earned, 0 AS points_redeemed, 0 AS points_expired, 0 AS points_net,
+               {sign} AS movement_count
           FROM {rows} r
          WHERE {sale_documents} AND r.invoice_date IS NOT NULL AND r.commercial_partner_id IS NOT NULL"""
 
@@ -85,13 +86,13 @@ def ledger_movements(rows, sign, user_column="p.user_id"):
     """Deltas of the ledger entries among ``rows``, filed under the customer's salesperson
     (``user_column`` over the customer ``p``)."""
     return f"""
-        SELECT ROW(l.partner_id, COALESCE(l.company_id, 0), COALESCE({user_column}, 0),
-                   date_trunc('month', l.date::timestamp)::date,
-                   0, 0, 0,
-                   {sign} * CASE WHEN l.kind IN ('earn', 'bonus') THEN l.points ELSE 0 END,
-                   {sign} * CASE WHEN l.kind = 'redeem' THEN -l.points ELSE 0 END,
-                   {sign} * CASE WHEN l.kind = 'expire' THEN -l.points ELSE 0 END,
-                   {sign} * l.points, {sign})::{DELTA_TYPE}
+        SELECT l.partner_id, COALESCE(l.company_id, 0) AS company_id, COALESCE({user_column}, 0) AS user_id,
+               date_trunc('month', l.date::timestamp)::date AS month,
+               0 AS revenue, 0 AS invoice_count, 0 AS refund_count,
+               {sign} * CASE WHEN l.kind IN ('earn', 'bonus') THEN l.points ELSE 0 END AS points_earned,
+               {sign} * CASE WHEN l.kind = 'redeem' THEN -l.points ELSE 0 END AS points_redeemed,
+               {sign} * CASE WHEN l.kind = 'expire' THEN -l.points ELSE 0 END AS points_expired,
+               {sign} * l.points AS points_net, {sign} AS movement_count
           FROM {rows} l LEFT JOIN res_partner p ON p.id = l.partner_id
          WHERE l.partner_id IS NOT NULL"""
 
@@ -105,45 +106,36 @@ def _changed_rows(columns):
 # ---------------------------------------------------------------- definitions
 
 
-def _type_and_tables():
-    measure_types = ", ".join(
-        f"{name} {'numeric' if name == 'revenue' else 'integer'}" for name in MEASURES
-    )
+def _tables():
     measure_columns = ", ".join(
         f"{name} {'numeric' if name == 'revenue' else 'integer'} NOT NULL DEFAULT 0" for name in MEASURES
     )
     return f"""
-        CREATE TYPE {DELTA_TYPE} AS (
-            partner_id integer, company_id integer, user_id integer, month date,
-            {measure_types}, movement_count integer);
         CREATE TABLE IF NOT EXISTS {MONTH_TABLE} (
             id bigserial PRIMARY KEY,
             partner_id integer NOT NULL, company_id integer NOT NULL, user_id integer NOT NULL, month date NOT NULL,
             {measure_columns}, movement_count integer NOT NULL DEFAULT 0,
             UNIQUE ({_columns(MONTH_KEY)}));
+        -- Rows whose last movement left, dropped after each change.
+        CREATE INDEX IF NOT EXISTS {MONTH_TABLE}_empty_index ON {MONTH_TABLE} (id) WHERE movement_count = 0;
         CREATE TABLE IF NOT EXISTS {TOTAL_TABLE} (
             company_id integer, user_id integer, month date, program_id integer, tier_id integer, country_id integer,
             {measure_columns}, row_count integer NOT NULL DEFAULT 0);"""
 
 
-def _apply_function():
-    """``apply(deltas)``: adds deltas to the customer months (creating and dropping rows as
-    their movements come and go) and the same differences, with the customer's program,
-    tier and country, to the totals."""
+def _apply(movements):
+    """Statements adding ``movements`` (a query of customer month deltas) to the customer
+    months, creating and dropping rows as their movements come and go, and the same
+    differences, with the customer's program, tier and country, to the totals. Static SQL
+    over the trigger's transition tables: one pass, however many rows the statement moved."""
     sums = ", ".join(f"SUM({name}) AS {name}" for name in MEASURES)
     nonzero = " OR ".join(f"SUM({name}) <> 0" for name in (*MEASURES, "movement_count"))
     updates = ", ".join(f"{name} = t.{name} + EXCLUDED.{name}" for name in (*MEASURES, "movement_count"))
     key = _columns(MONTH_KEY)
     return f"""
-        CREATE OR REPLACE FUNCTION {APPLY_FUNCTION}(deltas {DELTA_TYPE}[]) RETURNS void
-        LANGUAGE plpgsql AS $body$
-        BEGIN
-            IF cardinality(deltas) = 0 THEN
-                RETURN;
-            END IF;
             WITH d AS (
                 SELECT {key}, {sums}, SUM(movement_count) AS movement_count
-                  FROM unnest(deltas)
+                  FROM ({movements}) AS u
               GROUP BY {key}
                 HAVING {nonzero}
             ), changed AS (
@@ -160,29 +152,25 @@ def _apply_function():
               FROM d JOIN changed c USING ({key})
                      LEFT JOIN res_partner p ON p.id = d.partner_id
           GROUP BY 1, 2, 3, 4, 5, 6;
-            DELETE FROM {MONTH_TABLE} t
-             USING unnest(deltas) u
-             WHERE t.movement_count = 0
-               AND ({_columns(MONTH_KEY, 't')}) = ({_columns(MONTH_KEY, 'u')});
-        END
-        $body$;"""
+            DELETE FROM {MONTH_TABLE} WHERE movement_count = 0;"""
 
 
 def _source_trigger_function(name, movements, columns):
     """Trigger function of a source table: its sale movements leaving and entering."""
+    changed = _changed_rows(columns)
+    updated = f"""{movements(f"(SELECT o.* FROM {changed})", -1)}
+                  UNION ALL
+                  {movements(f"(SELECT n.* FROM {changed})", 1)}"""
     return f"""
         CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
         LANGUAGE plpgsql AS $body$
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                PERFORM {APPLY_FUNCTION}(ARRAY({movements('new_rows', 1)}));
+                {_apply(movements('new_rows', 1))}
             ELSIF TG_OP = 'DELETE' THEN
-                PERFORM {APPLY_FUNCTION}(ARRAY({movements('old_rows', -1)}));
+                {_apply(movements('old_rows', -1))}
             ELSE
-                PERFORM {APPLY_FUNCTION}(ARRAY(
-                    {movements(f'(SELECT o.* FROM {_changed_rows(columns)})', -1)}
-                    UNION ALL
-                    {movements(f'(SELECT n.* FROM {_changed_rows(columns)})', 1)}));
+                {_apply(updated)}
             END IF;
             RETURN NULL;
         END
@@ -199,6 +187,9 @@ def _partner_trigger_function():
                             WHERE o.user_id IS DISTINCT FROM n.user_id"""
     old_user_rows = f"(SELECT l.*, o.user_id AS old_user FROM {salesperson_changed})"
     new_user_rows = f"(SELECT l.*, n.user_id AS new_user FROM {salesperson_changed})"
+    points_moved = f"""{ledger_movements(old_user_rows, -1, 'l.old_user')}
+                       UNION ALL
+                       {ledger_movements(new_user_rows, 1, 'l.new_user')}"""
     moved = f"""
         SELECT -1 AS sign, o.id, {_columns(PARTNER_ATTRIBUTES, 'o')} FROM {attributes_changed}
         UNION ALL
@@ -213,10 +204,7 @@ def _partner_trigger_function():
                    {_sum_measures('t', 's.sign * ')}, SUM(s.sign)
               FROM ({moved}) s JOIN {MONTH_TABLE} t ON t.partner_id = s.id
           GROUP BY 1, 2, 3, 4, 5, 6;
-            PERFORM {APPLY_FUNCTION}(ARRAY(
-                {ledger_movements(old_user_rows, -1, 'l.old_user')}
-                UNION ALL
-                {ledger_movements(new_user_rows, 1, 'l.new_user')}));
+            {_apply(points_moved)}
             RETURN NULL;
         END
         $body$;"""
@@ -244,8 +232,7 @@ def install(cr, sale_documents):
     SQL condition, over the alias ``r``, of the documents whose revenue the analysis sums.
     Fills the tables from the documents: a new version of the rules applies to the past."""
     uninstall(cr, drop_tables=False)
-    cr.execute(_type_and_tables())
-    cr.execute(_apply_function())
+    cr.execute(_tables())
     cr.execute(_source_trigger_function(
         TRIGGERS["account_move"], lambda rows, sign: invoice_movements(rows, sign, sale_documents), MOVE_COLUMNS,
     ))
@@ -261,8 +248,6 @@ def uninstall(cr, drop_tables=True):
         for event in ("insert", "update", "delete"):
             cr.execute(f"DROP TRIGGER IF EXISTS {function}_{event} ON {table}")
         cr.execute(f"DROP FUNCTION IF EXISTS {function}()")
-    cr.execute(f"DROP FUNCTION IF EXISTS {APPLY_FUNCTION}({DELTA_TYPE}[])")
-    cr.execute(f"DROP TYPE IF EXISTS {DELTA_TYPE}")
     if drop_tables:
         cr.execute(f"DROP TABLE IF EXISTS {MONTH_TABLE}, {TOTAL_TABLE}")
 
@@ -274,9 +259,9 @@ def rebuild(cr, sale_documents):
     cr.execute(f"DELETE FROM {TOTAL_TABLE}")
     cr.execute(f"""
         INSERT INTO {MONTH_TABLE} ({key}, {_columns(MEASURES)}, movement_count)
-        SELECT (d).partner_id, (d).company_id, (d).user_id, (d).month, {_sum_measures('(d)')}, SUM((d).movement_count)
+        SELECT {key}, {_sum_measures()}, SUM(movement_count)
           FROM ({invoice_movements('account_move', 1, sale_documents)}
-                UNION ALL {ledger_movements('wholesale_loyalty_ledger', 1)}) AS m(d)
+                UNION ALL {ledger_movements('wholesale_loyalty_ledger', 1)}) AS m
       GROUP BY 1, 2, 3, 4""")
     cr.execute(f"""
         INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
