@@ -1,29 +1,107 @@
-"""Full tier recalculation over 20,000 customers and 400,000 posted invoices, against the
-raw SQL lower bound (one GROUP BY plus one UPDATE) and a naive per-customer ORM loop.
+"""Full tier recalculation at two sizes, 20,000 customers with 400,000 posted invoices and
+200,000 customers with 4,000,000, against the raw SQL lower bound (one GROUP BY plus one
+UPDATE), and the recalculation's peak memory at each size.
 
-Prints the timings and, as its last line, ``ratio_vs_sql_bound=<x>``.
+For each size: ``tier_<size>_first_run_ratio`` (everyone enrolled, a history line each) and
+``tier_<size>_daily_ratio`` (thresholds moved, every amount aggregated again) are medians of
+interleaved pairs (SQL bound, engine, SQL bound, engine ...); the goal is a daily ratio of at
+most 1.5 at both sizes, the cost growing linearly with the data. ``tier_<size>_peak_memory_mb``
+is what the recalculation adds to the process at its peak, and ``tier_memory_growth`` the
+large peak over the small one: memory is bounded by the batch, not by the customers. The
+small size also times the obvious per-customer ORM loop on 1,000 customers, for contrast.
+
+``--quick`` runs one tiny size (2,000 customers). The last line is ``ratio_vs_sql_bound=<x>``,
+the daily ratio of the largest size measured.
 """
+import argparse
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import ensure_database, insert_copies, open_registry, parse_args, timed  # noqa: E402
+from tests.benchmarks.common import (  # noqa: E402
+    emit,
+    ensure_database,
+    insert_copies,
+    missing_modules,
+    open_registry,
+)
 
-CUSTOMERS = 20_000
 INVOICES_PER_CUSTOMER = 20
 NAIVE_SUBSET = 1_000
 TAG = "BENCH-TIER"
+OUR_MODULES = ("wholesale_loyalty", "wholesale_loyalty_reports")
+BUILD_MODULES = "wholesale_loyalty"  # what the data build needs
+GOLD_THRESHOLDS = (20_000, 20_500)  # a daily run alternates between them, so that tiers change
 
 
-def build_data(env):
+class Size(NamedTuple):
+    name: str
+    database: str
+    customers: int
+
+
+SIZES = {
+    "quick": Size("quick", "wholesale_bench_quick", 2_000),
+    "small": Size("small", "wholesale_bench", 20_000),
+    "large": Size("large", "wholesale_bench_large", 200_000),
+}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=("small", "large", "both"), default="both")
+    parser.add_argument("--quick", action="store_true", help="one tiny size, for a smoke run")
+    parser.add_argument("--modules", default=",".join(OUR_MODULES))
+    parser.add_argument("--update", action="store_true", help="bring our add-ons up to the checked-out code first")
+    parser.add_argument("--pairs", type=int, default=5, help="interleaved pairs per ratio")
+    parser.add_argument("--build-only", action="store_true", help="build the databases and stop")
+    parser.add_argument("--memory-child", choices=tuple(SIZES), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-run", choices=("first", "daily"), help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def selected_sizes(args):
+    if args.quick:
+        return [SIZES["quick"]]
+    return [SIZES["small"], SIZES["large"]] if args.size == "both" else [SIZES[args.size]]
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def build_data(env, customers):
     """Customers and posted invoices, made once and kept for later runs."""
     cr = env.cr
     cr.execute("SELECT count(*) FROM res_partner WHERE ref LIKE %s", [f"{TAG}-%"])
-    if cr.fetchone()[0] >= CUSTOMERS:
+    if cr.fetchone()[0] >= customers:
         return
-    print("# building benchmark data (once)", flush=True)
+    print(f"# building {customers} customers and {customers * INVOICES_PER_CUSTOMER} invoices (once)", flush=True)
+    start = time.perf_counter()
+    template_partner, template_invoice = make_templates(env)
+    partner_ids = insert_copies(cr, "res_partner", template_partner.id, customers, {
+        "name": "'Bench customer ' || n",
+        "complete_name": "'Bench customer ' || n",
+        "ref": f"'{TAG}-' || n",
+        "wholesale_program_id": "NULL", "wholesale_tier_id": "NULL",
+    })
+    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", [partner_ids])
+    print(f"# customers inserted in {time.perf_counter() - start:.0f} s", flush=True)
+    insert_invoices(cr, template_invoice.id, partner_ids)
+    print(f"# invoices inserted in {time.perf_counter() - start:.0f} s", flush=True)
+    env["res.partner"].search([("id", "=", template_partner.id)]).write({"active": False})
+    env.flush_all()
+    cr.commit()
+    vacuum_analyze(cr.dbname, "res_partner", "account_move")
+    print(f"# data built in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def make_templates(env):
+    """A customer and a posted invoice made by the ORM, for the bulk copies to repeat."""
     from odoo import Command
 
     template_partner = env["res.partner"].create({"name": "Template customer", "is_company": True})
@@ -35,34 +113,72 @@ def build_data(env):
     })
     template_invoice.action_post()
     env.flush_all()
-    partner_ids = insert_copies(cr, "res_partner", template_partner.id, CUSTOMERS, {
-        "name": "'Bench customer ' || n",
-        "complete_name": "'Bench customer ' || n",
-        "ref": f"'{TAG}-' || n",
-        "wholesale_program_id": "NULL", "wholesale_tier_id": "NULL",
-    })
-    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", [partner_ids])
-    cr.execute("CREATE TEMP TABLE bench_partner AS SELECT row_number() OVER (ORDER BY id) AS k, id FROM unnest(%s) id",
+    return template_partner, template_invoice
+
+
+def insert_invoices(cr, template_id, partner_ids):
+    """INVOICES_PER_CUSTOMER copies of the template invoice per customer, in one statement:
+    the customer comes from a join on a numbered table (a subselect per row would cost a
+    lookup each), and the secondary indexes are built once at the end instead of growing
+    row by row."""
+    cr.execute("CREATE TEMP TABLE bench_partner (k int PRIMARY KEY, id int) ON COMMIT DROP")
+    cr.execute("INSERT INTO bench_partner SELECT k, id FROM unnest(%s::int[]) WITH ORDINALITY AS u(id, k)",
                [partner_ids])
-    cr.execute("CREATE UNIQUE INDEX ON bench_partner (k)")
+    cr.execute("ANALYZE bench_partner")
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'account_move' AND column_name <> 'id'"
+    )
+    columns = [row[0] for row in cr.fetchall()]
     # Amounts spread customers over all tiers: 20 invoices of 10..2,000 each.
-    insert_copies(cr, "account_move", template_invoice.id, CUSTOMERS * INVOICES_PER_CUSTOMER, {
-        "name": "'BENCH/' || n",
-        "partner_id": f"(SELECT id FROM bench_partner WHERE k = 1 + mod(n, {CUSTOMERS}))",
-        "commercial_partner_id": f"(SELECT id FROM bench_partner WHERE k = 1 + mod(n, {CUSTOMERS}))",
-        "amount_untaxed_signed": "10 + mod(n::bigint * 7919, 1990)",
-        "amount_untaxed": "10 + mod(n::bigint * 7919, 1990)",
-        "amount_total_signed": "10 + mod(n::bigint * 7919, 1990)",
-        "amount_total": "10 + mod(n::bigint * 7919, 1990)",
-        "invoice_date": "DATE '2025-01-01' + mod(n, 600)",
-        "date": "DATE '2025-01-01' + mod(n, 600)",
-        "payment_state": "'not_paid'",
-        "sequence_prefix": "'BENCH/'",
-        "sequence_number": "n",
-    })
-    env["res.partner"].search([("id", "=", template_partner.id)]).write({"active": False})
-    cr.execute("ANALYZE res_partner; ANALYZE account_move")
-    cr.commit()
+    amount = "10 + mod(n::bigint * 7919, 1990)"
+    day = "DATE '2025-01-01' + mod(n, 600)"
+    overrides = {
+        "name": "'BENCH/' || n", "partner_id": "b.id", "commercial_partner_id": "b.id",
+        "amount_untaxed_signed": amount, "amount_untaxed": amount,
+        "amount_total_signed": amount, "amount_total": amount,
+        "invoice_date": day, "date": day,
+        "payment_state": "'not_paid'", "sequence_prefix": "'BENCH/'", "sequence_number": "n",
+    }
+    select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+    with secondary_indexes_dropped(cr, "account_move"):
+        cr.execute(
+            f'INSERT INTO account_move ({", ".join(columns)}) '  # noqa: S608 - names from the catalog
+            f"SELECT {select} FROM account_move t, generate_series(1, %(count)s) AS n "
+            f"JOIN bench_partner b ON b.k = 1 + mod(n, %(customers)s) WHERE t.id = %(template)s",
+            {"count": len(partner_ids) * INVOICES_PER_CUSTOMER, "customers": len(partner_ids),
+             "template": template_id},
+        )
+
+
+class secondary_indexes_dropped:  # noqa: N801 - used as a context manager
+    """Drop the indexes of ``table`` that back no constraint, and create them again on exit."""
+
+    def __init__(self, cr, table):
+        self.cr, self.table = cr, table
+
+    def __enter__(self):
+        self.cr.execute(
+            """SELECT i.relname, pg_get_indexdef(i.oid)
+                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+                WHERE t.relname = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)""",
+            [self.table],
+        )
+        self.definitions = self.cr.fetchall()
+        for name, _definition in self.definitions:
+            self.cr.execute(f'DROP INDEX "{name}"')
+        return self
+
+    def __exit__(self, *exc):
+        self.cr.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        for _name, definition in self.definitions:
+            self.cr.execute(definition)
+        return False
+
+
+def vacuum_analyze(database, *tables):
+    """VACUUM ANALYZE outside any transaction, so that each timed run starts from a table
+    without the dead rows of the runs before it."""
+    subprocess.run(["psql", "-q", "-d", database, "-c", f"VACUUM ANALYZE {', '.join(tables)}"], check=True)
 
 
 def bench_program(env):
@@ -70,22 +186,28 @@ def bench_program(env):
     # (all customers) would take the benchmark's customers before a program created after it.
     env["wholesale.loyalty.program"].search([("name", "!=", "Benchmark Program")]).write({"active": False})
     program = env["wholesale.loyalty.program"].search([("name", "=", "Benchmark Program")])
-    if program:
-        return program
-    from odoo import Command
-    program = env["wholesale.loyalty.program"].create({
-        "name": "Benchmark Program",
-        "qualification_basis": "invoiced",
-        "qualification_period": "lifetime",
-        "partner_domain": str([("ref", "=like", f"{TAG}-%")]),
-        "tier_ids": [
-            Command.create({"name": "Silver", "threshold_amount": 0}),
-            Command.create({"name": "Gold", "threshold_amount": 20_000, "discount_percent": 3}),
-            Command.create({"name": "Platinum", "threshold_amount": 22_000, "discount_percent": 5}),
-        ],
-    })
+    if not program:
+        from odoo import Command
+        program = env["wholesale.loyalty.program"].create({
+            "name": "Benchmark Program",
+            "qualification_basis": "invoiced",
+            "qualification_period": "lifetime",
+            "partner_domain": str([("ref", "=like", f"{TAG}-%")]),
+            "tier_ids": [
+                Command.create({"name": "Silver", "threshold_amount": 0}),
+                Command.create({"name": "Gold", "threshold_amount": GOLD_THRESHOLDS[0], "discount_percent": 3}),
+                Command.create({"name": "Platinum", "threshold_amount": 22_000, "discount_percent": 5}),
+            ],
+        })
     env.cr.commit()
     return program
+
+
+def move_gold_threshold(env, program):
+    """The next day's thresholds: Gold moves to the other of GOLD_THRESHOLDS."""
+    gold = program.tier_ids.sorted("threshold_amount")[1]
+    gold.threshold_amount = GOLD_THRESHOLDS[gold.threshold_amount == GOLD_THRESHOLDS[0]]
+    env.flush_all()
 
 
 def reset_members(env, program):
@@ -98,22 +220,34 @@ def reset_members(env, program):
     env.invalidate_all()
 
 
+# ---------------------------------------------------------------------------- what is timed
+
+
 def sql_lower_bound(env, program):
-    """What a hand-written statement needs: aggregate and write the tier, nothing else."""
+    """What a hand-written statement needs: aggregate and write the tier, nothing else. Rows
+    already right are left alone, as the engine leaves them: triggers on res_partner (the
+    reports' summary) would otherwise charge the bound for rows that do not change."""
     env.cr.execute(
         """UPDATE res_partner p
-              SET wholesale_qualifying_amount = s.amount,
-                  wholesale_tier_id = (SELECT t.id FROM wholesale_loyalty_tier t
-                                        WHERE t.program_id = %(program)s AND t.threshold_amount <= s.amount
-                                     ORDER BY t.threshold_amount DESC LIMIT 1)
-             FROM (SELECT m.commercial_partner_id AS partner_id, SUM(m.amount_untaxed_signed) AS amount
-                     FROM account_move m
-                    WHERE m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')
-                      AND m.company_id = %(company)s
-                 GROUP BY m.commercial_partner_id) s
-            WHERE p.id = s.partner_id AND p.ref LIKE %(tag)s""",
+              SET wholesale_qualifying_amount = s.amount, wholesale_tier_id = s.tier_id
+             FROM (SELECT a.partner_id, a.amount,
+                          (SELECT t.id FROM wholesale_loyalty_tier t
+                            WHERE t.program_id = %(program)s AND t.threshold_amount <= a.amount
+                         ORDER BY t.threshold_amount DESC LIMIT 1) AS tier_id
+                     FROM (SELECT m.commercial_partner_id AS partner_id, SUM(m.amount_untaxed_signed) AS amount
+                             FROM account_move m
+                            WHERE m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')
+                              AND m.company_id = %(company)s
+                         GROUP BY m.commercial_partner_id) a) s
+            WHERE p.id = s.partner_id AND p.ref LIKE %(tag)s
+              AND (p.wholesale_qualifying_amount, p.wholesale_tier_id) IS DISTINCT FROM (s.amount, s.tier_id)""",
         {"program": program.id, "company": program.company_id.id, "tag": f"{TAG}-%"},
     )
+
+
+def engine_run(env, program):
+    env["wholesale.loyalty.tier.engine"].recalculate(programs=program)
+    env.flush_all()
 
 
 def naive_orm_loop(env, program, partners):
@@ -132,49 +266,198 @@ def naive_orm_loop(env, program, partners):
         )
 
 
-def main():
-    args = parse_args(__doc__, "wholesale_bench")
-    ensure_database(args.database, args.modules)
-    registry = open_registry(args.database)
+class Bench:
+    """The timed runs of one database. Each run starts from a vacuumed table; engine runs
+    are committed (the next daily run starts from their tiers), the SQL bound is rolled back
+    (it would hand the engine tiers already right)."""
+
+    def __init__(self, env, program):
+        self.env, self.program = env, program
+
+    def timed(self, function, keep):
+        vacuum_analyze(self.env.cr.dbname, "res_partner", "wholesale_loyalty_tier_history")
+        start = time.perf_counter()
+        function(self.env, self.program)
+        seconds = time.perf_counter() - start
+        (self.env.cr.commit if keep else self.env.cr.rollback)()
+        self.env.invalidate_all()
+        return seconds
+
+    def prepared(self, prepare, function, keep):
+        def run():
+            prepare(self.env, self.program)
+            self.env.cr.commit()
+            return self.timed(function, keep)
+        return run
+
+    def ratio(self, prepare, pairs):
+        """Median of engine / SQL bound over interleaved pairs, and the engine's median seconds."""
+        references, ours = [], []
+        sql_run = self.prepared(prepare, sql_lower_bound, keep=False)
+        engine = self.prepared(prepare, engine_run, keep=True)
+        for _pair in range(pairs):
+            references.append(sql_run())
+            ours.append(engine())
+        ratios = [b / a for a, b in zip(references, ours, strict=True)]
+        print(f"# sql bound {fmt(references)} s; engine {fmt(ours)} s", flush=True)
+        return statistics.median(ratios), statistics.median(references), statistics.median(ours)
+
+
+def fmt(seconds):
+    return " ".join(f"{value:.2f}" for value in seconds)
+
+
+def nothing(_env, _program):
+    pass
+
+
+def prepare_database(size, args):
+    """The database with its data and ``args.modules``. The data is built before the other
+    modules are installed: an add-on that keeps figures up to date with triggers computes
+    them once from the data at its install, instead of once per bulk statement."""
+    ensure_database(size.database, BUILD_MODULES)
+    if not has_data(size):
+        registry = open_registry(size.database)
+        from odoo import SUPERUSER_ID, api
+
+        with registry.cursor() as cr:
+            build_data(api.Environment(cr, SUPERUSER_ID, {"wholesale_silent": True}), size.customers)
+        drop_registry(size.database)
+    installed_before = set(args.modules.split(",")) - set(missing_modules(size.database, args.modules))
+    if args.update:
+        ensure_database(size.database, args.modules, ",".join(m for m in OUR_MODULES if m in installed_before))
+    else:
+        ensure_database(size.database, args.modules)
+    drop_registry(size.database)
+
+
+def has_data(size):
+    query = f"SELECT count(*) FROM res_partner WHERE ref LIKE '{TAG}-%'"
+    out = subprocess.run(["psql", "-d", size.database, "-Atc", query], capture_output=True, text=True, check=True)
+    return int(out.stdout) >= size.customers
+
+
+def drop_registry(database):
+    """Forget the registry loaded in this process: another process changed the modules."""
+    from odoo.modules.registry import Registry
+    Registry.delete(database)
+
+
+def measure(size, args):
+    started = time.perf_counter()
+    prepare_database(size, args)
+    build_seconds = time.perf_counter() - started
+    if args.build_only:
+        return None
+    registry = open_registry(size.database)
     from odoo import SUPERUSER_ID, api
 
-    results = {}
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"wholesale_silent": True})
-        build_data(env)
         program = bench_program(env)
-        env.cr.execute("SELECT count(*) FROM account_move WHERE name LIKE 'BENCH/%%'")
-        print(f"customers={20000} invoices={env.cr.fetchone()[0]}", flush=True)
-        engine = env["wholesale.loyalty.tier.engine"]
+        cr.execute("SELECT count(*) FROM account_move WHERE name LIKE 'BENCH/%%'")
+        invoices = cr.fetchone()[0]
+        emit(f"tier_{size.name}_customers", size.customers)
+        emit(f"tier_{size.name}_invoices", invoices)
+        bench = Bench(env, program)
+        started = time.perf_counter()
+        # Warm the caches once so that no measurement pays for reading the tables from disk.
+        bench.timed(sql_lower_bound, keep=False)
+        first_ratio, _sql, first_seconds = bench.ratio(reset_members, args.pairs)
+        print(f"# engine first run {first_seconds:.2f} s", flush=True)
+        daily_ratio, sql_seconds, engine_seconds = bench.ratio(move_gold_threshold, args.pairs)
+        emit(f"tier_{size.name}_first_run_ratio", first_ratio, 2)
+        emit(f"tier_{size.name}_daily_ratio", daily_ratio, 2)
+        emit(f"tier_{size.name}_sql_bound_seconds", sql_seconds)
+        emit(f"tier_{size.name}_engine_seconds", engine_seconds)
+        if size.name == "small":
+            naive_figures(env, program, size.customers, sql_seconds)
+    peak = peak_memory(size)
+    measure_seconds = time.perf_counter() - started
+    emit(f"tier_{size.name}_peak_memory_mb", peak, 1)
+    print(f"# {size.name}: build {build_seconds:.0f} s, measure {measure_seconds:.0f} s", flush=True)
+    return {"daily_ratio": daily_ratio, "peak": peak}
 
-        # Warm the caches once so that no measurement pays for reading the table from disk.
-        sql_lower_bound(env, program)
-        reset_members(env, program)
-        with timed(results, "engine_first_run"):  # enrolls everyone: a tier and a history line each
-            engine.recalculate(programs=program)
-            env.flush_all()
-        env.cr.execute("SELECT count(*) FROM res_partner WHERE wholesale_tier_id IS NOT NULL AND ref LIKE %s",
-                       [f"{TAG}-%"])
-        print(f"customers_with_tier={env.cr.fetchone()[0]}", flush=True)
-        # A day later, with thresholds moved: every amount re-aggregated, tiers change.
-        program.tier_ids.sorted("threshold_amount")[1].threshold_amount = 20_500
-        env.flush_all()
-        with timed(results, "engine_daily_run"):
-            engine.recalculate(programs=program)
-            env.flush_all()
-        with timed(results, "sql_lower_bound"):
-            sql_lower_bound(env, program)
-        partners = env["res.partner"].search([("ref", "=like", f"{TAG}-%")], limit=NAIVE_SUBSET)
-        start = time.perf_counter()
-        naive_orm_loop(env, program, partners)
-        env.flush_all()
-        naive = time.perf_counter() - start
-        print(f"naive_orm_loop_{NAIVE_SUBSET}_customers_seconds={naive:.3f}", flush=True)
-        print(f"naive_orm_loop_extrapolated_{20000}_customers_seconds={naive * 20000 / NAIVE_SUBSET:.1f}")
+
+def naive_figures(env, program, customers, sql_seconds):
+    partners = env["res.partner"].search([("ref", "=like", f"{TAG}-%")], limit=NAIVE_SUBSET)
+    start = time.perf_counter()
+    naive_orm_loop(env, program, partners)
+    env.flush_all()
+    naive = time.perf_counter() - start
+    env.cr.rollback()
+    env.invalidate_all()
+    emit(f"naive_orm_loop_{NAIVE_SUBSET}_customers_seconds", naive)
+    emit(f"naive_orm_loop_extrapolated_{customers}_customers_seconds", naive * customers / NAIVE_SUBSET, 1)
+    emit("naive_ratio_vs_sql_bound", naive * customers / NAIVE_SUBSET / sql_seconds, 1)
+
+
+# ---------------------------------------------------------------------------- memory
+
+# Peak memory: the recalculation runs in a child process, after the registry is loaded; the
+# kernel's peak resident size (VmHWM) is reset just before it (/proc/self/clear_refs) and the
+# figure is that peak minus the resident size at the start: what the recalculation itself adds.
+
+
+def peak_memory(size):
+    """Megabytes the recalculation adds at its peak: the larger of a first and a daily run,
+    each in a process of its own (memory a process freed stays counted as resident)."""
+    peaks = {run: memory_child_run(size, run) for run in ("daily", "first")}
+    print(f"# peak memory: first run {peaks['first']:.1f} MB, daily run {peaks['daily']:.1f} MB", flush=True)
+    return max(peaks.values())
+
+
+def memory_child_run(size, run):
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", size.name, "--memory-run", run],
+        capture_output=True, text=True, check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def memory_status():
+    """(resident now, peak resident since the last reset), in megabytes."""
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def peak_growth(function):
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
+    resident, _peak = memory_status()
+    function()
+    return memory_status()[1] - resident
+
+
+def memory_child(size, run):
+    """Print the peak growth of one run (``first``: everyone enrolled again; ``daily``:
+    thresholds moved), rolled back."""
+    registry = open_registry(size.database)
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"wholesale_silent": True})
+        program = bench_program(env)
+        (reset_members if run == "first" else move_gold_threshold)(env, program)
+        growth = peak_growth(lambda: engine_run(env, program))
         cr.rollback()
-    print(f"first_run_ratio_vs_sql_bound={results['engine_first_run'] / results['sql_lower_bound']:.2f}")
-    print(f"naive_ratio_vs_sql_bound={naive * 20000 / NAIVE_SUBSET / results['sql_lower_bound']:.1f}")
-    print(f"ratio_vs_sql_bound={results['engine_daily_run'] / results['sql_lower_bound']:.2f}")
+    print(growth)
+
+
+def main():
+    args = parse_args()
+    if args.memory_child:
+        memory_child(SIZES[args.memory_child], args.memory_run)
+        return
+    results = {size.name: measure(size, args) for size in selected_sizes(args)}
+    if args.build_only:
+        return
+    if "small" in results and "large" in results:
+        emit("tier_memory_growth", results["large"]["peak"] / results["small"]["peak"], 2)
+    emit("ratio_vs_sql_bound", list(results.values())[-1]["daily_ratio"], 2)
 
 
 if __name__ == "__main__":
