@@ -69,10 +69,10 @@ SETUPS = {
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one pair of 15-second runs")
-    parser.add_argument("--pairs", type=int, help="pairs of runs (default 2, 1 with --quick)")
+    parser.add_argument("--pairs", type=int, help="pairs of runs (default 3, 1 with --quick)")
     parser.add_argument("--seconds", type=float, help="length of a run (default 60, 15 with --quick)")
     args = parser.parse_args()
-    args.pairs = args.pairs or (1 if args.quick else 2)
+    args.pairs = args.pairs or (1 if args.quick else 3)
     args.seconds = args.seconds or (15.0 if args.quick else 60.0)
     return args
 
