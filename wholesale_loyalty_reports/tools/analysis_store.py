@@ -123,16 +123,27 @@ def _tables():
             {measure_columns}, row_count integer NOT NULL DEFAULT 0);"""
 
 
+def _execute(*statements):
+    """PL/pgSQL running ``statements`` as dynamic SQL. Static SQL in a function keeps its
+    first plan, made for the transition tables of that first call: a plan for one row, reused
+    for a statement that changed 200,000, joins them in a nested loop that runs for minutes.
+    A dynamic statement is planned for the rows it gets."""
+    for statement in statements:
+        if "$sql$" in statement:
+            raise ValueError("a statement of the analysis store holds the quote $sql$")
+    return "\n".join(f"EXECUTE $sql${statement}$sql$;" for statement in statements)
+
+
 def _apply(movements):
     """Statements adding ``movements`` (a query of customer month deltas) to the customer
     months, creating and dropping rows as their movements come and go, and the same
-    differences, with the customer's program, tier and country, to the totals. Static SQL
+    differences, with the customer's program, tier and country, to the totals. Set-based
     over the trigger's transition tables: one pass, however many rows the statement moved."""
     sums = ", ".join(f"SUM({name}) AS {name}" for name in MEASURES)
     nonzero = " OR ".join(f"SUM({name}) <> 0" for name in (*MEASURES, "movement_count"))
     updates = ", ".join(f"{name} = t.{name} + EXCLUDED.{name}" for name in (*MEASURES, "movement_count"))
     key = _columns(MONTH_KEY)
-    return f"""
+    return _execute(f"""
             WITH d AS (
                 SELECT {key}, {sums}, SUM(movement_count) AS movement_count
                   FROM ({movements}) AS u
@@ -151,8 +162,7 @@ def _apply(movements):
                    SUM(CASE WHEN c.created THEN 1 WHEN c.movement_count = 0 THEN -1 ELSE 0 END)
               FROM d JOIN changed c USING ({key})
                      LEFT JOIN res_partner p ON p.id = d.partner_id
-          GROUP BY 1, 2, 3, 4, 5, 6;
-            DELETE FROM {MONTH_TABLE} WHERE movement_count = 0;"""
+          GROUP BY 1, 2, 3, 4, 5, 6""", f"DELETE FROM {MONTH_TABLE} WHERE movement_count = 0")
 
 
 def _source_trigger_function(name, movements, columns):
@@ -194,16 +204,18 @@ def _partner_trigger_function():
         SELECT -1 AS sign, o.id, {_columns(PARTNER_ATTRIBUTES, 'o')} FROM {attributes_changed}
         UNION ALL
         SELECT 1, n.id, {_columns(PARTNER_ATTRIBUTES, 'n')} FROM {attributes_changed}"""
-    return f"""
-        CREATE OR REPLACE FUNCTION {TRIGGERS['res_partner']}() RETURNS trigger
-        LANGUAGE plpgsql AS $body$
-        BEGIN
+    history_moved = f"""
             INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
             SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
                    s.wholesale_program_id, s.wholesale_tier_id, s.country_id,
                    {_sum_measures('t', 's.sign * ')}, SUM(s.sign)
               FROM ({moved}) s JOIN {MONTH_TABLE} t ON t.partner_id = s.id
-          GROUP BY 1, 2, 3, 4, 5, 6;
+          GROUP BY 1, 2, 3, 4, 5, 6"""
+    return f"""
+        CREATE OR REPLACE FUNCTION {TRIGGERS['res_partner']}() RETURNS trigger
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            {_execute(history_moved)}
             {_apply(points_moved)}
             RETURN NULL;
         END
