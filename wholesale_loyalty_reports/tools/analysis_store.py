@@ -256,43 +256,60 @@ def install(cr, sale_documents):
 
 
 def uninstall(cr, drop_tables=True):
-    for table, function in TRIGGERS.items():
-        for event in ("insert", "update", "delete"):
-            cr.execute(f"DROP TRIGGER IF EXISTS {function}_{event} ON {table}")
-        cr.execute(f"DROP FUNCTION IF EXISTS {function}()")
-    if drop_tables:
-        cr.execute(f"DROP TABLE IF EXISTS {MONTH_TABLE}, {TOTAL_TABLE}")
+    for statement in _uninstall_statements(drop_tables):
+        cr.execute(statement)
 
 
 def rebuild(cr, sale_documents):
     """Both tables recomputed from the documents, in set-based statements."""
-    key = _columns(MONTH_KEY)
-    cr.execute(f"DELETE FROM {MONTH_TABLE}")
-    cr.execute(f"DELETE FROM {TOTAL_TABLE}")
-    cr.execute(f"""
-        INSERT INTO {MONTH_TABLE} ({key}, {_columns(MEASURES)}, movement_count)
-        SELECT {key}, {_sum_measures()}, SUM(movement_count)
-          FROM ({invoice_movements('account_move', 1, sale_documents)}
-                UNION ALL {ledger_movements('wholesale_loyalty_ledger', 1)}) AS m
-      GROUP BY 1, 2, 3, 4""")
-    cr.execute(f"""
-        INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
-        SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
-               p.wholesale_program_id, p.wholesale_tier_id, p.country_id, {_sum_measures('t')}, COUNT(*)
-          FROM {MONTH_TABLE} t LEFT JOIN res_partner p ON p.id = t.partner_id
-      GROUP BY 1, 2, 3, 4, 5, 6""")
-    cr.execute(f"ANALYZE {MONTH_TABLE}")
+    for statement in _rebuild_statements(sale_documents):
+        cr.execute(statement)
 
 
 def compact(cr):
     """Folds the totals' difference rows into one row per line, dropping lines that no
     longer sum up any customer row. Rows inserted meanwhile by other transactions are not
     visible here and stay as they are."""
+    cr.execute(_compact_statement())
+
+
+# Statements are built from the module's constant names only, never from user input.
+
+
+def _uninstall_statements(drop_tables):
+    for table, function in TRIGGERS.items():
+        for event in ("insert", "update", "delete"):
+            yield f"DROP TRIGGER IF EXISTS {function}_{event} ON {table}"
+        yield f"DROP FUNCTION IF EXISTS {function}()"
+    if drop_tables:
+        yield f"DROP TABLE IF EXISTS {MONTH_TABLE}, {TOTAL_TABLE}"
+
+
+def _rebuild_statements(sale_documents):
+    key = _columns(MONTH_KEY)
+    yield f"DELETE FROM {MONTH_TABLE}"
+    yield f"DELETE FROM {TOTAL_TABLE}"
+    yield f"""
+        INSERT INTO {MONTH_TABLE} ({key}, {_columns(MEASURES)}, movement_count)
+        SELECT {key}, {_sum_measures()}, SUM(movement_count)
+          FROM ({invoice_movements('account_move', 1, sale_documents)}
+                UNION ALL {ledger_movements('wholesale_loyalty_ledger', 1)}) AS m
+      GROUP BY 1, 2, 3, 4"""
+    yield f"""
+        INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
+        SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
+               p.wholesale_program_id, p.wholesale_tier_id, p.country_id, {_sum_measures('t')}, COUNT(*)
+          FROM {MONTH_TABLE} t LEFT JOIN res_partner p ON p.id = t.partner_id
+      GROUP BY 1, 2, 3, 4, 5, 6"""
+    yield f"ANALYZE {MONTH_TABLE}"
+
+
+def _compact_statement():
     key = _columns(TOTAL_KEY)
-    cr.execute(f"""
+    return f"""
         WITH folded AS (DELETE FROM {TOTAL_TABLE} RETURNING *)
         INSERT INTO {TOTAL_TABLE} ({key}, {_columns(MEASURES)}, row_count)
         SELECT {key}, {_sum_measures()}, SUM(row_count)
           FROM folded
       GROUP BY {key}
-        HAVING SUM(row_count) <> 0""")
+        HAVING SUM(row_count) <> 0"""
