@@ -35,7 +35,10 @@ class TestToursReports(ChromiumTourCase):
             "name": "Tour Report Member", "is_company": True, "category_id": [Command.link(cls.tag.id)],
         })
         cls.member.wholesale_recompute_tier()
-        today = fields.Date.context_today(cls.env.user)
+        # A screen's period ends on today in the time zone of its user's context, which near
+        # midnight UTC may already be tomorrow for one user and not for another: yesterday
+        # (UTC) lies in every screen's period.
+        today = fields.Date.subtract(fields.Date.today(), days=1)
         # This period only (nothing the period before): the rep's 1500, another rep's 2500.
         for amount, user in ((1500.0, cls.rep), (2500.0, cls.other_rep)):
             invoice = cls.env["account.move"].create({

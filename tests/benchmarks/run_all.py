@@ -86,24 +86,38 @@ def run_benchmark(name, script, quick):
     return figures, time.perf_counter() - start, process.returncode
 
 
-def table(results):
-    """Markdown table of every figure, in the order the benchmarks printed them."""
-    lines = ["| Benchmark | Figure | Value | Goal |", "| --- | --- | --- | --- |"]
+def table_rows(results):
+    """Markdown rows of every figure, in the order the benchmarks printed them."""
+    rows = []
     for name, (figures, _seconds, _code) in results.items():
         for figure, value in figures.items():
             description, goal = FIGURES.get(figure, (figure, ""))
             label = description if figure not in FIGURES else f"{description} (`{figure}`)"
-            lines.append(f"| {name} | {label} | **{value}** | {goal} |")
-    return "\n".join(lines)
+            rows.append(f"| {name} | {label} | **{value}** | {goal} |")
+    return rows
 
 
-def write_readme(text):
+TABLE_HEAD = ["| Benchmark | Figure | Value | Goal |", "| --- | --- | --- | --- |"]
+
+
+def write_readme(results):
+    """The README's table with the rows of the benchmarks that ran replaced, in the order of
+    BENCHMARKS; the rows of the others are kept."""
     content = README.read_text()
     start, end = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
     if start not in content or end not in content:
         sys.exit("README.md has no benchmarks:start / benchmarks:end markers.")
     head, rest = content.split(start, 1)
-    _old, tail = rest.split(end, 1)
+    old, tail = rest.split(end, 1)
+    kept = {}
+    for line in old.splitlines():
+        if line.startswith("| ") and line not in TABLE_HEAD:
+            kept.setdefault(line.split("|")[1].strip(), []).append(line)
+    fresh = {}
+    for row in table_rows(results):
+        fresh.setdefault(row.split("|")[1].strip(), []).append(row)
+    rows = [row for name in BENCHMARKS for row in fresh.get(name, kept.get(name, []))]
+    text = "\n".join(TABLE_HEAD + rows)
     README.write_text(f"{head}{start}\n{text}\n{end}{tail}")
 
 
@@ -114,7 +128,7 @@ def main():
     if unknown:
         sys.exit(f"Unknown benchmark(s): {', '.join(sorted(unknown))}; choose among {', '.join(BENCHMARKS)}.")
     results = {name: run_benchmark(name, BENCHMARKS[name], args.quick) for name in chosen}
-    print("\n" + table(results) + "\n")
+    print("\n" + "\n".join(TABLE_HEAD + table_rows(results)) + "\n")
     for name, (_figures, seconds, code) in results.items():
         status = "ok" if code == 0 else f"FAILED (exit code {code})"
         print(f"# {name}: {status}, {seconds / 60:.1f} min", flush=True)
@@ -122,7 +136,7 @@ def main():
         for figure, value in figures.items():
             print(f"{figure}={value}")
     if args.readme:
-        write_readme(table(results))
+        write_readme(results)
     failed = [name for name, (_figures, _seconds, code) in results.items() if code]
     if failed:
         sys.exit(f"Failed: {', '.join(failed)}")

@@ -70,6 +70,10 @@ registry.category("web_tour.tours").add("wholesale_loyalty_reports_rep_tour", {
             run: "click",
         },
         {
+            content: "the list shows its rows",
+            trigger: ".o_list_view .o_data_row",
+        },
+        {
             content: "open the search options",
             trigger: ".o_searchview_dropdown_toggler",
             run: "click",
