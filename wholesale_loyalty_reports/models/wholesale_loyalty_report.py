@@ -48,15 +48,7 @@ class WholesaleLoyaltyReport(models.Model):
         help="Rows of the analysis: one per customer, company, salesperson and month.",
     )
 
-    _depends = {
-        "account.move": [
-            "commercial_partner_id", "company_id", "invoice_user_id", "invoice_date", "amount_untaxed_signed",
-            "move_type", "state",
-        ],
-        "wholesale.loyalty.ledger": ["partner_id", "company_id", "date", "kind", "points"],
-        "res.partner": ["user_id", "country_id", "wholesale_program_id", "wholesale_tier_id"],
-        "res.company": ["currency_id"],
-    }
+    _depends = analysis_store.SOURCES
 
     # The rows are kept up to date by the analysis store (tools/analysis_store.py): one
     # row per customer, company, salesperson (of the invoice; for points, the customer's)

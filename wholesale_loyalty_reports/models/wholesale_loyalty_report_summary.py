@@ -42,17 +42,7 @@ class WholesaleLoyaltyReportSummary(models.Model):
     points_net = fields.Integer(string="Points Balance Change", readonly=True)
     row_count = fields.Integer(string="Customer Months", readonly=True)
 
-    # The same sources as the analysis: pending ORM changes reach the database (and its
-    # triggers) before a read.
-    _depends = {
-        "account.move": [
-            "commercial_partner_id", "company_id", "invoice_user_id", "invoice_date", "amount_untaxed_signed",
-            "move_type", "state",
-        ],
-        "wholesale.loyalty.ledger": ["partner_id", "company_id", "date", "kind", "points"],
-        "res.partner": ["user_id", "country_id", "wholesale_program_id", "wholesale_tier_id"],
-        "res.company": ["currency_id"],
-    }
+    _depends = analysis_store.SOURCES
 
     @property
     def _table_query(self):

@@ -47,6 +47,17 @@ MOVE_COLUMNS = (
 )
 LEDGER_COLUMNS = ("partner_id", "company_id", "date", "kind", "points")
 PARTNER_ATTRIBUTES = ("wholesale_program_id", "wholesale_tier_id", "country_id")
+# The ORM fields the store follows, as ``_depends`` of the models that read it: pending ORM
+# changes to them reach the database (and its triggers) before a read.
+SOURCES = {
+    "account.move": [
+        "commercial_partner_id", "company_id", "invoice_user_id", "invoice_date", "amount_untaxed_signed",
+        "move_type", "state",
+    ],
+    "wholesale.loyalty.ledger": ["partner_id", "company_id", "date", "kind", "points"],
+    "res.partner": ["user_id", "country_id", "wholesale_program_id", "wholesale_tier_id"],
+    "res.company": ["currency_id"],
+}
 TRIGGERS = {
     "account_move": "wholesale_loyalty_report_move",
     "wholesale_loyalty_ledger": "wholesale_loyalty_report_ledger",
