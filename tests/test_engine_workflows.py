@@ -104,6 +104,18 @@ class TestProgramMembership(WholesaleLoyaltyCommon):
         self.assertFalse(partner.wholesale_program_id)
         return partner
 
+    def test_customer_without_the_first_filters_column_goes_to_the_next_program(self):
+        # The first program takes customers whose reference starts with "VIP"; one without
+        # reference matches neither that filter nor "reference not VIP": the next program takes it.
+        self.program.sequence = 20
+        first = self._new_program("Referenced", sequence=10, partner_domain=str([("ref", "=like", "VIP%")]))
+        vip = self._customer("Very Important", ref="VIP-1")
+        plain = self._customer("No Reference")
+        self.engine.recalculate()
+        self.assertEqual(vip.wholesale_program_id, first)
+        self.assertEqual(plain.wholesale_program_id, self.program)
+        self.assertEqual(self.customer.wholesale_program_id, self.program)
+
     def test_new_program_defaults_take_no_members_of_other_programs(self):
         self.customer.customer_rank = 1
         history_before = self._history(self.customer)

@@ -160,6 +160,58 @@ class TestTierEngine(WholesaleLoyaltyCommon):
             [tier for tier, _amount in clean], [self.silver, self.gold, self.platinum, self.silver]
         )
 
+    def test_next_day_run_writes_no_customer_whose_state_stays(self):
+        customers = self.customer | self._customer("Beta") | self._customer("Gamma")
+        with freeze_time("2026-04-01"):
+            self._invoice(customers[1], 1200.0, "2026-03-01")
+            self._invoice(customers[2], 6000.0, "2026-03-01")
+            self.env["res.partner"]._cron_wholesale_recalculate_tiers(batch_size=2)
+        row_versions = self._row_versions(customers)
+        with freeze_time("2026-04-02"):
+            self.env["res.partner"]._cron_wholesale_recalculate_tiers(batch_size=2)
+        self.assertEqual(self._row_versions(customers), row_versions)
+        # A moved threshold reaches only the customer it concerns.
+        self.platinum.threshold_amount = 6500.0
+        with freeze_time("2026-04-03"):
+            self.env["res.partner"]._cron_wholesale_recalculate_tiers(batch_size=2)
+        after = self._row_versions(customers)
+        self.assertTier(customers[2], self.gold, 6000.0)
+        self.assertEqual(str(customers[2].wholesale_tier_evaluated_on), "2026-04-03")
+        self.assertNotEqual(after[customers[2].id], row_versions[customers[2].id])
+        self.assertEqual({pid: after[pid] for pid in customers[:2].ids},
+                         {pid: row_versions[pid] for pid in customers[:2].ids})
+
+    def test_grace_runs_out_in_the_daily_run(self):
+        self.program.write({"qualification_period": "rolling", "period_months": 1, "downgrade_grace_days": 2})
+        with freeze_time("2026-01-15"):
+            self._invoice(self.customer, 1200.0, "2026-01-10")
+        for day in ("2026-02-11", "2026-02-12"):
+            with freeze_time(day):
+                self.env["res.partner"]._cron_wholesale_recalculate_tiers()
+            self.assertTier(self.customer, self.gold, 0.0)
+        with freeze_time("2026-02-13"):
+            self.env["res.partner"]._cron_wholesale_recalculate_tiers()
+        self.assertTier(self.customer, self.silver, 0.0)
+
+    def test_batch_size_does_not_change_the_outcome(self):
+        customers = self.customer | self._customer("Beta") | self._customer("Gamma") | self._customer("Delta")
+        with freeze_time("2026-04-01"):
+            for amount, customer in zip((100.0, 1200.0, 6000.0, 999.99), customers, strict=True):
+                self._invoice(customer, amount, "2026-03-01")
+        self.gold.threshold_amount = 999.99
+        states = []
+        for batch_size in (1, 3, 1000):
+            with self.env.cr.savepoint(flush=True) as savepoint, freeze_time("2026-04-02"):
+                run = self.engine._recalculate(programs=self.program, batch_size=batch_size)
+                customers.invalidate_recordset()
+                states.append((run.evaluated, dict(run.changes),
+                               [(c.wholesale_tier_id, c.wholesale_qualifying_amount) for c in customers]))
+                savepoint.rollback()
+        self.assertEqual(states[0], states[1])
+        self.assertEqual(states[0], states[2])
+        self.assertEqual(states[0][1], {"up": 1})
+        self.assertEqual([tier for tier, _amount in states[0][2]], [self.silver, self.gold, self.platinum, self.gold])
+
     def test_notification_cron_sends_each_mail_once(self):
         with freeze_time("2026-04-01"):
             self._invoice(self.customer, 1500.0, "2026-03-30")

@@ -79,7 +79,10 @@ class ResPartner(models.Model):
         help="Day the customer moves down to the tier the spend earns, unless the spend "
         "reaches the tier again before: below tier since, plus the program's grace days.",
     )
-    wholesale_tier_evaluated_on = fields.Date(readonly=True, copy=False)
+    wholesale_tier_evaluated_on = fields.Date(
+        readonly=True, copy=False,
+        help="Day of the last evaluation that changed the customer's program, tier or qualifying spend.",
+    )
     wholesale_next_tier_id = fields.Many2one(
         "wholesale.loyalty.tier", string="Next Tier", compute="_compute_wholesale_next_tier"
     )

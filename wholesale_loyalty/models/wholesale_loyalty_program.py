@@ -297,20 +297,18 @@ class WholesaleLoyaltyProgram(models.Model):
 
     def action_recalculate_tiers(self):
         """Re-evaluate every eligible customer of these programs now, and say what changed."""
-        _remaining, evaluated, history = self.env["wholesale.loyalty.tier.engine"]._recalculate(programs=self)
+        run = self.env["wholesale.loyalty.tier.engine"]._recalculate(programs=self)
         self.env.ref("wholesale_loyalty.ir_cron_send_tier_notifications")._trigger()
-        return self._recalculation_notification(evaluated, history)
+        return self._recalculation_notification(run.evaluated, run.changes)
 
-    def _recalculation_notification(self, evaluated, history):
-        """The client action telling how many customers were evaluated and moved."""
+    def _recalculation_notification(self, evaluated, changes):
+        """The client action telling how many customers were evaluated and moved
+        (``changes``: how many tier changes of each kind, see the engine's ``Recalculation``)."""
         programs = ", ".join(self.mapped("name"))
-        joined = history.filtered(lambda entry: entry.reason in ("enrollment", "program_change"))
-        moves = history - joined
-        up = len(moves.filtered(lambda entry: entry.direction == "up"))
-        down = len(moves.filtered(lambda entry: entry.direction == "down"))
+        up, down, joined = changes["up"], changes["down"], changes["joined"]
         if not evaluated:
             message = self.env._("%(programs)s: no customer is eligible.", programs=programs)
-        elif not history:
+        elif not changes.total():
             message = self.env._(
                 "%(programs)s: recalculated %(count)s customers, no tier changed.",
                 programs=programs, count=evaluated,
@@ -319,7 +317,7 @@ class WholesaleLoyaltyProgram(models.Model):
             message = self.env._(
                 "%(programs)s: recalculated %(count)s customers: %(up)s moved up, %(down)s moved "
                 "down, %(joined)s joined.",
-                programs=programs, count=evaluated, up=up, down=down, joined=len(joined),
+                programs=programs, count=evaluated, up=up, down=down, joined=joined,
             )
         return {
             "type": "ir.actions.client",
@@ -427,7 +425,10 @@ class WholesaleLoyaltyProgram(models.Model):
         rows) over the local days ``date_from`` to ``date_to`` (inclusive; no start when
         ``date_from`` is None), on the program's qualification basis. Tiers and rebates
         both count this spend; run it through :meth:`_spend_by_partner`, which flushes
-        what it reads."""
+        what it reads (or call :meth:`_flush_spend_sources` first).
+
+        ``partner_ids`` is a list of commercial partner ids, or an ``SQL`` query selecting
+        them (one aggregation over many customers, planned as a whole)."""
         self.ensure_one()
         if self.qualification_basis == "confirmed":
             # Order dates are UTC instants: the period's days are the company's.
@@ -437,13 +438,14 @@ class WholesaleLoyaltyProgram(models.Model):
                           SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
                      FROM sale_order so
                      JOIN res_partner p ON p.id = so.partner_id
-                    WHERE p.commercial_partner_id = ANY(%(ids)s)
+                    WHERE %(partners)s
                       AND so.company_id = %(company)s
                       AND so.state = 'sale'
                       AND (%(start)s::timestamp IS NULL OR so.date_order >= %(start)s::timestamp)
                       AND so.date_order < %(end)s::timestamp
                  GROUP BY p.commercial_partner_id""",
-                ids=partner_ids, company=self.company_id.id, start=start, end=end,
+                partners=_partner_condition(SQL("p.commercial_partner_id"), partner_ids),
+                company=self.company_id.id, start=start, end=end,
             )
         # Credit notes carry a negative signed amount, so the sum is net of refunds. A
         # fully credited invoice is 'reversed' and its credit note 'paid': both count,
@@ -454,7 +456,7 @@ class WholesaleLoyaltyProgram(models.Model):
         return SQL(
             """SELECT m.commercial_partner_id, SUM(m.amount_untaxed_signed)
                  FROM account_move m
-                WHERE m.commercial_partner_id = ANY(%(ids)s)
+                WHERE %(partners)s
                   AND %(sale_documents)s
                   AND m.company_id = %(company)s
                   AND (%(date_from)s::date IS NULL OR m.invoice_date >= %(date_from)s::date)
@@ -462,12 +464,19 @@ class WholesaleLoyaltyProgram(models.Model):
                   %(paid_only)s
                   %(excluded)s
              GROUP BY m.commercial_partner_id""",
-            ids=partner_ids, company=self.company_id.id, date_from=date_from, date_to=date_to,
+            partners=_partner_condition(SQL("m.commercial_partner_id"), partner_ids),
+            company=self.company_id.id, date_from=date_from, date_to=date_to,
             sale_documents=self._sale_documents_condition("m"), paid_only=paid_only, excluded=excluded,
         )
 
     def _spend_by_partner(self, partner_ids, date_from, date_to):
         """{commercial partner id: qualifying spend} of :meth:`_spend_query`: one query."""
+        self._flush_spend_sources()
+        return dict(self.env.execute_query(self._spend_query(partner_ids, date_from, date_to)))
+
+    @api.model
+    def _flush_spend_sources(self):
+        """Write pending ORM changes of what :meth:`_spend_query` reads to the database."""
         # Payment states and totals are computed fields: pending ORM writes must reach
         # the database before it is queried (only the fields the query reads).
         self.env["account.move"].flush_model([
@@ -478,9 +487,15 @@ class WholesaleLoyaltyProgram(models.Model):
                                             "amount_untaxed", "currency_rate"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["wholesale.loyalty.rebate"].flush_model(["move_id"])
-        return dict(self.env.execute_query(self._spend_query(partner_ids, date_from, date_to)))
 
     def action_settle_rebates(self):
         """Settle the volume rebates of the last complete periods now (draft credit notes)."""
         self.check_access("write")
         return self.env["wholesale.loyalty.rebate"]._settle(programs=self)._action_view()
+
+
+def _partner_condition(column, partners):
+    """``column`` is one of ``partners``: a list of ids, or an ``SQL`` query selecting them."""
+    if isinstance(partners, SQL):
+        return SQL("%s IN (%s)", column, partners)
+    return SQL("%s = ANY(%s)", column, list(partners))

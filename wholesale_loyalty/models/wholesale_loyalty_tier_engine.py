@@ -1,13 +1,19 @@
-from collections import defaultdict
+import contextlib
+import json
+import uuid
+from collections import Counter, defaultdict
 from datetime import date
 from typing import NamedTuple
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.osv import expression
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, float_compare, float_round, split_every
 
-from ..tools.batches import run_in_batches
+from ..tools.batches import may_commit, run_batches
 from ..tools.tier_rules import (
+    AMOUNT_DIGITS,
     TierPlace,
     change_direction,
     decide_tier,
@@ -17,6 +23,8 @@ from ..tools.tier_rules import (
 )
 
 DEFAULT_BATCH_SIZE = 2000
+# Where the resumable daily run stands: {program id: [day, id of the last customer done]}.
+PROGRESS_PARAMETER = "wholesale_loyalty.tier_recalculation_progress"
 # Partner fields the engine writes with SQL: their cached values and dependents are dropped.
 STATE_FIELDS = [
     "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
@@ -51,6 +59,15 @@ class HistoryRow(NamedTuple):
     notification_pending: bool
     old_program_id: int | None
     note: str | None
+
+
+class Recalculation(NamedTuple):
+    """What a recalculation did: customers left (batch limit) and evaluated, and how many
+    tier changes of each kind it wrote (``joined``, ``up``, ``down``, ``same``)."""
+
+    remaining: int
+    evaluated: int
+    changes: Counter
 
 
 class WholesaleLoyaltyTierEngine(models.AbstractModel):
@@ -136,28 +153,67 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     @api.model
     def _recalculate(self, programs=None, only_stale=False, batch_size=DEFAULT_BATCH_SIZE,
                      batch_limit=None, reason="recalculation", commit=False):
-        """:meth:`recalculate`, returning (customers left, customers evaluated, history
-        written) so that the user who asked for it can be told what changed."""
+        """:meth:`recalculate`, returning a :class:`Recalculation` so that the user who asked
+        for it can be told what changed.
+
+        Each program's customers and their spend come from one aggregation query, read in
+        batches through a database cursor: the work is planned as a whole, as one GROUP BY
+        would be, and memory holds one batch at a time whatever the number of customers.
+        """
         engine = self.sudo()  # sudo: scheduled, system-wide evaluation
-        history = engine.env["wholesale.loyalty.tier.history"]
-        work, claimed = engine._plan(programs, only_stale)
-        todays = {program: program._today() for program, _ids in work}
+        engine.env.flush_all()  # the engine reads partners and documents with SQL
+        selected = programs.sudo() if programs else None
+        commit = commit and may_commit(engine.env)
+        evaluated, changes, batches_left = 0, Counter(), batch_limit
+        earlier = []  # member queries of the programs before, which take their customers first
+        for program in engine._active_programs():
+            members = engine._members_query(program, earlier)
+            earlier.append(members.select())
+            if selected is not None and program not in selected:
+                continue
+            today = program._today()
+            resume_after = engine._progress(program, today) if only_stale else None
+            if resume_after:
+                members.add_where(SQL("res_partner.id > %s", resume_after))
+            total = engine.env.execute_query(members.select(SQL("COUNT(*)")))[0][0]
+            if batches_left == 0:
+                return Recalculation(total, evaluated, changes)
 
-        def evaluate(batch):
-            program = batch[0][0]
-            # ids, not a growing recordset: a full run writes a line per customer
-            return engine._evaluate_batch(program, [pid for _program, pid in batch], todays[program], reason).ids
+            def evaluate(rows, program=program, today=today):
+                kinds = Counter(engine._evaluate_rows(program, rows, today, reason))
+                if only_stale:
+                    engine._save_progress(program, today, rows[-1][0])
+                return kinds
 
-        run = run_in_batches(
-            engine.env, [(program, pid) for program, ids in work for pid in ids], batch_size, evaluate,
-            commit=commit, key=lambda item: item[0], limit=batch_limit,
-        )
-        history_ids = [history_id for ids in run.results for history_id in ids]
-        if run.remaining:
-            return run.remaining, run.done, history.browse(history_ids)
+            with engine._streamed(engine._spend_rows_query(program, members, today), batch_size, commit) as rows:
+                run = run_batches(engine.env, rows, total, evaluate, commit=commit, limit=batches_left,
+                                  keep_items=False)
+            evaluated += run.done
+            changes.update(sum(run.results, Counter()))
+            if run.remaining:
+                return Recalculation(run.remaining, evaluated, changes)
+            if batches_left is not None:
+                batches_left -= -(-run.done // batch_size)  # batches used, the last one partial
         if programs is None:
-            history_ids += engine._remove_from_program(engine._orphan_member_ids(claimed), engine._today(), reason).ids
-        return 0, run.done, history.browse(history_ids)
+            for batch in split_every(batch_size, engine._orphan_member_ids(earlier), list):
+                changes["down"] += len(engine._remove_from_program(batch, engine._today(), reason))
+        return Recalculation(0, evaluated, changes)
+
+    def _progress(self, program, today):
+        """The id of the last customer of ``program`` that today's resumable run evaluated
+        (customers are taken by id), or None when it has not started today."""
+        progress = json.loads(self.env["ir.config_parameter"].get_param(PROGRESS_PARAMETER) or "{}")
+        day, last_id = progress.get(str(program.id), (None, None))
+        return last_id if day == str(today) else None
+
+    def _save_progress(self, program, today, last_id):
+        """Remember where today's resumable run of ``program`` is: committed with the batch,
+        so that the next call goes on after it (customers whose state stays are not written,
+        so their rows cannot tell)."""
+        parameters = self.env["ir.config_parameter"]
+        progress = json.loads(parameters.get_param(PROGRESS_PARAMETER) or "{}")
+        progress[str(program.id)] = (str(today), last_id)
+        parameters.set_param(PROGRESS_PARAMETER, json.dumps(progress))
 
     @api.model
     def run_scheduled(self, batch_size=DEFAULT_BATCH_SIZE, batches_per_call=25):
@@ -240,61 +296,119 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             partner_ids,
         )))
 
-    def _plan(self, programs, only_stale):
-        """(program, partner ids) pairs to evaluate, and the ids of all members.
+    def _members_query(self, program, earlier):
+        """Query of the customers ``program`` evaluates: those its filter matches and no
+        program before it (``earlier``: their member queries) takes first."""
+        members = self.env["res.partner"]._search(program._eligibility_domain())
+        for claimed in earlier:
+            # ``NOT IN`` on ids, not a negated domain: a negated condition on a column that
+            # is NULL (a customer without reference, say) would match neither the domain
+            # nor its negation.
+            members.add_where(SQL("res_partner.id NOT IN (%s)", claimed))
+        return members
 
-        A customer belongs to the first program, by sequence, whose filter it matches."""
-        selected = programs.sudo() if programs else None
-        claimed = set()
-        work = []
-        for program in self._active_programs():
-            eligible = [
-                pid
-                for pid in self.env["res.partner"].search(program._eligibility_domain(), order="id").ids
-                if pid not in claimed
-            ]
-            claimed.update(eligible)
-            if selected is not None and program not in selected:
-                continue
-            if only_stale:
-                eligible = self._stale_ids(program, eligible, program._today())
-            if eligible:
-                work.append((program, eligible))
-        return work, claimed
+    def _spend_rows_query(self, program, members, today):
+        """(customer id, qualifying spend, whether the state may change) of every customer of
+        ``members``, by id: one aggregation of the program's spend (see ``_spend_query``)
+        over all of them.
 
-    def _stale_ids(self, program, partner_ids, today):
-        rows = self.env.execute_query(SQL(
-            """SELECT id FROM res_partner
-                WHERE id = ANY(%(ids)s)
-                  AND (wholesale_tier_evaluated_on IS DISTINCT FROM %(today)s
-                       OR wholesale_program_id IS DISTINCT FROM %(program)s)
-             ORDER BY id""",
-            ids=partner_ids, today=today, program=program.id,
-        ))
-        return [row[0] for row in rows]
+        A customer of the program, outside any grace period, whose stored spend is the new
+        one and whose tier is the one that spend earns keeps its state whatever the rules
+        decide: the database says so for every row at once, and the engine reads no more of
+        such a customer. The tier a spend earns is the ladder's rule (``tier_for_amount``):
+        the highest threshold met, both rounded to cents."""
+        date_from, date_to = qualification_window(program.qualification_period, today, program.period_months)
+        ladder = program._ladder()
+        digits = program.currency_id.decimal_places
+        return SQL(
+            """SELECT member.id, COALESCE(spend.amount, 0),
+                      NOT COALESCE(
+                          p.wholesale_program_id = %(program)s
+                          AND p.wholesale_downgrade_since IS NULL
+                          AND p.wholesale_qualifying_amount = ROUND(COALESCE(spend.amount, 0), %(digits)s)
+                          AND p.wholesale_tier_id IS NOT DISTINCT FROM (
+                              SELECT step.tier_id
+                                FROM unnest(%(tier_ids)s::int[], %(thresholds)s::numeric[]) AS step(tier_id, threshold)
+                               WHERE ROUND(step.threshold, %(cents)s) <= ROUND(p.wholesale_qualifying_amount, %(cents)s)
+                            ORDER BY step.threshold DESC, step.tier_id DESC
+                               LIMIT 1),
+                          FALSE)
+                 FROM (%(members)s) AS member(id)
+                 JOIN res_partner p ON p.id = member.id
+            LEFT JOIN (%(spend)s) AS spend(partner_id, amount) ON spend.partner_id = member.id
+             ORDER BY member.id""",
+            members=members.select(), spend=program._spend_query(members.select(), date_from, date_to),
+            program=program.id, digits=digits, cents=AMOUNT_DIGITS,
+            tier_ids=[step.tier_id for step in ladder], thresholds=[step.threshold for step in ladder],
+        )
 
-    def _orphan_member_ids(self, claimed):
-        """Members of no program any more (filter changed, program archived)."""
-        rows = self.env.execute_query(SQL(
-            """SELECT id FROM res_partner
-                WHERE wholesale_program_id IS NOT NULL AND parent_id IS NULL
-                  AND NOT (id = ANY(%s))""",
-            list(claimed),
-        ))
-        return [row[0] for row in rows]
+    @contextlib.contextmanager
+    def _streamed(self, query, batch_size, hold):
+        """Iterator over the rows of ``query`` in lists of ``batch_size``, read through a
+        database cursor. With ``hold`` the cursor outlives the commits made between batches
+        (PostgreSQL keeps what is left of the result from the first commit on)."""
+        name = SQL.identifier(f"wholesale_tier_rows_{uuid.uuid4().hex[:12]}")
+        self.env.cr.execute(SQL("DECLARE %s NO SCROLL CURSOR %s FOR %s", name,
+                                SQL("WITH HOLD") if hold else SQL("WITHOUT HOLD"), query))
+
+        def fetch():
+            while rows := self.env.execute_query(SQL("FETCH FORWARD %s FROM %s", batch_size, name)):
+                yield rows
+
+        try:
+            yield fetch()
+        finally:
+            # A cursor without hold ends with its transaction; one with hold lives on in the
+            # pooled connection until closed, also after a failure (which may have aborted
+            # the transaction, and then closing fails too: the rollback to come ends it).
+            with contextlib.suppress(psycopg2.Error):
+                self.env.cr.execute(SQL("CLOSE %s", name), log_exceptions=False)
+
+    def _orphan_member_ids(self, member_queries):
+        """Members of no program any more (filter changed, program archived): customers
+        with a program that none of ``member_queries`` (every active program's) selects."""
+        query = SQL("SELECT id FROM res_partner WHERE wholesale_program_id IS NOT NULL AND parent_id IS NULL")
+        for members in member_queries:
+            query = SQL("%s AND id NOT IN (%s)", query, members)
+        return [row[0] for row in self.env.execute_query(SQL("%s ORDER BY id", query))]
 
     # ------------------------------------------------------------------ one batch
 
     def _evaluate_batch(self, program, partner_ids, today, reason):
-        amounts = self._qualifying_amounts(program, partner_ids, today)
+        """Evaluate ``partner_ids`` for ``program``: write their state, return the history."""
+        rows, changes = self._decide(program, partner_ids, self._qualifying_amounts(program, partner_ids, today),
+                                     today, reason)
+        self._write_states(rows)
+        return self._insert_history(changes)
+
+    def _evaluate_rows(self, program, spend_rows, today, reason):
+        """Evaluate the customers of ``spend_rows`` (see ``_spend_rows_query``) for
+        ``program``; return the kind of each tier change (``joined``, ``up``, ``down``,
+        ``same``)."""
+        amounts = {partner_id: amount for partner_id, amount, may_change in spend_rows if may_change}
+        if not amounts:
+            return []
+        rows, changes = self._decide(program, list(amounts), amounts, today, reason)
+        self._write_states(rows)
+        self._insert_history(changes)
+        return [
+            "joined" if change.reason in ("enrollment", "program_change") else change.direction
+            for change in changes
+        ]
+
+    def _decide(self, program, partner_ids, amounts, today, reason):
+        """(partner states to write, history rows to insert) for ``partner_ids``, whose
+        qualifying spend ``amounts`` gives ({id: amount}, nobody missing but those without)."""
         states = self._current_states(partner_ids)
         ladder = program._ladder()
         move_notes = self._move_notes(program, states)
         thresholds = {step.tier_id: step.threshold for step in ladder}
+        # Read once: a field read per customer costs more than the decision itself.
+        rounding, grace_days = program.currency_id.rounding, program.downgrade_grace_days
         rows, changes = [], []
         for partner_id in partner_ids:
             state = states[partner_id]
-            amount = program.currency_id.round(amounts.get(partner_id, 0.0))
+            amount = float_round(amounts.get(partner_id, 0.0), precision_rounding=rounding)
             joined = state["program_id"] != program.id
             moved = joined and bool(state["program_id"])
             current = None if joined else state["tier_id"]
@@ -307,11 +421,13 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     tier_for_amount(ladder, amount),
                     None if joined else state["downgrade_since"],
                     today,
-                    program.downgrade_grace_days,
+                    grace_days,
                 )
             tier_changed = joined or decision_tier != current
             since = today if tier_changed else state["tier_since"]
-            rows.append(PartnerState(partner_id, program.id, decision_tier, since, amount, downgrade_since, today))
+            row = PartnerState(partner_id, program.id, decision_tier, since, amount, downgrade_since, today)
+            if self._state_differs(row, state, rounding):
+                rows.append(row)
             if tier_changed:
                 changes.append(HistoryRow(
                     partner_id=partner_id,
@@ -330,8 +446,18 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     old_program_id=state["program_id"] if moved else None,
                     note=move_notes.get(partner_id) if moved else None,
                 ))
-        self._write_states(rows)
-        return self._insert_history(changes)
+        return rows, changes
+
+    @staticmethod
+    def _state_differs(row, state, rounding):
+        """Whether ``row`` changes what ``state`` (read from the database) holds: customers
+        whose state stays are not written at all."""
+        return (
+            (row.program_id, row.tier_id, row.since, row.downgrade_since)
+            != (state["program_id"], state["tier_id"], state["tier_since"], state["downgrade_since"])
+            or state["amount"] is None
+            or float_compare(row.amount, state["amount"], precision_rounding=rounding) != 0
+        )
 
     def _move_notes(self, program, states):
         """{customer id: history note} of the customers of the batch moving from another
@@ -368,11 +494,12 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     def _current_states(self, partner_ids):
         self.env["res.partner"].flush_model([
             "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
-            "wholesale_downgrade_since", "wholesale_tier_locked",
+            "wholesale_downgrade_since", "wholesale_tier_locked", "wholesale_qualifying_amount",
         ])
         rows = self.env.execute_query_dict(SQL(
             """SELECT id, wholesale_program_id AS program_id, wholesale_tier_id AS tier_id,
                       wholesale_tier_since AS tier_since, wholesale_downgrade_since AS downgrade_since,
+                      wholesale_qualifying_amount AS amount,
                       COALESCE(wholesale_tier_locked, FALSE) AS locked
                  FROM res_partner WHERE id = ANY(%s)""",
             partner_ids,

@@ -55,24 +55,35 @@ def run_in_batches(env, items, size, process, *, commit, key=None, limit=None, i
     log names the work's module), named by ``describe``, and skipped: the next run tries
     them again.
     """
-    total = len(items)
+    return run_batches(
+        env, batches(items, size, key), len(items), process, commit=commit, limit=limit, isolate=isolate,
+        describe=describe, logger=logger,
+    )
+
+
+def run_batches(env, chunks, total, process, *, commit, limit=None, isolate=None, describe=repr, logger=_logger,
+                keep_items=True):
+    """:func:`run_in_batches` over ready-made batches: ``chunks`` yields them (a stream read
+    from the database, say) and ``total`` says how many items they hold in all. Without
+    ``keep_items`` the result's ``succeeded`` stays empty, so that memory does not grow with
+    the items of a long run."""
     done = 0
     succeeded, results = [], []
-    for count, batch in enumerate(batches(items, size, key)):
+    for count, batch in enumerate(chunks):
         if limit is not None and count >= limit:
             break
         if isolate:
             for part, result in _isolated(env, batch, process, isolate, describe, logger):
-                succeeded.extend(part)
+                succeeded.extend(part if keep_items else ())
                 results.append(result)
         else:
             results.append(process(batch))
-            succeeded.extend(batch)
+            succeeded.extend(batch if keep_items else ())
         done += len(batch)
-        env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+        env["ir.cron"]._notify_progress(done=done, remaining=max(total - done, 0))
         if commit and may_commit(env):
             env.cr.commit()  # pylint: disable=invalid-commit
-    return BatchRun(done, total - done, succeeded, results)
+    return BatchRun(done, max(total - done, 0), succeeded, results)
 
 
 def _isolated(env, batch, process, name, describe, logger):
