@@ -17,12 +17,13 @@ from ..tools.tier_rules import (
     TierPlace,
     change_direction,
     decide_tier,
+    higher_tier,
     local_today,
     qualification_window,
     tier_for_amount,
 )
 
-DEFAULT_BATCH_SIZE = 2000
+DEFAULT_BATCH_SIZE = 5000
 # Where the resumable daily run stands: {program id: [day, id of the last customer done]}.
 PROGRESS_PARAMETER = "wholesale_loyalty.tier_recalculation_progress"
 # Partner fields the engine writes with SQL: their cached values and dependents are dropped.
@@ -320,6 +321,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         date_from, date_to = qualification_window(program.qualification_period, today, program.period_months)
         ladder = program._ladder()
         digits = program.currency_id.decimal_places
+        holders = self._floor_holders_query(program, today)
         return SQL(
             """SELECT member.id, COALESCE(spend.amount, 0),
                       NOT COALESCE(
@@ -331,7 +333,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                                 FROM unnest(%(tier_ids)s::int[], %(thresholds)s::numeric[]) AS step(tier_id, threshold)
                                WHERE ROUND(step.threshold, %(cents)s) <= ROUND(p.wholesale_qualifying_amount, %(cents)s)
                             ORDER BY step.threshold DESC, step.tier_id DESC
-                               LIMIT 1),
+                               LIMIT 1)
+                          AND %(no_floor)s,
                           FALSE)
                  FROM (%(members)s) AS member(id)
                  JOIN res_partner p ON p.id = member.id
@@ -339,6 +342,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
              ORDER BY member.id""",
             members=members.select(), spend=program._spend_query(members.select(), date_from, date_to),
             program=program.id, digits=digits, cents=AMOUNT_DIGITS,
+            no_floor=SQL("member.id NOT IN (%s)", holders) if holders else SQL("TRUE"),
             tier_ids=[step.tier_id for step in ladder], thresholds=[step.threshold for step in ladder],
         )
 
@@ -379,7 +383,9 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         rows, changes = self._decide(program, partner_ids, self._qualifying_amounts(program, partner_ids, today),
                                      today, reason)
         self._write_states(rows)
-        return self._insert_history(changes)
+        history = self._insert_history(changes)
+        history._apply_tier_benefits()
+        return history
 
     def _evaluate_rows(self, program, spend_rows, today, reason):
         """Evaluate the customers of ``spend_rows`` (see ``_spend_rows_query``) for
@@ -390,7 +396,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             return []
         rows, changes = self._decide(program, list(amounts), amounts, today, reason)
         self._write_states(rows)
-        self._insert_history(changes)
+        self._insert_history(changes)._apply_tier_benefits()
         return [
             "joined" if change.reason in ("enrollment", "program_change") else change.direction
             for change in changes
@@ -403,6 +409,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         ladder = program._ladder()
         move_notes = self._move_notes(program, states)
         thresholds = {step.tier_id: step.threshold for step in ladder}
+        floors = self._tier_floors(program, partner_ids, today)
         # Read once: a field read per customer costs more than the decision itself.
         rounding, grace_days = program.currency_id.rounding, program.downgrade_grace_days
         rows, changes = [], []
@@ -418,7 +425,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 decision_tier, downgrade_since = decide_tier(
                     ladder,
                     current,
-                    tier_for_amount(ladder, amount),
+                    higher_tier(ladder, tier_for_amount(ladder, amount), floors.get(partner_id)),
                     None if joined else state["downgrade_since"],
                     today,
                     grace_days,
@@ -447,6 +454,16 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     note=move_notes.get(partner_id) if moved else None,
                 ))
         return rows, changes
+
+    def _tier_floors(self, program, partner_ids, today):
+        """{customer id: tier id} of the customers of ``partner_ids`` who hold at least that
+        tier of ``program`` on ``today`` whatever their spend (a paid membership)."""
+        return {}
+
+    def _floor_holders_query(self, program, today):
+        """SQL query selecting the ids of the customers with a tier floor (see
+        :meth:`_tier_floors`) in ``program`` on ``today``, or None when nobody has one."""
+        return None
 
     @staticmethod
     def _state_differs(row, state, rounding):
@@ -589,4 +606,5 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(
             [*STATE_FIELDS, "wholesale_tier_locked", "wholesale_tier_lock_reason"]
         )
+        history._apply_tier_benefits()
         return history

@@ -90,8 +90,14 @@ class WholesaleLoyaltyTierHistory(models.Model):
                 }
             )
         history = self.create(entries)
+        history._apply_tier_benefits()
         history._send_notifications()
         return history
+
+    def _apply_tier_benefits(self):
+        """Carry out what the new tiers of these changes give on the customer's record
+        (called for every tier change, in batch, by the engine and the manual lock)."""
+        return
 
     def _send_notifications(self):
         """Tell customer, chatter and salesperson of each pending change, once."""

@@ -84,6 +84,11 @@ def tier_for_amount(ladder, amount):
     return earned
 
 
+def higher_tier(ladder, tier_id, other_tier_id):
+    """The higher of two tiers of ``ladder`` (``None``: no tier, below every tier)."""
+    return other_tier_id if rank(ladder, other_tier_id) > rank(ladder, tier_id) else tier_id
+
+
 def next_step(ladder, tier_id):
     """The step right above ``tier_id`` (the lowest step when the customer has no tier)."""
     ordered = sort_ladder(ladder)
