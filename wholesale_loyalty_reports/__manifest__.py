@@ -1,8 +1,8 @@
 {
     "name": "Wholesale Loyalty Reports",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
-    "summary": "Loyalty KPIs of members vs non-members, points liability, ROI calculator, customer statements",
+    "summary": "Loyalty KPIs of members vs non-members, points liability, ROI, what-if simulations, statements",
     "author": "Wholesale Loyalty Contributors",
     "website": "https://github.com/wholesale-loyalty/wholesale-loyalty",
     "maintainers": ["wholesale-loyalty"],
@@ -18,6 +18,7 @@
         "views/wholesale_loyalty_report_views.xml",
         "views/wholesale_loyalty_kpi_views.xml",
         "views/wholesale_loyalty_roi_scenario_views.xml",
+        "views/wholesale_loyalty_simulation_views.xml",
         "views/res_partner_views.xml",
         "views/wholesale_loyalty_program_views.xml",
         "views/portal_templates.xml",

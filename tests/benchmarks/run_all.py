@@ -26,6 +26,7 @@ FIGURE = re.compile(r"^([a-z][a-z0-9_]*)=(-?[0-9][0-9.]*)\s*$")
 BENCHMARKS = {
     "tier": "bench_tier_recalc.py",
     "reports": "bench_reports.py",
+    "simulation": "bench_simulation.py",
     "queries": "bench_queries.py",
     "points": "bench_points.py",
     "workers": "bench_workers.py",
@@ -48,6 +49,9 @@ FIGURES = {
     "pivot_full_load_ratio_vs_raw_sql": ("The same / raw SQL aggregation of the invoices by month", "<= 1.5"),
     "pivot_by_customer_seconds": ("Analysis pivot by customer and month, last quarter, full load (s)", ""),
     "kpi_seconds": ("KPI screen (s)", "< 2"),
+    "simulation_seconds": ("What-if simulation, last 12 months, both settings and movers (s)", "< 3"),
+    "simulation_sensitivity_seconds": ("What-if sensitivity run, 10 steps (s)", ""),
+    "simulation_ratio": ("What-if simulation / raw SQL GROUP BY of the window", "<= 2"),
     "queries_extra_growth": ("Extra queries of the add-ons, 300,000 ledger entries vs empty", "0"),
     "invoices_ratio_ours_vs_plain": (
         "Post and pay invoices: with the add-ons / plain Odoo (interleaved median)", "<= 1.15",

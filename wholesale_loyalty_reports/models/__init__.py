@@ -8,4 +8,8 @@ from . import (
     wholesale_loyalty_report_summary,
     wholesale_loyalty_roi_scenario,
     wholesale_loyalty_roi_sensitivity,
+    wholesale_loyalty_simulation,
+    wholesale_loyalty_simulation_move,
+    wholesale_loyalty_simulation_sensitivity,
+    wholesale_loyalty_simulation_tier,
 )

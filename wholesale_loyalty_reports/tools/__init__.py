@@ -1,1 +1,1 @@
-from . import kpi, roi
+from . import kpi, roi, simulation

@@ -1,0 +1,634 @@
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, format_date, formatLang
+
+from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window
+
+from ..tools.roi import input_errors, revenue_gain, roi_percent
+from ..tools.simulation import (
+    Customer,
+    Settings,
+    SimTier,
+    evaluate,
+    expected_liability,
+    movers,
+    observed_rates,
+    points_rules,
+    replace_tier,
+    sweep,
+)
+from .wholesale_loyalty_simulation_tier import TIER_SETTINGS, line_problems, setting_problem
+
+# Program settings a simulation copies, proposes and applies.
+POINTS_FIELDS = (
+    "points_amount_step", "points_per_step", "points_min_order_amount", "point_value",
+    "points_validity_months", "max_redeem_percent",
+)
+SENSITIVITY_SETTINGS = [
+    ("threshold_amount", "Tier threshold"),
+    ("discount_percent", "Tier discount (%)"),
+    ("points_multiplier", "Tier points multiplier"),
+    ("rebate_percent", "Tier rebate (%)"),
+    ("points_amount_step", "Amount per points step"),
+    ("points_per_step", "Points per step"),
+    ("points_min_order_amount", "Minimum order for points"),
+]
+# Settings a result is out of date after: a run is the image of these.
+INPUT_FIELDS = ("program_id", "date_from", "date_to", *POINTS_FIELDS)
+# Whatever the steps, a run stays one query and a graph stays readable.
+MAX_SENSITIVITY_STEPS = 50
+
+
+class WholesaleLoyaltySimulation(models.Model):
+    """What-if: the program's past window of invoices and credit notes replayed under its
+    current settings and under proposed ones (see ``tools/simulation.py`` for the rules).
+
+    A simulation writes nothing but itself, except :meth:`action_apply`, which writes the
+    proposed settings to the program."""
+
+    _name = "wholesale.loyalty.simulation"
+    _description = "Wholesale Loyalty What-if Simulation"
+    _order = "create_date desc, id desc"
+
+    name = fields.Char(required=True, default=lambda self: self.env._("What-if"))
+    program_id = fields.Many2one(
+        "wholesale.loyalty.program",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        domain="[('company_id', 'in', allowed_company_ids)]",
+    )
+    company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    user_id = fields.Many2one(
+        "res.users", string="Owner", default=lambda self: self.env.user, ondelete="set null", index=True
+    )
+    date_from = fields.Date(string="From", required=True, default=lambda self: self._default_date_from())
+    date_to = fields.Date(string="To", required=True, default=lambda self: fields.Date.context_today(self))
+    state = fields.Selection(
+        [("draft", "Draft"), ("done", "Simulated")], default="draft", required=True, readonly=True, copy=False
+    )
+    applied_date = fields.Datetime(string="Applied On", readonly=True, copy=False)
+    # Proposed points settings: copies of the program's until the user changes them.
+    points_amount_step = fields.Float(
+        string="Amount per Step", compute="_compute_points_settings", store=True, readonly=False
+    )
+    points_per_step = fields.Integer(compute="_compute_points_settings", store=True, readonly=False)
+    points_min_order_amount = fields.Float(
+        string="Minimum Order for Points", compute="_compute_points_settings", store=True, readonly=False
+    )
+    point_value = fields.Float(digits=(16, 4), compute="_compute_points_settings", store=True, readonly=False)
+    points_validity_months = fields.Integer(
+        compute="_compute_points_settings", store=True, readonly=False,
+        help="0 means points never expire. Applied to the program; the replay's liability keeps the "
+        "expiry rate observed under the current validity.",
+    )
+    max_redeem_percent = fields.Float(
+        string="Redemption Cap (%)", compute="_compute_points_settings", store=True, readonly=False,
+        help="Applied to the program; the replay's liability keeps the redemption rate observed so far.",
+    )
+    # The program's settings now, to read beside the proposal.
+    current_points_amount_step = fields.Float(related="program_id.points_amount_step", string="Amount per Step Now")
+    current_points_per_step = fields.Integer(related="program_id.points_per_step", string="Points per Step Now")
+    current_points_min_order_amount = fields.Float(
+        related="program_id.points_min_order_amount", string="Minimum Order Now"
+    )
+    current_point_value = fields.Float(related="program_id.point_value", string="Point Value Now")
+    tier_line_ids = fields.One2many(
+        "wholesale.loyalty.simulation.tier", "simulation_id", string="Proposed Tiers",
+        compute="_compute_tier_line_ids", store=True, readonly=False, copy=True,
+    )
+    move_ids = fields.One2many("wholesale.loyalty.simulation.move", "simulation_id", string="Movers", readonly=True)
+    roi_scenario_id = fields.Many2one(
+        "wholesale.loyalty.roi.scenario",
+        string="ROI Assumptions",
+        ondelete="set null",
+        domain="[('company_id', '=', company_id)]",
+        help="The scenario whose revenue, years, churn and uplift the ROI of both settings uses, "
+        "with the simulated cost as the program cost.",
+    )
+    # Results of the last run: current | proposed.
+    simulated_date = fields.Datetime(string="Simulated On", readonly=True, copy=False)
+    customer_count = fields.Integer(string="Members", readonly=True, copy=False)
+    current_untiered_count = fields.Integer(string="Without Tier Now", readonly=True, copy=False)
+    proposed_untiered_count = fields.Integer(string="Without Tier Proposed", readonly=True, copy=False)
+    moved_up_count = fields.Integer(string="Move Up", readonly=True, copy=False)
+    moved_down_count = fields.Integer(string="Move Down", readonly=True, copy=False)
+    sales_amount = fields.Monetary(string="Sales of the Window", readonly=True, copy=False)
+    current_discount_cost = fields.Monetary(string="Discount Cost Now", readonly=True, copy=False)
+    proposed_discount_cost = fields.Monetary(string="Discount Cost Proposed", readonly=True, copy=False)
+    current_points = fields.Integer(string="Points Issued Now", readonly=True, copy=False)
+    proposed_points = fields.Integer(string="Points Issued Proposed", readonly=True, copy=False)
+    current_points_value = fields.Monetary(string="Points Value Now", readonly=True, copy=False)
+    proposed_points_value = fields.Monetary(string="Points Value Proposed", readonly=True, copy=False)
+    current_liability = fields.Monetary(string="Expected Liability Now", readonly=True, copy=False)
+    proposed_liability = fields.Monetary(string="Expected Liability Proposed", readonly=True, copy=False)
+    current_rebates = fields.Monetary(string="Rebates Now", readonly=True, copy=False)
+    proposed_rebates = fields.Monetary(string="Rebates Proposed", readonly=True, copy=False)
+    current_cost = fields.Monetary(string="Total Cost Now", readonly=True, copy=False)
+    proposed_cost = fields.Monetary(string="Total Cost Proposed", readonly=True, copy=False)
+    cost_difference = fields.Monetary(readonly=True, copy=False)
+    current_roi_percent = fields.Float(string="ROI Now (%)", digits=(16, 2), readonly=True, copy=False)
+    proposed_roi_percent = fields.Float(string="ROI Proposed (%)", digits=(16, 2), readonly=True, copy=False)
+    roi_computed = fields.Boolean(readonly=True, copy=False)
+    redemption_rate = fields.Float(string="Observed Redemption (%)", digits=(16, 2), readonly=True, copy=False)
+    expiry_rate = fields.Float(string="Observed Expiry (%)", digits=(16, 2), readonly=True, copy=False)
+    # Sensitivity: one setting of the proposal varied over a range.
+    sensitivity_setting = fields.Selection(SENSITIVITY_SETTINGS, default="threshold_amount")
+    sensitivity_tier_line_id = fields.Many2one(
+        "wholesale.loyalty.simulation.tier",
+        string="Varied Tier",
+        ondelete="set null",
+        domain="[('simulation_id', '=', id)]",
+    )
+    sensitivity_from = fields.Float(digits=(16, 2))
+    sensitivity_to = fields.Float(digits=(16, 2))
+    sensitivity_steps = fields.Integer(default=10)
+    sensitivity_line_ids = fields.One2many(
+        "wholesale.loyalty.simulation.sensitivity", "simulation_id", string="Sensitivity", readonly=True
+    )
+
+    def _default_date_from(self):
+        """The last 12 months up to today."""
+        return fields.Date.context_today(self) - relativedelta(months=12) + relativedelta(days=1)
+
+    @api.depends("program_id")
+    def _compute_points_settings(self):
+        for simulation in self:
+            program = simulation.program_id
+            simulation.update({name: program[name] if program else False for name in POINTS_FIELDS})
+
+    @api.depends("program_id")
+    def _compute_tier_line_ids(self):
+        for simulation in self:
+            simulation.tier_line_ids = [Command.clear(), *self._tier_line_commands(simulation.program_id)]
+
+    @api.model
+    def _tier_line_commands(self, program):
+        """Lines copying the program's tiers."""
+        return [
+            Command.create({"tier_id": tier.id, "name": tier.name, **{name: tier[name] for name in TIER_SETTINGS}})
+            for tier in program.tier_ids.sorted("threshold_amount")
+        ]
+
+    @api.constrains(*POINTS_FIELDS)
+    def _check_points_settings(self):
+        for simulation in self:
+            simulation._check_settings()
+
+    @api.constrains("date_from", "date_to", "program_id")
+    def _check_window(self):
+        for simulation in self:
+            simulation._check_dates()
+
+    def _check_settings(self):
+        """Refuse proposed settings the program itself would refuse, naming the simulation."""
+        self.ensure_one()
+        problems = []
+        if self.points_amount_step <= 0:
+            problems.append(self.env._("the amount per points step must be above 0"))
+        if self.points_per_step < 0:
+            problems.append(self.env._("the points per step cannot be negative"))
+        if self.points_min_order_amount < 0:
+            problems.append(self.env._("the minimum order for points cannot be negative"))
+        if self.point_value <= 0:
+            problems.append(self.env._("a point must be worth more than zero"))
+        if self.points_validity_months < 0:
+            problems.append(self.env._("the points validity cannot be negative"))
+        if not 0 <= self.max_redeem_percent <= 100:
+            problems.append(self.env._("the redemption cap must be between 0 and 100%"))
+        for line in self.tier_line_ids:
+            problems += line_problems(self.env, line)
+        thresholds = [round(line.threshold_amount, 2) for line in self.tier_line_ids]
+        if len(set(thresholds)) != len(thresholds):
+            problems.append(self.env._("two tiers have the same threshold; each tier needs its own"))
+        sources = self.tier_line_ids.tier_id
+        if len(sources) != len(self.tier_line_ids.filtered("tier_id")):
+            problems.append(self.env._("a program tier appears on two lines"))
+        if problems:
+            raise ValidationError(self.env._(
+                "Simulation %(simulation)s cannot run:\n%(problems)s",
+                simulation=self.name, problems="\n".join(f"- {problem}" for problem in problems),
+            ))
+
+    def _check_dates(self):
+        self.ensure_one()
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValidationError(self.env._(
+                "Simulation %(simulation)s: the window starts on %(start)s, after its end on %(end)s.",
+                simulation=self.name, start=format_date(self.env, self.date_from),
+                end=format_date(self.env, self.date_to),
+            ))
+        # The program's today or the user's, whichever is later: a window may end on either.
+        today = max(fields.Date.context_today(self), self.program_id._today() if self.program_id else
+                    fields.Date.context_today(self))
+        if self.date_to and self.date_to > today:
+            raise ValidationError(self.env._(
+                "Simulation %(simulation)s: the window ends on %(end)s, in the future. A simulation "
+                "replays past invoices only.",
+                simulation=self.name, end=format_date(self.env, self.date_to),
+            ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The copies of the program's settings are made here rather than left to their
+        # computes: the points settings share one compute, which Odoo skips once any of them
+        # is given, and lines written before the lazy compute ran would replace the copies.
+        programs = self.env["wholesale.loyalty.program"]
+        for vals in vals_list:
+            program = programs.browse(vals.get("program_id"))
+            if not program:
+                continue
+            for name in POINTS_FIELDS:
+                vals.setdefault(name, program[name])
+            vals.setdefault("tier_line_ids", self._tier_line_commands(program))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # Results describe the inputs they were computed from: changed inputs void them.
+        if any(name in vals for name in (*INPUT_FIELDS, "tier_line_ids")) and "state" not in vals:
+            vals = {**vals, "state": "draft"}
+        return super().write(vals)
+
+    def _void_results(self):
+        """Results describe the settings they were computed from: changed ones void them."""
+        self.filtered(lambda simulation: simulation.state != "draft").state = "draft"
+
+    # ------------------------------------------------------------------ actions
+
+    def action_simulate(self):
+        """Replay the window under the current and the proposed settings and store the
+        results on the simulation (its tier lines, movers and figures)."""
+        for simulation in self:
+            simulation._simulate()
+        return True
+
+    def action_run_sensitivity(self):
+        """Vary the chosen setting of the proposal over the range and store customers and
+        cost per tier at each value."""
+        for simulation in self:
+            simulation._run_sensitivity()
+        return True
+
+    def action_open_sensitivity_graph(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wholesale_loyalty_reports.wholesale_loyalty_simulation_sensitivity_action"
+        )
+        action["domain"] = [("simulation_id", "=", self.id)]
+        action["display_name"] = self.env._(
+            "Sensitivity of %(simulation)s: %(setting)s", simulation=self.name,
+            setting=dict(self._fields["sensitivity_setting"]._description_selection(self.env)).get(
+                self.sensitivity_setting, ""),
+        )
+        return action
+
+    def action_view_movers(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Customers Changing Tier"),
+            "res_model": "wholesale.loyalty.simulation.move",
+            "view_mode": "list",
+            "domain": [("simulation_id", "=", self.id)],
+        }
+
+    def action_apply(self):
+        """Write the proposed settings to the program (loyalty administrators only) and
+        note the change and its simulated effect in the program's chatter."""
+        self.ensure_one()
+        if not self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty administrators may apply a simulation to a program."))
+        if self.state != "done":
+            raise UserError(self.env._(
+                "Simulation %(simulation)s: simulate the settings as they are now before applying them.",
+                simulation=self.name,
+            ))
+        program = self.program_id
+        self._check_settings()
+        changes = self._setting_changes()
+        if not changes:
+            raise UserError(self.env._(
+                "Simulation %(simulation)s proposes the program's own settings: nothing to apply.",
+                simulation=self.name,
+            ))
+        program.write({
+            **{name: self[name] for name in POINTS_FIELDS},
+            "tier_ids": self._tier_commands(),
+        })
+        program.message_post(body=self._apply_note(changes))
+        self.applied_date = fields.Datetime.now()
+        return True
+
+    # ------------------------------------------------------------------ replay
+
+    def _settings(self, proposed):
+        """The current (program) or proposed (simulation) settings, as the replay reads them."""
+        self.ensure_one()
+        if proposed:
+            record = self
+            tiers = tuple(
+                SimTier(line._key(), line.name, line.threshold_amount, line.discount_percent,
+                        line.points_multiplier, line.rebate_percent)
+                for line in self.tier_line_ids
+            )
+        else:
+            record = self.program_id
+            tiers = tuple(
+                SimTier(tier.id, tier.name, tier.threshold_amount, tier.discount_percent,
+                        tier.points_multiplier, tier.rebate_percent)
+                for tier in record.tier_ids
+            )
+        return Settings(tiers, record.points_amount_step, record.points_per_step,
+                        record.points_min_order_amount, record.point_value)
+
+    def _customers(self, settings_list):
+        """Per member of the program: the spend that decides its tier, and the window's sales
+        and points under each rule the settings use. One query, whatever their number."""
+        self.ensure_one()
+        self._check_dates()
+        program = self.program_id
+        rules = sorted(set().union(*(points_rules(settings) for settings in settings_list)))
+        program._flush_spend_sources()
+        self.env["res.partner"].flush_model(["wholesale_program_id", "parent_id"])
+        # The engine's members: commercial partners the program holds.
+        members = SQL(
+            "SELECT id FROM res_partner WHERE wholesale_program_id = %s AND parent_id IS NULL", program.id
+        )
+        spend_from, spend_to = qualification_window(
+            program.qualification_period, self.date_to, program.period_months
+        )
+        excluded = SQL().join(SQL(" AND NOT (%s)", condition) for condition in program._spend_exclusions("m"))
+        points = [SQL("SUM(%s) AS %s", self._points_sql(rule), SQL.identifier(f"p{index}"))
+                  for index, rule in enumerate(rules)]
+        rows = self.env.execute_query(SQL(
+            """
+            WITH spend AS (SELECT * FROM (%(spend)s) AS s(partner_id, amount)),
+            sales AS (
+                SELECT m.commercial_partner_id AS partner_id, COUNT(*) AS documents,
+                       SUM(m.amount_untaxed_signed) AS amount, %(points)s
+                  FROM account_move m
+                 WHERE m.commercial_partner_id IN (%(members)s)
+                   AND %(sale_documents)s
+                   AND m.company_id = %(company)s
+                   AND m.invoice_date BETWEEN %(date_from)s AND %(date_to)s
+                   %(excluded)s
+              GROUP BY m.commercial_partner_id
+            )
+            SELECT p.id, COALESCE(spend.amount, 0), COALESCE(sales.documents, 0), COALESCE(sales.amount, 0),
+                   %(point_columns)s
+              FROM (%(members)s) AS p
+         LEFT JOIN spend ON spend.partner_id = p.id
+         LEFT JOIN sales ON sales.partner_id = p.id
+            """,
+            spend=program._spend_query(members, spend_from, spend_to),
+            points=SQL(", ").join(points),
+            members=members,
+            sale_documents=program._sale_documents_condition("m"),
+            company=program.company_id.id,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            excluded=excluded,
+            point_columns=SQL(", ").join(
+                SQL("COALESCE(sales.%s, 0)", SQL.identifier(f"p{index}")) for index in range(len(rules))
+            ),
+        ))
+        if not any(row[2] for row in rows):
+            raise UserError(self.env._(
+                "Simulation %(simulation)s: the members of %(program)s have no invoice or credit note from "
+                "%(start)s to %(end)s. Choose a window with sales to replay.",
+                simulation=self.name, program=program.name,
+                start=format_date(self.env, self.date_from), end=format_date(self.env, self.date_to),
+            ))
+        return [
+            Customer(row[0], float(row[1]), float(row[3]),
+                     {rule: int(value) for rule, value in zip(rules, row[4:], strict=True)})
+            for row in rows
+        ]
+
+    def _points_sql(self, rule):
+        """Points of the document ``m`` under ``rule``, as the engine counts them: an invoice
+        earns floor(floor(untaxed / step) x per step x multiplier) from the minimum order up;
+        a credit note takes back what its own amount would earn."""
+        program = self.program_id
+        paid = SQL("AND m.payment_state IN ('paid', 'in_payment')") if program.points_trigger == "paid" else SQL()
+        # Numeric arithmetic: exact for decimal settings, where floats would floor 0.29999 to 0.
+        factor = round(rule.per_step * rule.multiplier, 6)
+        return SQL(
+            """CASE WHEN m.move_type = 'out_refund'
+                    THEN -FLOOR(FLOOR(-m.amount_untaxed_signed / %(step)s::numeric) * %(factor)s::numeric)
+                    WHEN m.amount_untaxed_signed > 0 AND m.amount_untaxed_signed >= %(minimum)s::numeric %(paid)s
+                    THEN FLOOR(FLOOR(m.amount_untaxed_signed / %(step)s::numeric) * %(factor)s::numeric)
+                    ELSE 0 END""",
+            step=rule.amount_step, factor=factor, minimum=rule.min_order or 0.0, paid=paid,
+        )
+
+    def _ledger_rates(self):
+        """(redemption rate, expiry rate) of the program's points over the window."""
+        ledger = self.env["wholesale.loyalty.ledger"]
+        ledger.flush_model(["program_id", "date", "points", "kind"])
+        [(earned, redeemed, expired)] = self.env.execute_query(SQL(
+            """SELECT COALESCE(SUM(points) FILTER (WHERE kind IN ('earn', 'bonus', 'reversal')), 0),
+                      COALESCE(-SUM(points) FILTER (WHERE kind = 'redeem'), 0),
+                      COALESCE(-SUM(points) FILTER (WHERE kind = 'expire'), 0)
+                 FROM wholesale_loyalty_ledger
+                WHERE program_id = %s AND date BETWEEN %s AND %s""",
+            self.program_id.id, self.date_from, self.date_to,
+        ))
+        return observed_rates(earned, redeemed, expired)
+
+    def _roi(self, cost):
+        """ROI of the chosen assumptions with ``cost`` as the program cost; None without."""
+        scenario = self.roi_scenario_id
+        if not scenario:
+            return None
+        inputs = scenario._roi_inputs()._replace(program_cost=cost)
+        if input_errors(inputs):
+            return None
+        return roi_percent(inputs, revenue_gain(inputs))
+
+    def _simulate(self):
+        self.ensure_one()
+        self._check_settings()
+        current, proposed = self._settings(proposed=False), self._settings(proposed=True)
+        customers = self._customers([current, proposed])
+        now, then = evaluate(current, customers), evaluate(proposed, customers)
+        moves = movers(current, proposed, customers, now, then)
+        redemption, expiry = self._ledger_rates()
+        current_roi, proposed_roi = self._roi(now.cost), self._roi(then.cost)
+        for line in self.tier_line_ids:
+            key = line._key()
+            line.write({
+                "current_member_count": now.members.get(key, 0) if line.tier_id else 0,
+                "proposed_member_count": then.members.get(key, 0),
+            })
+        names = {tier.key: tier.name for tier in proposed.tiers}
+        self.move_ids.unlink()
+        self.env["wholesale.loyalty.simulation.move"].create([{
+            "simulation_id": self.id,
+            "partner_id": move.partner_id,
+            "qualifying_amount": move.qualifying,
+            "current_tier_id": move.current_key,
+            "proposed_tier_name": names.get(move.proposed_key, False),
+            "direction": move.direction,
+        } for move in moves])
+        self.write({
+            "state": "done",
+            "simulated_date": fields.Datetime.now(),
+            "customer_count": len(customers),
+            "current_untiered_count": now.members.get(None, 0),
+            "proposed_untiered_count": then.members.get(None, 0),
+            "moved_up_count": sum(1 for move in moves if move.direction == "up"),
+            "moved_down_count": sum(1 for move in moves if move.direction == "down"),
+            "sales_amount": sum(customer.sales for customer in customers),
+            "current_discount_cost": now.discount_cost,
+            "proposed_discount_cost": then.discount_cost,
+            "current_points": now.points,
+            "proposed_points": then.points,
+            "current_points_value": now.points_value,
+            "proposed_points_value": then.points_value,
+            "current_liability": expected_liability(now.points_value, redemption, expiry),
+            "proposed_liability": expected_liability(then.points_value, redemption, expiry),
+            "current_rebates": now.rebates,
+            "proposed_rebates": then.rebates,
+            "current_cost": now.cost,
+            "proposed_cost": then.cost,
+            "cost_difference": then.cost - now.cost,
+            "roi_computed": current_roi is not None and proposed_roi is not None,
+            "current_roi_percent": current_roi or 0.0,
+            "proposed_roi_percent": proposed_roi or 0.0,
+            "redemption_rate": redemption * 100,
+            "expiry_rate": expiry * 100,
+        })
+        return now, then, moves
+
+    def _sensitivity_settings(self):
+        """[(value, settings)] of the run: the proposal with the chosen setting at each value."""
+        self.ensure_one()
+        setting, line = self.sensitivity_setting, self.sensitivity_tier_line_id
+        if not setting:
+            raise UserError(self.env._("Choose the setting the sensitivity run varies."))
+        tier_setting = setting in TIER_SETTINGS
+        if tier_setting and not line:
+            raise UserError(self.env._("Choose the tier whose setting the sensitivity run varies."))
+        if not 2 <= self.sensitivity_steps <= MAX_SENSITIVITY_STEPS:
+            raise ValidationError(self.env._(
+                "A sensitivity run takes from 2 to %(max)s steps.", max=MAX_SENSITIVITY_STEPS))
+        values = sweep(self.sensitivity_from, self.sensitivity_to, self.sensitivity_steps)
+        for value in (values[0], values[-1]):
+            problem = setting_problem(self.env, setting, value)
+            if problem:
+                raise ValidationError(self.env._(
+                    "Simulation %(simulation)s: the sensitivity range is not possible: %(problem)s.",
+                    simulation=self.name, problem=problem,
+                ))
+        proposed = self._settings(proposed=True)
+        if tier_setting:
+            field = {"threshold_amount": "threshold", "discount_percent": "discount_percent",
+                     "points_multiplier": "multiplier", "rebate_percent": "rebate_percent"}[setting]
+            return [(value, replace_tier(proposed, line._key(), **{field: value})) for value in values]
+        field = {"points_amount_step": "amount_step", "points_per_step": "per_step",
+                 "points_min_order_amount": "min_order"}[setting]
+        if setting == "points_per_step":
+            values = [round(value) for value in values]
+        return [(value, proposed._replace(**{field: value})) for value in values]
+
+    def _run_sensitivity(self):
+        self.ensure_one()
+        self._check_settings()
+        runs = self._sensitivity_settings()
+        customers = self._customers([settings for _value, settings in runs])
+        order = {tier.key: position for position, tier in enumerate(
+            sorted(runs[0][1].tiers, key=lambda tier: tier.threshold))}
+        names = {tier.key: tier.name for tier in runs[0][1].tiers}
+        rows = []
+        for step, (value, settings) in enumerate(runs, start=1):
+            outcome = evaluate(settings, customers)
+            for key in [None, *order]:
+                rows.append({
+                    "simulation_id": self.id,
+                    "step": step,
+                    "value": value,
+                    "tier_name": names.get(key) or self.env._("No tier"),
+                    "tier_sequence": order.get(key, -1),
+                    "member_count": outcome.members.get(key, 0),
+                    "cost": self.currency_id.round(outcome.cost_by_tier.get(key, 0.0)),
+                })
+        self.sensitivity_line_ids.unlink()
+        return self.env["wholesale.loyalty.simulation.sensitivity"].create(rows)
+
+    # ------------------------------------------------------------------ apply
+
+    def _tier_commands(self):
+        """Commands that turn the program's tiers into the proposed ones."""
+        program_tiers = self.program_id.tier_ids
+        commands = []
+        for line in self.tier_line_ids:
+            values = line._tier_values()
+            if line.tier_id in program_tiers:
+                if values != line._tier_values(line.tier_id):
+                    commands.append(Command.update(line.tier_id.id, values))
+            else:
+                commands.append(Command.create(values))
+        commands += [Command.unlink(tier.id) for tier in program_tiers - self.tier_line_ids.tier_id]
+        return commands
+
+    def _setting_changes(self):
+        """Sentences naming each setting the proposal changes: "Gold: threshold 1,000 -> 2,000"."""
+        env, program = self.env, self.program_id
+        changes = []
+        for name in POINTS_FIELDS:
+            old, new = program[name], self[name]
+            if round(old or 0.0, 6) != round(new or 0.0, 6):
+                changes.append(env._("%(setting)s: %(old)s → %(new)s",
+                                     setting=self._fields[name]._description_string(env),
+                                     old=formatLang(env, old), new=formatLang(env, new)))
+        tier_fields = self.env["wholesale.loyalty.simulation.tier"]._fields
+        for line in self.tier_line_ids:
+            tier = line.tier_id if line.tier_id in program.tier_ids else None
+            if not tier:
+                changes.append(env._("New tier %(tier)s from %(threshold)s", tier=line.name,
+                                     threshold=formatLang(env, line.threshold_amount, currency_obj=self.currency_id)))
+                continue
+            old_values, new_values = line._tier_values(tier), line._tier_values()
+            for name, new in new_values.items():
+                if new != old_values[name]:
+                    changes.append(env._("%(tier)s: %(setting)s %(old)s → %(new)s", tier=tier.name,
+                                         setting=tier_fields[name]._description_string(env),
+                                         old=old_values[name] if name == "name" else formatLang(env, old_values[name]),
+                                         new=new if name == "name" else formatLang(env, new)))
+        for tier in program.tier_ids - self.tier_line_ids.tier_id:
+            changes.append(env._("Tier %(tier)s removed", tier=tier.name))
+        return changes
+
+    def _apply_note(self, changes):
+        env = self.env
+
+        def money(amount):
+            return formatLang(env, amount, currency_obj=self.currency_id)
+
+        effect = [
+            env._("Customers moving up: %(up)s, down: %(down)s (of %(members)s members)",
+                  up=self.moved_up_count, down=self.moved_down_count, members=self.customer_count),
+            env._("Discount cost: %(old)s → %(new)s", old=money(self.current_discount_cost),
+                  new=money(self.proposed_discount_cost)),
+            env._("Points issued: %(old)s → %(new)s (value %(old_value)s → %(new_value)s)",
+                  old=formatLang(env, self.current_points, digits=0),
+                  new=formatLang(env, self.proposed_points, digits=0),
+                  old_value=money(self.current_points_value), new_value=money(self.proposed_points_value)),
+            env._("Rebates: %(old)s → %(new)s", old=money(self.current_rebates), new=money(self.proposed_rebates)),
+            env._("Total cost: %(old)s → %(new)s", old=money(self.current_cost), new=money(self.proposed_cost)),
+        ]
+        items = Markup().join(Markup("<li>%s</li>") % text for text in changes)
+        effects = Markup().join(Markup("<li>%s</li>") % text for text in effect)
+        return Markup("<p>%s</p><ul>%s</ul><p>%s</p><ul>%s</ul>") % (
+            env._("Settings changed by the what-if simulation %(simulation)s:", simulation=self.name),
+            items,
+            env._("Simulated effect over %(start)s – %(end)s:", start=format_date(env, self.date_from),
+                  end=format_date(env, self.date_to)),
+            effects,
+        )
+
