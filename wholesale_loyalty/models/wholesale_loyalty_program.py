@@ -447,26 +447,37 @@ class WholesaleLoyaltyProgram(models.Model):
                 partners=_partner_condition(SQL("p.commercial_partner_id"), partner_ids),
                 company=self.company_id.id, start=start, end=end,
             )
-        # Credit notes carry a negative signed amount, so the sum is net of refunds. A
-        # fully credited invoice is 'reversed' and its credit note 'paid': both count,
-        # and cancel out, on the paid basis.
-        paid_only = SQL("AND m.payment_state IN ('paid', 'in_payment', 'reversed')") \
-            if self.qualification_basis == "paid" else SQL()
-        excluded = SQL().join(SQL("AND NOT (%s)", condition) for condition in self._spend_exclusions("m"))
         return SQL(
             """SELECT m.commercial_partner_id, SUM(m.amount_untaxed_signed)
                  FROM account_move m
-                WHERE %(partners)s
-                  AND %(sale_documents)s
-                  AND m.company_id = %(company)s
-                  AND (%(date_from)s::date IS NULL OR m.invoice_date >= %(date_from)s::date)
-                  AND m.invoice_date <= %(date_to)s
-                  %(paid_only)s
-                  %(excluded)s
+                WHERE %(partners)s AND %(spend)s
              GROUP BY m.commercial_partner_id""",
             partners=_partner_condition(SQL("m.commercial_partner_id"), partner_ids),
-            company=self.company_id.id, date_from=date_from, date_to=date_to,
-            sale_documents=self._sale_documents_condition("m"), paid_only=paid_only, excluded=excluded,
+            spend=self._spend_document_condition("m", date_from, date_to),
+        )
+
+    def _spend_document_condition(self, move_alias, date_from, date_to):
+        """SQL condition: the ``account_move`` row ``move_alias`` is qualifying spend of the
+        local days ``date_from`` to ``date_to`` (no start when None) on the program's
+        invoiced or paid basis; its ``amount_untaxed_signed`` is what it counts for. The rule
+        of :meth:`_spend_query`, for queries that sum other documents in the same pass."""
+        self.ensure_one()
+        move = SQL.identifier(move_alias)
+        # Credit notes carry a negative signed amount, so the sum is net of refunds. A
+        # fully credited invoice is 'reversed' and its credit note 'paid': both count,
+        # and cancel out, on the paid basis.
+        paid_only = SQL("AND %s.payment_state IN ('paid', 'in_payment', 'reversed')", move) \
+            if self.qualification_basis == "paid" else SQL()
+        excluded = SQL().join(SQL("AND NOT (%s)", condition) for condition in self._spend_exclusions(move_alias))
+        return SQL(
+            """%(sale_documents)s
+                  AND %(move)s.company_id = %(company)s
+                  AND (%(date_from)s::date IS NULL OR %(move)s.invoice_date >= %(date_from)s::date)
+                  AND %(move)s.invoice_date <= %(date_to)s
+                  %(paid_only)s
+                  %(excluded)s""",
+            move=move, company=self.company_id.id, date_from=date_from, date_to=date_to,
+            sale_documents=self._sale_documents_condition(move_alias), paid_only=paid_only, excluded=excluded,
         )
 
     def _spend_by_partner(self, partner_ids, date_from, date_to):

@@ -1,6 +1,7 @@
 """Tier rules that need no ORM: the qualifying window, the tier a spend earns and the
 grace period before a downgrade. Kept pure so that the rules can be read and tested alone."""
 
+import bisect
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -76,12 +77,20 @@ def sort_ladder(steps):
 
 def tier_for_amount(ladder, amount):
     """The highest tier whose threshold ``amount`` meets, or ``None`` below every threshold."""
-    amount = round(amount or 0.0, AMOUNT_DIGITS)
-    earned = None
-    for step in sort_ladder(ladder):
-        if amount >= round(step.threshold, AMOUNT_DIGITS):
-            earned = step.tier_id
-    return earned
+    return tier_finder(ladder)(amount)
+
+
+def tier_finder(ladder):
+    """:func:`tier_for_amount` for many amounts on one ladder: a function of the amount,
+    which finds the tier by bisection on the thresholds sorted once."""
+    ordered = sort_ladder(ladder)
+    thresholds = [round(step.threshold, AMOUNT_DIGITS) for step in ordered]
+    tier_ids = [None] + [step.tier_id for step in ordered]
+
+    def find(amount):
+        return tier_ids[bisect.bisect_right(thresholds, round(amount or 0.0, AMOUNT_DIGITS))]
+
+    return find
 
 
 def higher_tier(ladder, tier_id, other_tier_id):

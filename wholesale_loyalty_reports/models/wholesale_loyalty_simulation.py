@@ -1,3 +1,5 @@
+import contextlib
+
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -362,40 +364,8 @@ class WholesaleLoyaltySimulation(models.Model):
             program.qualification_period, self.date_to, program.period_months
         )
         excluded = SQL().join(SQL(" AND NOT (%s)", condition) for condition in program._spend_exclusions("m"))
-        points = [SQL("SUM(%s) AS %s", self._points_sql(rule), SQL.identifier(f"p{index}"))
-                  for index, rule in enumerate(rules)]
-        rows = self.env.execute_query(SQL(
-            """
-            WITH spend AS (SELECT * FROM (%(spend)s) AS s(partner_id, amount)),
-            sales AS (
-                SELECT m.commercial_partner_id AS partner_id, COUNT(*) AS documents,
-                       SUM(m.amount_untaxed_signed) AS amount, %(points)s
-                  FROM account_move m
-                 WHERE m.commercial_partner_id IN (%(members)s)
-                   AND %(sale_documents)s
-                   AND m.company_id = %(company)s
-                   AND m.invoice_date BETWEEN %(date_from)s AND %(date_to)s
-                   %(excluded)s
-              GROUP BY m.commercial_partner_id
-            )
-            SELECT p.id, COALESCE(spend.amount, 0), COALESCE(sales.documents, 0), COALESCE(sales.amount, 0),
-                   %(point_columns)s
-              FROM (%(members)s) AS p
-         LEFT JOIN spend ON spend.partner_id = p.id
-         LEFT JOIN sales ON sales.partner_id = p.id
-            """,
-            spend=program._spend_query(members, spend_from, spend_to),
-            points=SQL(", ").join(points),
-            members=members,
-            sale_documents=program._sale_documents_condition("m"),
-            company=program.company_id.id,
-            date_from=self.date_from,
-            date_to=self.date_to,
-            excluded=excluded,
-            point_columns=SQL(", ").join(
-                SQL("COALESCE(sales.%s, 0)", SQL.identifier(f"p{index}")) for index in range(len(rules))
-            ),
-        ))
+        with _jit_off(self.env.cr):
+            rows = self._replay_rows(program, members, spend_from, spend_to, rules, excluded)
         if not any(row[2] for row in rows):
             raise UserError(self.env._(
                 "Simulation %(simulation)s: the members of %(program)s have no invoice or credit note from "
@@ -408,6 +378,68 @@ class WholesaleLoyaltySimulation(models.Model):
                      {rule: int(value) for rule, value in zip(rules, row[4:], strict=True)})
             for row in rows
         ]
+
+    def _replay_rows(self, program, members, spend_from, spend_to, rules, excluded):
+        """The replay's rows: (customer, qualifying spend, window documents, window sales,
+        points under each rule), from one pass over the sale documents of the window and of
+        the spend period. Customers are joined after the aggregation: a filter on them inside
+        it would be checked document by document."""
+        by_orders = program.qualification_basis == "confirmed"
+        window = SQL(
+            "m.invoice_date BETWEEN %s AND %s %s", self.date_from, self.date_to, excluded,
+        )
+        if by_orders:
+            scan_from, scan_to = self.date_from, self.date_to
+            spend_column = SQL("COALESCE(orders.amount, 0)")
+            spend_join = SQL(
+                "LEFT JOIN (%s) AS orders(partner_id, amount) ON orders.partner_id = p.id",
+                program._spend_query(members, spend_from, spend_to),
+            )
+            spend_sum = SQL("0")
+        else:
+            scan_from = None if spend_from is None else min(spend_from, self.date_from)
+            scan_to = max(spend_to, self.date_to)
+            spend_column = SQL("COALESCE(d.spend, 0)")
+            spend_join = SQL()
+            spend_sum = SQL(
+                "SUM(m.amount_untaxed_signed) FILTER (WHERE %s)",
+                program._spend_document_condition("m", spend_from, spend_to),
+            )
+        return self.env.execute_query(SQL(
+            """
+            WITH d AS (
+                SELECT m.commercial_partner_id AS partner_id, %(spend_sum)s AS spend,
+                       COUNT(*) FILTER (WHERE %(window)s) AS documents,
+                       SUM(m.amount_untaxed_signed) FILTER (WHERE %(window)s) AS amount, %(points)s
+                  FROM account_move m
+                 WHERE %(sale_documents)s
+                   AND m.company_id = %(company)s
+                   AND (%(scan_from)s::date IS NULL OR m.invoice_date >= %(scan_from)s::date)
+                   AND m.invoice_date <= %(scan_to)s
+              GROUP BY m.commercial_partner_id
+            )
+            SELECT p.id, %(spend_column)s, COALESCE(d.documents, 0), COALESCE(d.amount, 0), %(point_columns)s
+              FROM (%(members)s) AS p
+         LEFT JOIN d ON d.partner_id = p.id
+                   %(spend_join)s
+            """,
+            spend_sum=spend_sum,
+            window=window,
+            points=SQL(", ").join(
+                SQL("SUM(%s) FILTER (WHERE %s) AS %s", self._points_sql(rule), window, SQL.identifier(f"p{index}"))
+                for index, rule in enumerate(rules)
+            ),
+            sale_documents=program._sale_documents_condition("m"),
+            company=program.company_id.id,
+            scan_from=scan_from,
+            scan_to=scan_to,
+            spend_column=spend_column,
+            members=members,
+            spend_join=spend_join,
+            point_columns=SQL(", ").join(
+                SQL("COALESCE(d.%s, 0)", SQL.identifier(f"p{index}")) for index in range(len(rules))
+            ),
+        ))
 
     def _points_sql(self, rule):
         """Points of the document ``m`` under ``rule``, as the engine counts them: an invoice
@@ -465,16 +497,7 @@ class WholesaleLoyaltySimulation(models.Model):
                 "current_member_count": now.members.get(key, 0) if line.tier_id else 0,
                 "proposed_member_count": then.members.get(key, 0),
             })
-        names = {tier.key: tier.name for tier in proposed.tiers}
-        self.move_ids.unlink()
-        self.env["wholesale.loyalty.simulation.move"].create([{
-            "simulation_id": self.id,
-            "partner_id": move.partner_id,
-            "qualifying_amount": move.qualifying,
-            "current_tier_id": move.current_key,
-            "proposed_tier_name": names.get(move.proposed_key, False),
-            "direction": move.direction,
-        } for move in moves])
+        self._write_moves(moves, {tier.key: tier.name for tier in proposed.tiers})
         self.write({
             "state": "done",
             "simulated_date": fields.Datetime.now(),
@@ -504,6 +527,30 @@ class WholesaleLoyaltySimulation(models.Model):
             "expiry_rate": expiry * 100,
         })
         return now, then, moves
+
+    def _write_moves(self, moves, names):
+        """Replace the simulation's movers with ``moves``: one INSERT, as a raised threshold
+        may move thousands of customers and the ORM would create them one by one."""
+        move_model = self.env["wholesale.loyalty.simulation.move"]
+        move_model.flush_model()
+        # Nothing refers to a mover: the rows go without the ORM's unlink machinery.
+        self.env.execute_query(SQL("DELETE FROM wholesale_loyalty_simulation_move WHERE simulation_id = %s", self.id))
+        if moves:
+            self.env.execute_query(SQL(
+                """INSERT INTO wholesale_loyalty_simulation_move
+                          (simulation_id, company_id, partner_id, qualifying_amount, current_tier_id,
+                           proposed_tier_name, direction, create_uid, write_uid, create_date, write_date)
+                   SELECT %(simulation)s, %(company)s, v.*, %(uid)s, %(uid)s, %(now)s, %(now)s
+                     FROM unnest(%(partner_ids)s::int[], %(amounts)s::numeric[], %(tier_ids)s::int[],
+                                 %(names)s::varchar[], %(directions)s::varchar[]) AS v""",
+                simulation=self.id, company=self.company_id.id, uid=self.env.uid, now=fields.Datetime.now(),
+                partner_ids=[move.partner_id for move in moves],
+                amounts=[move.qualifying for move in moves],
+                tier_ids=[move.current_key for move in moves],
+                names=[names.get(move.proposed_key) for move in moves],
+                directions=[move.direction for move in moves],
+            ))
+        self.invalidate_recordset(["move_ids"])
 
     def _sensitivity_settings(self):
         """[(value, settings)] of the run: the proposal with the chosen setting at each value."""
@@ -632,3 +679,14 @@ class WholesaleLoyaltySimulation(models.Model):
             effects,
         )
 
+
+@contextlib.contextmanager
+def _jit_off(cr):
+    """Run a statement without PostgreSQL's just-in-time compilation: the replay's estimated
+    cost sets it off, and compiling takes longer than the aggregation it would speed up."""
+    cr.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+    [(previous, _off)] = cr.fetchall()
+    try:
+        yield
+    finally:
+        cr.execute("SELECT set_config('jit', %s, true)", [previous])

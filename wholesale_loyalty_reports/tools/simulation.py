@@ -17,9 +17,10 @@ Rules of the replay (the simulation's help text says the same to users):
   observed in the ledger over the window.
 """
 
+import functools
 from typing import NamedTuple
 
-from odoo.addons.wholesale_loyalty.tools.tier_rules import AMOUNT_DIGITS, TierStep, sort_ladder, tier_for_amount
+from odoo.addons.wholesale_loyalty.tools.tier_rules import AMOUNT_DIGITS, TierStep, sort_ladder, tier_finder
 
 NO_TIER = None
 
@@ -92,13 +93,13 @@ def points_rules(settings):
 
 def evaluate(settings, customers):
     """What the settings give the customers over the window (see the module's rules)."""
-    ladder = [TierStep(tier.key, tier.threshold) for tier in settings.tiers]
+    tier_of_amount = tier_finder([TierStep(tier.key, tier.threshold) for tier in settings.tiers])
     by_key = {tier.key: tier for tier in settings.tiers}
     tier_of, members, cost_by_tier = {}, {}, {}
     discount_cost = rebates = 0.0
     points = 0
     for customer in customers:
-        key = tier_for_amount(ladder, customer.qualifying)
+        key = tier_of_amount(customer.qualifying)
         tier = by_key.get(key)
         discount = customer.sales * (tier.discount_percent if tier else 0.0) / 100
         rebate = customer.sales * (tier.rebate_percent if tier else 0.0) / 100
@@ -143,12 +144,15 @@ def move_direction(current_tiers, proposed_tiers, current_key, proposed_key):
 def movers(current, proposed, customers, current_outcome, proposed_outcome):
     """The customers whose tier differs between the two outcomes, highest spend first."""
     moves = []
+    direction_of = functools.cache(
+        lambda old, new: move_direction(current.tiers, proposed.tiers, old, new)
+    )
     for customer in customers:
         old = current_outcome.tier_of[customer.partner_id]
         new = proposed_outcome.tier_of[customer.partner_id]
         if old == new:
             continue
-        direction = move_direction(current.tiers, proposed.tiers, old, new)
+        direction = direction_of(old, new)
         if direction != "same":
             moves.append(Move(customer.partner_id, customer.qualifying, old, new, direction))
     return sorted(moves, key=lambda move: (-move.qualifying, move.partner_id))
