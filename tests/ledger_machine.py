@@ -16,6 +16,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from odoo.addons.wholesale_loyalty.tools.tier_rules import tier_for_amount
+
 START = "2026-01-05"
 AMOUNTS = (150.0, 480.0, 1000.0, 1250.0, 3000.0, 5600.0)
 MAX_ORDERS = 6
@@ -386,6 +388,24 @@ class LedgerMachine(RuleBasedStateMachine):
         self.env.invalidate_all()
         assert history.search_count([]) == count, "a second recalculation wrote tier history again"
         assert self._customers().mapped(lambda partner: partner.wholesale_tier_id.id) == tiers
+        self._check_tiers_follow_spend()
+
+    def _check_tiers_follow_spend(self):
+        """After a full recalculation every customer holds the tier its spend gives, the
+        spend summed here from the documents (the program has no grace period)."""
+        ladder = self.program._ladder()
+        for customer in self._customers().filtered(lambda partner: not partner.wholesale_tier_locked):
+            documents = self.env["account.move"].search([
+                ("commercial_partner_id", "=", customer.id), ("move_type", "in", ("out_invoice", "out_refund")),
+                ("state", "=", "posted"), ("company_id", "=", self.program.company_id.id),
+                ("invoice_date", "<=", self._today()),
+            ])
+            spend = round(sum(documents.mapped("amount_untaxed_signed")), 2)
+            assert round(customer.wholesale_qualifying_amount, 2) == spend, (
+                f"{customer.name}: qualifying spend {customer.wholesale_qualifying_amount}, documents {spend}")
+            expected = tier_for_amount(ladder, spend)
+            assert (customer.wholesale_tier_id.id or None) == expected, (
+                f"{customer.name}: tier {customer.wholesale_tier_id.name} for a spend of {spend}")
 
     @precondition(lambda self: len(self.customer_ids) > 1)
     @rule(source=PICK, into=PICK)
