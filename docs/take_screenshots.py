@@ -160,6 +160,30 @@ class Demo:
             "invoice_payment_term_id": self.ref("wholesale_loyalty.payment_term_wholesale_demo"),
             "invoice_line_ids": [(0, 0, {"product_id": product, "quantity": 50, "price_unit": 100.0})]})
 
+    def benefits_quotation(self, customer, products):
+        """A quotation of a Gold customer with the Gold pricelist, a free delivery line and a
+        product reserved to Platinum."""
+        order = self.call("sale.order", "create", {
+            "partner_id": customer, "user_id": self.ref("base.user_demo"),
+            "order_line": [(0, 0, {"product_id": product, "product_uom_qty": 10}) for product in products]})
+        carrier = self.call("delivery.carrier", "search", [("delivery_type", "=", "fixed")], limit=1)
+        wizard = self.call("choose.delivery.carrier", "create", {"order_id": order, "carrier_id": carrier[0]})
+        self.call("choose.delivery.carrier", "button_confirm", [wizard])
+        return order
+
+    def simulation(self, program):
+        """A what-if of the program with Gold's threshold raised by half, simulated."""
+        simulation = self.call("wholesale.loyalty.simulation", "create", {
+            "name": "Gold threshold +50%", "program_id": program})
+        [data] = self.call("wholesale.loyalty.simulation", "read", [simulation], ["tier_line_ids"])
+        lines = self.call("wholesale.loyalty.simulation.tier", "read", data["tier_line_ids"],
+                          ["name", "threshold_amount"])
+        gold = next(line for line in lines if line["name"] == "Gold")
+        self.call("wholesale.loyalty.simulation.tier", "write", [gold["id"]],
+                  {"threshold_amount": gold["threshold_amount"] * 1.5})
+        self.call("wholesale.loyalty.simulation", "action_simulate", [simulation])
+        return simulation
+
     def posted_invoice(self, customer, product):
         """An invoice of today on the demo cash-discount terms, so it prints its offer."""
         invoice = self.draft_invoice(customer, product)
@@ -199,6 +223,11 @@ def shots(demo):
     yield Shot("billing", f"/report/html/account.report_invoice/{posted}", "invoice_pdf.png")
     yield Shot("northwind", "/my/wholesale-loyalty", "portal.png")
     yield Shot("northwind", f"/my/invoices/{posted}", "portal_invoice.png")
+    reserved = demo.find("product.product", "New Season Box (Platinum early access)")
+    yield Shot("demo", f"{action}sale.action_quotations_with_onboarding/"
+               f"{demo.benefits_quotation(contoso, [product, reserved])}", "benefits.png")
+    yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_simulation_action/"
+               f"{demo.simulation(program)}", "whatif.png", click_tab("Results"))
     yield Shot("ivan", f"{action}base.action_partner_form/{northwind}", "customer_ru.png", click_tab("Лояльность"))
 
 

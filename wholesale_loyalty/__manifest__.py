@@ -1,6 +1,6 @@
 {
     "name": "Wholesale Loyalty",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "summary": "B2B loyalty: customer tiers earned by spend, tier discounts, points and payment discounts",
     "author": "Wholesale Loyalty Contributors",
@@ -8,7 +8,7 @@
     "maintainers": ["wholesale-loyalty"],
     "license": "LGPL-3",
     "development_status": "Beta",
-    "depends": ["sale_management", "account", "mail", "portal"],
+    "depends": ["sale_management", "account", "mail", "portal", "delivery"],
     "data": [
         "security/wholesale_loyalty_security.xml",
         "security/ir.model.access.csv",
@@ -22,9 +22,11 @@
         "views/wholesale_loyalty_tier_history_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
+        "views/product_template_views.xml",
         "views/account_payment_term_views.xml",
         "views/account_move_views.xml",
         "views/wholesale_loyalty_rebate_views.xml",
+        "views/wholesale_loyalty_membership_views.xml",
         "wizards/account_payment_register_views.xml",
         "wizards/wholesale_loyalty_tier_lock_wizard_views.xml",
         "wizards/wholesale_loyalty_redeem_wizard_views.xml",

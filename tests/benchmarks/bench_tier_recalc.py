@@ -283,6 +283,17 @@ class Bench:
         self.env.invalidate_all()
         return seconds
 
+    def timed_in_transaction(self, function):
+        """Seconds of ``function`` within the current transaction, rolled back to where it was."""
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            start = time.perf_counter()
+            function(self.env, self.program)
+            self.env.flush_all()
+            seconds = time.perf_counter() - start
+            savepoint.rollback()
+        self.env.invalidate_all()
+        return seconds
+
     def prepared(self, prepare, function, keep):
         def run():
             prepare(self.env, self.program)
@@ -370,6 +381,7 @@ def measure(size, args):
         emit(f"tier_{size.name}_daily_ratio", daily_ratio, 2)
         emit(f"tier_{size.name}_sql_bound_seconds", sql_seconds)
         emit(f"tier_{size.name}_engine_seconds", engine_seconds)
+        forecast_figures(env, program, size, bench, args.pairs)
         if size.name == "small":
             naive_figures(env, program, size.customers, sql_seconds)
     peak = peak_memory(size)
@@ -377,6 +389,32 @@ def measure(size, args):
     emit(f"tier_{size.name}_peak_memory_mb", peak, 1)
     print(f"# {size.name}: build {build_seconds:.0f} s, measure {measure_seconds:.0f} s", flush=True)
     return {"daily_ratio": daily_ratio, "peak": peak}
+
+
+def forecast_figures(env, program, size, bench, pairs):
+    """The retention forecast of every customer on a rolling period of 12 months, against
+    the same SQL bound: the program turns rolling (tiers recalculated first, not timed), and
+    everything is rolled back afterwards."""
+    program.write({"qualification_period": "rolling", "period_months": 12})
+    env.flush_all()
+    engine_run(env, program)
+    forecast = env["wholesale.loyalty.tier.forecast"]
+    risks = {}
+
+    def run_forecast(_env, _program):
+        risks.update(forecast.risks(program))
+
+    references, ours = [], []
+    for _pair in range(pairs):
+        references.append(bench.timed_in_transaction(sql_lower_bound))
+        ours.append(bench.timed_in_transaction(run_forecast))
+    print(f"# forecast: sql bound {fmt(references)} s; forecast {fmt(ours)} s; {len(risks)} customers at risk",
+          flush=True)
+    env.cr.rollback()
+    env.invalidate_all()
+    emit(f"tier_{size.name}_forecast_customers_at_risk", len(risks))
+    emit(f"tier_{size.name}_forecast_ratio",
+         statistics.median(b / a for a, b in zip(references, ours, strict=True)), 2)
 
 
 def naive_figures(env, program, customers, sql_seconds):

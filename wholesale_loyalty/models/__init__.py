@@ -1,5 +1,6 @@
 from . import account_move
 from . import account_partial_reconcile
+from . import product_template
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
@@ -7,7 +8,9 @@ from . import wholesale_loyalty_bonus_rule
 from . import wholesale_loyalty_program
 from . import wholesale_loyalty_tier
 from . import wholesale_loyalty_tier_engine
+from . import wholesale_loyalty_tier_forecast
 from . import wholesale_loyalty_tier_history
+from . import wholesale_loyalty_membership
 from . import wholesale_loyalty_ledger
 from . import wholesale_loyalty_ledger_allocation
 from . import wholesale_loyalty_points

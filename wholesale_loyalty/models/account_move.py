@@ -80,6 +80,8 @@ class AccountMove(models.Model):
         points = self.env["wholesale.loyalty.points"]
         points.earn_for_invoices(posted, trigger="posted")
         posted._wholesale_sync_points()
+        # A posted credit note of a membership fee ends that membership.
+        self.env["wholesale.loyalty.membership"]._sync_invoices(posted)
         # Invoices of zero are paid on posting; Odoo calls the paid hook for those itself.
         posted._wholesale_reevaluate(bases=("invoiced",))
         return posted
@@ -89,6 +91,7 @@ class AccountMove(models.Model):
         points = self.env["wholesale.loyalty.points"]
         points.earn_for_invoices(self, trigger="paid")
         points.bonuses_for_paid_invoices(self)
+        self.env["wholesale.loyalty.membership"]._sync_invoices(self)
         self._wholesale_reevaluate(bases=("paid",))
         return result
 
@@ -96,6 +99,9 @@ class AccountMove(models.Model):
         was_counted = self.filtered(lambda move: move.state == "posted")
         result = super().button_draft()
         was_counted._wholesale_sync_points()
+        # A fee invoice no longer posted no longer pays its membership; a credit note no
+        # longer posted no longer ends one.
+        self.env["wholesale.loyalty.membership"]._sync_invoices(was_counted)
         was_counted._wholesale_reevaluate(bases=("invoiced", "paid"))
         # A cancelled or reversed invoice's money was free meanwhile: its discount may be gone.
         self.env["wholesale.payment.discount"]._release_unbacked_prepayment_discounts(self)
@@ -105,6 +111,7 @@ class AccountMove(models.Model):
         result = super().button_cancel()
         # A posted move is reset to draft first (synced there); this covers drafts cancelled.
         self._wholesale_sync_points()
+        self.env["wholesale.loyalty.membership"]._sync_invoices(self)
         self._wholesale_reevaluate(bases=("invoiced", "paid"))
         return result
 

@@ -10,5 +10,7 @@ class AccountPartialReconcile(models.Model):
             lambda move: move.is_sale_document()
         )
         result = super().unlink()
+        # A membership whose fee is no longer paid is cancelled.
+        self.env["wholesale.loyalty.membership"]._sync_invoices(invoices)
         invoices._wholesale_reevaluate(bases=("paid",))
         return result

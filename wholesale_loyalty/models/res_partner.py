@@ -93,6 +93,25 @@ class ResPartner(models.Model):
     )
     wholesale_tier_locked = fields.Boolean(string="Tier Locked", copy=False, tracking=True)
     wholesale_tier_lock_reason = fields.Char(string="Lock Reason", copy=False, tracking=True)
+    wholesale_team_id = fields.Many2one(
+        "crm.team",
+        string="Sales Team",
+        ondelete="set null",
+        copy=False,
+        # No company check: a shared customer may have the team of one company, which only
+        # that company's quotations take (see sale.order._compute_team_id).
+        help="Sales team of the customer's quotations, given by its loyalty tier.",
+    )
+    wholesale_pricelist_before_id = fields.Many2one(
+        "product.pricelist",
+        string="Pricelist Before Tier",
+        company_dependent=True,
+        ondelete="set null",
+        readonly=True,
+        copy=False,
+        help="The customer's own pricelist, kept when a loyalty tier's pricelist replaced it and "
+        "set again when the customer moves to a tier without pricelist.",
+    )
     wholesale_referrer_id = fields.Many2one(
         "res.partner", string="Referred By", ondelete="set null", index=True, copy=False
     )
@@ -119,7 +138,32 @@ class ResPartner(models.Model):
         help="What the points balance is worth when redeemed, at the program's point value.",
     )
     wholesale_expiry_reminded_on = fields.Date(readonly=True, copy=False)
+    wholesale_keep_tier_id = fields.Many2one(
+        "wholesale.loyalty.tier", string="Tier at Risk", compute="_compute_wholesale_keep_tier",
+        help="The tier the customer loses without new spend (rolling periods), on the day below.",
+    )
+    wholesale_keep_tier_amount = fields.Monetary(
+        string="Spend to Keep Tier", currency_field="wholesale_currency_id", compute="_compute_wholesale_keep_tier",
+        help="What the customer must buy before the day below to keep its tier.",
+    )
+    wholesale_keep_tier_by = fields.Date(
+        string="Keep Tier By", compute="_compute_wholesale_keep_tier",
+        help="The first day the spend of the rolling period falls below the tier without new purchases "
+        "(for a customer already below it: the downgrade day).",
+    )
+    wholesale_tier_risk_warned = fields.Char(
+        readonly=True, copy=False,
+        help="The tier and day of the last tier-loss warning sent, so that each risk is warned of once.",
+    )
     wholesale_ledger_ids = fields.One2many("wholesale.loyalty.ledger", "partner_id", string="Points Ledger")
+    wholesale_membership_tier_id = fields.Many2one(
+        "wholesale.loyalty.tier", string="Paid Tier", compute="_compute_wholesale_membership",
+        help="The tier a paid membership gives the customer today, whatever its spend.",
+    )
+    wholesale_membership_until = fields.Date(
+        string="Paid Tier Until", compute="_compute_wholesale_membership",
+        help="Last day of the paid membership, renewals included.",
+    )
 
     @api.depends("wholesale_tier_id", "wholesale_qualifying_amount", "wholesale_program_id")
     def _compute_wholesale_next_tier(self):
@@ -138,6 +182,21 @@ class ResPartner(models.Model):
                 max(step.threshold - partner.wholesale_qualifying_amount, 0.0) if step else 0.0
             )
 
+    @api.depends("wholesale_tier_id", "wholesale_qualifying_amount", "wholesale_program_id")
+    def _compute_wholesale_keep_tier(self):
+        forecast = self.env["wholesale.loyalty.tier.forecast"]
+        risks = {}
+        heads = self.commercial_partner_id
+        for program in heads.sudo().wholesale_program_id:  # sudo: see _wholesale_visible_program
+            members = heads.filtered(lambda head, program=program: head.sudo().wholesale_program_id == program)
+            risks.update(forecast.risks(program, members.ids))
+        for partner in self:
+            head = partner.commercial_partner_id
+            risk = risks.get(head.id) if head._wholesale_visible_program() else None
+            partner.wholesale_keep_tier_id = risk.tier_id if risk else False
+            partner.wholesale_keep_tier_amount = risk.amount if risk else 0.0
+            partner.wholesale_keep_tier_by = risk.keep_by if risk else False
+
     @api.depends("wholesale_downgrade_since", "wholesale_program_id.downgrade_grace_days")
     def _compute_wholesale_downgrade_on(self):
         for partner in self:
@@ -154,6 +213,14 @@ class ResPartner(models.Model):
             partner.wholesale_points_value = (
                 program.currency_id.round(partner.wholesale_points_balance * program.point_value) if program else 0.0
             )
+
+    def _compute_wholesale_membership(self):
+        held = self.env["wholesale.loyalty.membership"]._held_by(self.commercial_partner_id)
+        for partner in self:
+            program = partner._wholesale_visible_program()
+            tier, until = held.get((partner.commercial_partner_id.id, program.id), (False, False))
+            partner.wholesale_membership_tier_id = tier
+            partner.wholesale_membership_until = until
 
     def _compute_wholesale_points_pending(self):
         heads = self.commercial_partner_id
@@ -416,7 +483,12 @@ class ResPartner(models.Model):
         :return: one dict per partner with the keys ``partner_id``, ``program``, ``tier``,
             ``tier_since``, ``qualifying_amount``, ``next_tier``, ``amount_to_next_tier``,
             ``points_balance``, ``points_expiring_30d`` and ``discount_percent``; also
-            ``downgrade_on``, the day a customer below its tier moves down (or False).
+            ``downgrade_on``, the day a customer below its tier moves down (or False);
+            ``keep_tier_amount`` and ``keep_tier_by``: what the customer must buy, and by
+            when, to keep its tier on a rolling period (0.0 and False when not at risk);
+            ``pricelist`` (name of the tier's pricelist or False), ``free_shipping`` and
+            ``return_days`` of the tier; ``membership_tier`` and ``membership_until``, the
+            tier a paid membership gives today and its last day (or False).
         """
         self.env["wholesale.loyalty.program"].check_access("read")  # loyalty users only, not the portal
         self._wholesale_ensure_enrolled()
@@ -443,7 +515,12 @@ class ResPartner(models.Model):
                     "discount_percent": shown.wholesale_tier_id.discount_percent or 0.0,
                     "tier_locked": shown.wholesale_tier_locked,
                     "downgrade_on": fields.Date.to_string(shown.wholesale_downgrade_on) or False,
+                    "keep_tier_amount": shown.wholesale_keep_tier_amount,
+                    "keep_tier_by": fields.Date.to_string(shown.wholesale_keep_tier_by) or False,
                     **shown._wholesale_points_status(),
+                    **shown.wholesale_tier_id._benefits_status(),
+                    "membership_tier": shown.wholesale_membership_tier_id.name or False,
+                    "membership_until": fields.Date.to_string(shown.wholesale_membership_until) or False,
                 }
             )
         return statuses
@@ -462,10 +539,15 @@ class ResPartner(models.Model):
             "discount_percent": 0.0,
             "tier_locked": False,
             "downgrade_on": False,
+            "keep_tier_amount": 0.0,
+            "keep_tier_by": False,
             "points_balance": 0,
             "points_pending": 0,
             "points_expiring_30d": 0,
             "point_value": 0.0,
+            **self.env["wholesale.loyalty.tier"]._benefits_status(),
+            "membership_tier": False,
+            "membership_until": False,
         }
 
     def _wholesale_points_status(self):

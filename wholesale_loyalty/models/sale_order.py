@@ -1,7 +1,11 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date
 
 from ..tools.points_rules import redeem_cap
+
+# What decides whether a quotation's tier ships it free, besides its lines.
+FREE_SHIPPING_ORDER_FIELDS = frozenset({"wholesale_tier_id", "partner_id", "pricelist_id", "currency_id"})
 
 
 class SaleOrder(models.Model):
@@ -24,6 +28,9 @@ class SaleOrder(models.Model):
     wholesale_next_tier_message = fields.Char(
         string="Next Tier", compute="_compute_wholesale_next_tier_message"
     )
+    wholesale_keep_tier_message = fields.Char(
+        string="Tier at Risk", compute="_compute_wholesale_keep_tier_message"
+    )
     wholesale_points_estimate = fields.Integer(
         string="Points to Earn",
         compute="_compute_wholesale_points_estimate",
@@ -40,6 +47,25 @@ class SaleOrder(models.Model):
         string="Has Goods", compute="_compute_wholesale_has_goods",
         help="The quotation has lines that points may pay for.",
     )
+    wholesale_tier_pricelist_id = fields.Many2one(
+        related="wholesale_tier_id.pricelist_id", string="Tier Pricelist",
+    )
+    wholesale_exclusive_warning = fields.Text(
+        string="Reserved Products", compute="_compute_wholesale_exclusive_warning",
+        help="Products of this quotation reserved to a higher loyalty tier than the customer's.",
+    )
+    wholesale_exclusive_override_reason = fields.Text(
+        string="Reserved Products Allowed Because", copy=False, tracking=True,
+        help="Set by a loyalty administrator to confirm this order despite its reserved products.",
+    )
+    wholesale_exclusive_can_override = fields.Boolean(
+        compute="_compute_wholesale_exclusive_can_override",
+        help="The current user is a loyalty administrator, who may allow reserved products.",
+    )
+    wholesale_exclusive_override_user_id = fields.Many2one(
+        "res.users", string="Reserved Products Allowed By", ondelete="set null", readonly=True, copy=False,
+        tracking=True,
+    )
 
     @api.depends("partner_id", "company_id", "partner_id.commercial_partner_id.wholesale_points_balance")
     def _compute_wholesale_points_balance(self):
@@ -48,6 +74,16 @@ class SaleOrder(models.Model):
             customer = order.partner_id.commercial_partner_id.sudo()
             shown = order._wholesale_customer_program()
             order.wholesale_points_balance = customer.wholesale_points_balance if shown else 0
+
+    @api.depends("partner_id", "user_id")
+    def _compute_team_id(self):
+        result = super()._compute_team_id()
+        # The team a loyalty tier gave the customer, for quotations of the team's company.
+        for order in self:
+            team = order.partner_id.commercial_partner_id.wholesale_team_id
+            if team and team.company_id in (order.company_id, team.browse()):
+                order.team_id = team
+        return result
 
     @api.depends("partner_id")
     def _compute_wholesale_tier_id(self):
@@ -93,6 +129,22 @@ class SaleOrder(models.Model):
                 tier=next_tier.name,
             )
 
+    @api.depends("partner_id", "state", "partner_id.commercial_partner_id.wholesale_tier_id")
+    def _compute_wholesale_keep_tier_message(self):
+        for order in self:
+            # sudo: shows the risk to the tier of the order company's program only
+            customer = order.partner_id.commercial_partner_id.sudo()
+            if order.state not in ("draft", "sent") or not order._wholesale_customer_program() \
+                    or not customer.wholesale_keep_tier_id:
+                order.wholesale_keep_tier_message = False
+                continue
+            order.wholesale_keep_tier_message = self.env._(
+                "Buy %(amount)s more by %(date)s to keep %(tier)s",
+                amount=customer.wholesale_currency_id.format(customer.wholesale_keep_tier_amount),
+                date=format_date(self.env, customer.wholesale_keep_tier_by),
+                tier=customer.wholesale_keep_tier_id.name,
+            )
+
     @api.depends(
         "amount_untaxed", "partner_id", "currency_id",
         "partner_id.commercial_partner_id.wholesale_program_id",
@@ -121,6 +173,18 @@ class SaleOrder(models.Model):
         for order in self:
             order.wholesale_has_goods = bool(order._wholesale_goods_lines())
 
+    @api.depends("order_line.product_id", "partner_id", "state")
+    def _compute_wholesale_exclusive_warning(self):
+        for order in self:
+            messages = [line._wholesale_exclusive_message() for line in order.order_line]
+            order.wholesale_exclusive_warning = "\n".join(dict.fromkeys(filter(None, messages))) or False
+
+    @api.depends_context("uid")
+    def _compute_wholesale_exclusive_can_override(self):
+        self.wholesale_exclusive_can_override = self.env.user.has_group(
+            "wholesale_loyalty.group_wholesale_loyalty_manager"
+        )
+
     def _wholesale_goods_lines(self):
         """The lines points may pay for: products, not sections, notes, down payments or points."""
         self.ensure_one()
@@ -147,6 +211,93 @@ class SaleOrder(models.Model):
         # Another customer prices the lines with its own tier, as a new line would be.
         if self.state in ("draft", "sent") and (self.wholesale_tier_id or self._origin.wholesale_tier_id):
             self.order_line._compute_discount()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._wholesale_check_override_write(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._wholesale_check_override_write(vals)
+        result = super().write(vals)
+        if FREE_SHIPPING_ORDER_FIELDS.intersection(vals):
+            self._wholesale_update_free_shipping()
+        return result
+
+    @api.model
+    def _wholesale_check_override_write(self, vals):
+        """Only loyalty administrators allow reserved products on an order; who did it is
+        recorded with the reason. ``vals`` gets the administrator."""
+        if "wholesale_exclusive_override_user_id" in vals and "wholesale_exclusive_override_reason" not in vals \
+                and not self.env.su:
+            raise AccessError(self.env._(
+                "The administrator who allowed reserved products is recorded with the reason."
+            ))
+        if "wholesale_exclusive_override_reason" not in vals:
+            return
+        if not self.env.su and not self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
+            raise AccessError(self.env._(
+                "Only loyalty administrators can allow products reserved to a loyalty tier on an order."
+            ))
+        reason = (vals["wholesale_exclusive_override_reason"] or "").strip()
+        vals["wholesale_exclusive_override_reason"] = reason or False
+        vals["wholesale_exclusive_override_user_id"] = self.env.uid if reason else False
+
+    def _confirmation_error_message(self):
+        message = super()._confirmation_error_message()
+        if message or self.wholesale_exclusive_override_reason:
+            return message
+        refusals = [line._wholesale_exclusive_message() for line in self.order_line]
+        refusals = list(dict.fromkeys(filter(None, refusals)))
+        if not refusals:
+            return False
+        return self.env._(
+            "Order %(order)s cannot be confirmed:\n%(reasons)s\nRemove these products, or ask a loyalty "
+            "administrator to allow them on this order with a reason.",
+            order=self.display_name, reasons="\n".join(refusals),
+        )
+
+    # ------------------------------------------------------------------ free shipping
+
+    def _prepare_delivery_line_vals(self, carrier, price_unit):
+        values = super()._prepare_delivery_line_vals(carrier, price_unit)
+        reason = self._wholesale_free_shipping_reason()
+        if reason:
+            values.update(
+                price_unit=0.0, name=f"{values['name']}\n{reason}",
+                wholesale_free_shipping_reason=reason, wholesale_carrier_price=price_unit,
+            )
+        return values
+
+    def _wholesale_free_shipping_reason(self):
+        """Why the tier of this quotation ships it free, in the customer's language (the
+        text goes on the delivery line), or False: the tier gives free shipping and the
+        untaxed amount of the goods reaches its minimum."""
+        self.ensure_one()
+        tier = self.wholesale_tier_id.sudo()  # sudo: reads the tier's shipping settings only
+        if not tier.free_shipping or tier.company_id != self.company_id:
+            return False
+        minimum = tier.currency_id._convert(
+            tier.free_shipping_min_amount, self.currency_id or tier.currency_id, self.company_id,
+            self.date_order or fields.Date.context_today(self),
+        )
+        goods = self.order_line.filtered(lambda line: not line.is_delivery and not line.display_type)
+        if (self.currency_id or tier.currency_id).compare_amounts(sum(goods.mapped("price_subtotal")), minimum) < 0:
+            return False
+        env = self.partner_id._wholesale_lang_env()
+        return env._("Free shipping: %(tier)s tier", tier=tier.with_env(env).name)
+
+    def _wholesale_update_free_shipping(self):
+        """Make the delivery lines of these quotations free, or give them back the carrier's
+        price, as their tier and amount now say. Confirmed orders keep what was accepted."""
+        for order in self.filtered(lambda order: order.state in ("draft", "sent")):
+            delivery_lines = order.order_line.filtered("is_delivery")
+            if not delivery_lines:
+                continue
+            reason = order._wholesale_free_shipping_reason()
+            for line in delivery_lines:
+                line._wholesale_set_free_shipping(reason)
 
     def _get_copiable_order_lines(self):
         # Points belong to the order they were redeemed on: a copy is redeemed again.
@@ -205,6 +356,7 @@ class SaleOrder(models.Model):
         for order in drafts:
             order.wholesale_tier_id = order._wholesale_customer_tier()
         drafts.order_line.with_context(wholesale_reprice=True)._compute_discount()
+        drafts._wholesale_update_free_shipping()
         return True
 
     # ------------------------------------------------------------------ points redemption

@@ -17,12 +17,24 @@ POINTS_LINE_LOCKED_FIELDS = frozenset({
 })
 
 
+# What the untaxed amount a tier's free shipping starts from depends on.
+FREE_SHIPPING_AMOUNT_FIELDS = frozenset({"product_id", "product_uom_qty", "product_uom", "price_unit", "discount"})
+
+
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
     wholesale_points_redeemed = fields.Integer(
         string="Points Used", readonly=True, copy=False,
         help="Points this discount line is paid with; taken from the customer when the order is confirmed.",
+    )
+    wholesale_free_shipping_reason = fields.Char(
+        string="Free Shipping Reason", readonly=True, copy=False,
+        help="Set while the loyalty tier makes this delivery line free; added to its description.",
+    )
+    wholesale_carrier_price = fields.Float(
+        string="Carrier Price", digits="Product Price", readonly=True, copy=False,
+        help="The carrier's price of this delivery line, given back when the tier no longer ships it free.",
     )
     wholesale_priced_discount = fields.Float(
         string="Priced Discount", digits="Discount", copy=False,
@@ -110,7 +122,15 @@ class SaleOrderLine(models.Model):
             line.qty_to_invoice = line._wholesale_invoiced_fraction(line._wholesale_amount_to_invoice())
         return result
 
-    # ------------------------------------------------------------------ constraints and CRUD
+    # ------------------------------------------------------------------ onchange, constraints and CRUD
+
+    @api.onchange("product_id")
+    def _onchange_product_id_wholesale_exclusive(self):
+        # The sales rep hears it when adding the product, not only when confirming.
+        message = self._wholesale_exclusive_message()
+        if message:
+            return {"warning": {"title": self.env._("Product reserved to a loyalty tier"), "message": message}}
+        return None
 
     @api.constrains("product_uom_qty", "price_unit", "discount", "tax_id", "product_id")
     def _check_wholesale_points_cover(self):
@@ -120,17 +140,24 @@ class SaleOrderLine(models.Model):
     def create(self, vals_list):
         if any(vals.get("wholesale_points_redeemed") for vals in vals_list) and not _POINTS_LINES_WRITER.get():
             raise UserError(self.env._("Points can only be redeemed with the Redeem Points button of the quotation."))
-        return super().create(vals_list)
+        lines = super().create(vals_list)
+        lines.filtered(lambda line: not line.is_delivery).order_id._wholesale_update_free_shipping()
+        return lines
 
     def write(self, vals):
         self._wholesale_check_points_line_write(vals)
-        return super().write(vals)
+        result = super().write(vals)
+        if FREE_SHIPPING_AMOUNT_FIELDS.intersection(vals):
+            # Delivery lines are what the update writes: they never start it again.
+            self.filtered(lambda line: not line.is_delivery).order_id._wholesale_update_free_shipping()
+        return result
 
     def unlink(self):
         orders = self.order_id
         result = super().unlink()
         # Removing goods must not leave points paying more than the cap allows.
         orders.exists()._wholesale_check_points()
+        orders.exists()._wholesale_update_free_shipping()
         return result
 
     def _add_precomputed_values(self, vals_list):  # pylint: disable=missing-return
@@ -211,6 +238,38 @@ class SaleOrderLine(models.Model):
     def _wholesale_accepted(self):
         # Once confirmed, the prices are the ones the customer accepted.
         return bool(self._origin) and self.order_id.state not in ("draft", "sent")
+
+    # ------------------------------------------------------------------ tier benefits
+
+    def _wholesale_exclusive_message(self):
+        """Why this line's product may not be sold to the order's customer, or False."""
+        self.ensure_one()
+        order = self.order_id
+        if not self.product_id or order.state not in ("draft", "sent"):
+            return False
+        customer = order.partner_id.commercial_partner_id
+        return self.product_id.product_tmpl_id._wholesale_refusal(
+            order._wholesale_customer_tier(), customer, order.company_id
+        )
+
+    def _wholesale_set_free_shipping(self, reason):
+        """Make this delivery line free for ``reason`` (a text added to its description), or
+        give it back the carrier's price when ``reason`` is False."""
+        self.ensure_one()
+        previous = self.wholesale_free_shipping_reason or False
+        if previous == (reason or False):
+            return
+        name = self.name or ""
+        if previous:
+            suffix = f"\n{previous}"
+            name = name[: -len(suffix)] if name.endswith(suffix) else name
+        carrier_price = self.wholesale_carrier_price if previous else self.price_unit
+        values = {"wholesale_free_shipping_reason": reason or False, "wholesale_carrier_price": carrier_price}
+        if reason:
+            values.update(price_unit=0.0, name=f"{name}\n{reason}")
+        else:
+            values.update(price_unit=carrier_price, name=name)
+        self.write(values)
 
     # ------------------------------------------------------------------ invoicing a points line
 

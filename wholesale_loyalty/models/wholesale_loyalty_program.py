@@ -1,5 +1,7 @@
 from ast import literal_eval
 
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
@@ -80,6 +82,13 @@ class WholesaleLoyaltyProgram(models.Model):
         tracking=True,
         help="Days a customer keeps a tier after falling below its threshold.",
     )
+    retention_warning_days = fields.Integer(
+        string="Warn Before Tier Loss",
+        default=30,
+        tracking=True,
+        help="Days before a customer's spend would fall below its tier (rolling periods) on which "
+        "the customer is mailed and the salesperson gets an activity; 0 sends no warning.",
+    )
     apply_tier_discount = fields.Boolean(
         default=True,
         help="Fill the tier discount into the discount of quotation lines.",
@@ -128,6 +137,11 @@ class WholesaleLoyaltyProgram(models.Model):
             "downgrade_grace_days_positive",
             "CHECK(downgrade_grace_days >= 0)",
             "The downgrade grace period cannot be negative.",
+        ),
+        (
+            "retention_warning_days_positive",
+            "CHECK(retention_warning_days >= 0)",
+            "The warning before a tier loss cannot be negative.",
         ),
     ]
 
@@ -230,6 +244,9 @@ class WholesaleLoyaltyProgram(models.Model):
         if below("downgrade_grace_days", 0, strict=False):
             raise ValidationError(self.env._(
                 "Program %(program)s: the downgrade grace period cannot be negative.", program=name))
+        if below("retention_warning_days", 0, strict=False):
+            raise ValidationError(self.env._(
+                "Program %(program)s: the warning before a tier loss cannot be negative.", program=name))
         redeem = values.get("max_redeem_percent")
         if redeem is not None and redeem is not False and not 0 <= redeem <= 100:
             raise ValidationError(self.env._(
@@ -429,29 +446,40 @@ class WholesaleLoyaltyProgram(models.Model):
 
         ``partner_ids`` is a list of commercial partner ids, or an ``SQL`` query selecting
         them (one aggregation over many customers, planned as a whole)."""
+        return SQL(
+            """SELECT spend.partner_id, SUM(spend.amount)
+                 FROM (%s) AS spend(partner_id, day, amount)
+             GROUP BY spend.partner_id""",
+            self._spend_documents_query(partner_ids, date_from, date_to),
+        )
+
+    def _spend_documents_query(self, partner_ids, date_from, date_to):
+        """Query of the documents that make up :meth:`_spend_query`'s spend, one row each:
+        ``partner_id`` (commercial partner), ``day`` (the company's day it counts on) and
+        ``amount`` (what it counts for). For a forecast of when spend leaves a rolling
+        window; sums of it are the spend."""
         self.ensure_one()
         if self.qualification_basis == "confirmed":
             # Order dates are UTC instants: the period's days are the company's.
             start, end = utc_bounds(date_from, date_to, self._timezone())
             return SQL(
                 """SELECT p.commercial_partner_id,
-                          SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                          (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date,
+                          so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)
                      FROM sale_order so
                      JOIN res_partner p ON p.id = so.partner_id
                     WHERE %(partners)s
                       AND so.company_id = %(company)s
                       AND so.state = 'sale'
                       AND (%(start)s::timestamp IS NULL OR so.date_order >= %(start)s::timestamp)
-                      AND so.date_order < %(end)s::timestamp
-                 GROUP BY p.commercial_partner_id""",
+                      AND so.date_order < %(end)s::timestamp""",
                 partners=_partner_condition(SQL("p.commercial_partner_id"), partner_ids),
-                company=self.company_id.id, start=start, end=end,
+                company=self.company_id.id, start=start, end=end, tz=_zone_name(self._timezone()),
             )
         return SQL(
-            """SELECT m.commercial_partner_id, SUM(m.amount_untaxed_signed)
+            """SELECT m.commercial_partner_id, m.invoice_date, m.amount_untaxed_signed
                  FROM account_move m
-                WHERE %(partners)s AND %(spend)s
-             GROUP BY m.commercial_partner_id""",
+                WHERE %(partners)s AND %(spend)s""",
             partners=_partner_condition(SQL("m.commercial_partner_id"), partner_ids),
             spend=self._spend_document_condition("m", date_from, date_to),
         )
@@ -510,3 +538,8 @@ def _partner_condition(column, partners):
     if isinstance(partners, SQL):
         return SQL("%s IN (%s)", column, partners)
     return SQL("%s = ANY(%s)", column, list(partners))
+
+
+def _zone_name(tz_name):
+    """A time zone name PostgreSQL knows: the given one, else UTC."""
+    return tz_name if tz_name in pytz.all_timezones_set else "UTC"

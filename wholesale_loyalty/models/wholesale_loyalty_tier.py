@@ -4,6 +4,10 @@ from odoo.tools import float_compare, formatLang
 
 # The ranges the SQL constraints below enforce, checked first to name the tier refused.
 RANGE_FIELDS = ("threshold_amount", "discount_percent", "rebate_percent", "points_multiplier")
+# What makes a tier one customers can buy, checked together (see _check_membership_values).
+MEMBERSHIP_FIELDS = ("membership_available", "membership_product_id", "membership_months")
+# Benefits that cannot be negative, checked the same way.
+BENEFIT_RANGE_FIELDS = ("free_shipping_min_amount", "return_days")
 
 
 class WholesaleLoyaltyTier(models.Model):
@@ -36,10 +40,59 @@ class WholesaleLoyaltyTier(models.Model):
     points_multiplier = fields.Float(default=1.0, digits=(16, 2), aggregator=False)
     rebate_percent = fields.Float(string="Rebate (%)", digits="Discount", aggregator=False)
     points_never_expire = fields.Boolean()
-    free_shipping = fields.Boolean()
+    free_shipping = fields.Boolean(
+        help="The delivery line of this tier's quotations is free (from the minimum order below).",
+    )
+    free_shipping_min_amount = fields.Monetary(
+        string="Free Shipping From", aggregator=False,
+        help="Untaxed order amount, delivery excluded, from which shipping is free; 0: any order.",
+    )
+    pricelist_id = fields.Many2one(
+        "product.pricelist", string="Tier Pricelist", ondelete="set null", check_company=True,
+        help="Set on the customers who reach this tier, so that their new quotations are priced with "
+        "it; their previous pricelist comes back when they leave the tier for one without pricelist.",
+    )
+    manager_user_id = fields.Many2one(
+        "res.users", string="Personal Manager", ondelete="set null", check_company=True,
+        domain="[('share', '=', False)]",
+        help="Salesperson given to the customers who move up to this tier.",
+    )
+    manager_team_id = fields.Many2one(
+        "crm.team", string="Sales Team", ondelete="set null", check_company=True,
+        help="Sales team given to the customers who move up to this tier.",
+    )
+    manager_assignment = fields.Selection(
+        [("if_none", "Only when the customer has none"), ("always", "Always")],
+        string="Assign Manager", default="if_none", required=True,
+        help="Whether the tier's salesperson and team replace the ones a customer already has.",
+    )
+    return_days = fields.Integer(
+        string="Return Window (days)", aggregator=False,
+        help="Days the members of this tier have to return goods; 0: the standard terms.",
+    )
     priority_support = fields.Boolean()
     benefits = fields.Html(translate=True, sanitize=True)
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+    membership_available = fields.Boolean(
+        string="Can Be Bought",
+        help="Customers may buy this tier: an invoice of the membership product, once paid, gives "
+        "them at least this tier for the membership's duration, whatever their spend.",
+    )
+    membership_product_id = fields.Many2one(
+        "product.product",
+        string="Membership Product",
+        ondelete="restrict",
+        index="btree_not_null",
+        check_company=True,
+        domain="[('type', '=', 'service')]",
+        help="The service product whose paid invoice line buys this tier.",
+    )
+    membership_months = fields.Integer(
+        string="Membership Duration (Months)",
+        default=12,
+        aggregator=False,
+        help="How long a paid membership gives this tier; a renewal paid before the end adds as much.",
+    )
 
     _sql_constraints = [
         (
@@ -61,6 +114,31 @@ class WholesaleLoyaltyTier(models.Model):
             "multiplier_positive",
             "CHECK(points_multiplier > 0)",
             "A points multiplier must be greater than zero.",
+        ),
+        (
+            "membership_months_positive",
+            "CHECK(membership_months > 0)",
+            "A membership lasts at least one month.",
+        ),
+        (
+            "membership_product_required",
+            "CHECK(NOT membership_available OR membership_product_id IS NOT NULL)",
+            "A tier that can be bought needs its membership product.",
+        ),
+        (
+            "membership_product_unique",
+            "UNIQUE(membership_product_id)",
+            "A membership product buys one tier only.",
+        ),
+        (
+            "free_shipping_min_positive",
+            "CHECK(free_shipping_min_amount >= 0)",
+            "The minimum order for free shipping cannot be negative.",
+        ),
+        (
+            "return_days_positive",
+            "CHECK(return_days >= 0)",
+            "A return window cannot be a negative number of days.",
         ),
     ]
 
@@ -105,10 +183,78 @@ class WholesaleLoyaltyTier(models.Model):
                     )
                 )
 
-    @api.constrains(*RANGE_FIELDS)
+    @api.constrains(*RANGE_FIELDS, *BENEFIT_RANGE_FIELDS)
     def _check_ranges(self):
         for tier in self:
-            tier._check_range_values(tier.name, tier.program_id, {fname: tier[fname] for fname in RANGE_FIELDS})
+            tier._check_range_values(
+                tier.name, tier.program_id, {fname: tier[fname] for fname in RANGE_FIELDS + BENEFIT_RANGE_FIELDS}
+            )
+
+    @api.constrains("pricelist_id", "program_id")
+    def _check_pricelist_company(self):
+        # Checked before Odoo's company check, whose message names neither tier nor pricelist.
+        for tier in self:
+            pricelist_company = tier.pricelist_id.company_id
+            if pricelist_company and pricelist_company != tier.program_id.company_id:
+                raise ValidationError(self.env._(
+                    "Tier %(tier)s of program %(program)s cannot give pricelist %(pricelist)s: it belongs to "
+                    "company %(company)s, not to the program's company %(program_company)s.",
+                    tier=tier.name, program=tier.program_id.name, pricelist=tier.pricelist_id.display_name,
+                    company=pricelist_company.name, program_company=tier.program_id.company_id.name,
+                ))
+
+    @api.constrains("membership_product_id", "program_id")
+    def _check_membership_product_company(self):
+        # Tiers created from their program's form get their program only now.
+        for tier in self.filtered("membership_product_id"):
+            tier._check_membership_values(tier.name, tier.program_id, {
+                "membership_product_id": tier.membership_product_id.id, "tier_ids": tier.ids,
+            })
+
+    @api.model
+    def _check_membership_values(self, name, program, values):
+        """Refuse a paid tier that cannot be sold as configured, naming the tier and its
+        program; ``values`` hold the membership fields as they will be (ids for the product).
+        Checked before the database is written: its constraints name neither."""
+        names = {"tier": name or self.env._("New"), "program": program.name or self.env._("New")}
+        months = values.get("membership_months")
+        if months is not None and months <= 0:
+            raise ValidationError(self.env._(
+                "Tier %(tier)s of program %(program)s: a membership lasts at least one month, not %(months)s.",
+                months=months, **names,
+            ))
+        product = self.env["product.product"].browse(values.get("membership_product_id"))
+        if values.get("membership_available") and not product:
+            raise ValidationError(self.env._(
+                "Tier %(tier)s of program %(program)s can be bought: choose the membership product "
+                "customers are invoiced for it.",
+                **names,
+            ))
+        if not product:
+            return
+        if product.type != "service":
+            raise ValidationError(self.env._(
+                "Tier %(tier)s of program %(program)s: the membership product %(product)s must be a "
+                "service, as nothing is delivered for it.",
+                product=product.display_name, **names,
+            ))
+        if program and product.company_id and product.company_id != program.company_id:
+            raise ValidationError(self.env._(
+                "Tier %(tier)s of program %(program)s cannot be sold with product %(product)s: it belongs to "
+                "company %(company)s, not to the program's company %(program_company)s.",
+                product=product.display_name, company=product.company_id.name,
+                program_company=program.company_id.name, **names,
+            ))
+        # sudo: the tier a product already buys may be of another company; only its name is shown.
+        other = self.sudo().search(
+            [("membership_product_id", "=", product.id), ("id", "not in", values.get("tier_ids", []))], limit=1
+        )
+        if other:
+            raise ValidationError(self.env._(
+                "Tier %(tier)s of program %(program)s: product %(product)s already buys tier %(other)s "
+                "of program %(other_program)s; a membership product buys one tier only.",
+                product=product.display_name, other=other.name, other_program=other.program_id.name, **names,
+            ))
 
     @api.model
     def _check_range_values(self, name, program, values):
@@ -138,6 +284,17 @@ class WholesaleLoyaltyTier(models.Model):
                 "Tier %(tier)s of program %(program)s: the points multiplier must be greater than zero.",
                 **names,
             ))
+        if (values.get("free_shipping_min_amount") or 0) < 0:
+            raise ValidationError(self.env._(
+                "Tier %(tier)s of program %(program)s: the minimum order for free shipping cannot be negative.",
+                **names,
+            ))
+        if (values.get("return_days") or 0) < 0:
+            raise ValidationError(self.env._(
+                "Tier %(tier)s of program %(program)s: the return window cannot be a negative number of "
+                "days (%(value)s).",
+                value=values["return_days"], **names,
+            ))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -145,13 +302,25 @@ class WholesaleLoyaltyTier(models.Model):
             self._check_range_values(
                 vals.get("name"), self.env["wholesale.loyalty.program"].browse(vals.get("program_id")), vals
             )
+            self._check_membership_values(
+                vals.get("name"), self.env["wholesale.loyalty.program"].browse(vals.get("program_id")), vals
+            )
         return super().create(vals_list)
 
     def write(self, vals):
-        if any(fname in vals for fname in RANGE_FIELDS):
+        if any(fname in vals for fname in RANGE_FIELDS + BENEFIT_RANGE_FIELDS):
             new_program = self.env["wholesale.loyalty.program"].browse(vals.get("program_id"))
             for tier in self:
                 tier._check_range_values(vals.get("name", tier.name), new_program or tier.program_id, vals)
+        if any(fname in vals for fname in MEMBERSHIP_FIELDS):
+            new_program = self.env["wholesale.loyalty.program"].browse(vals.get("program_id"))
+            for tier in self:
+                current = {fname: tier[fname] for fname in MEMBERSHIP_FIELDS}
+                current["membership_product_id"] = tier.membership_product_id.id
+                tier._check_membership_values(
+                    vals.get("name", tier.name), new_program or tier.program_id,
+                    {**current, **vals, "tier_ids": self.ids},
+                )
         return super().write(vals)
 
     def action_view_partners(self):
@@ -162,6 +331,15 @@ class WholesaleLoyaltyTier(models.Model):
             "res_model": "res.partner",
             "view_mode": "list,form",
             "domain": [("wholesale_tier_id", "=", self.id), ("parent_id", "=", False)],
+        }
+
+    def _benefits_status(self):
+        """The benefits of this tier (or of no tier) as :meth:`res.partner.wholesale_status`
+        returns them."""
+        return {
+            "pricelist": self.pricelist_id.name or False,
+            "free_shipping": bool(self.free_shipping),
+            "return_days": self.return_days or 0,
         }
 
     def _format_percent(self, value):

@@ -458,12 +458,12 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     def _tier_floors(self, program, partner_ids, today):
         """{customer id: tier id} of the customers of ``partner_ids`` who hold at least that
         tier of ``program`` on ``today`` whatever their spend (a paid membership)."""
-        return {}
+        return self.env["wholesale.loyalty.membership"]._tier_floors(program, partner_ids, today)
 
     def _floor_holders_query(self, program, today):
         """SQL query selecting the ids of the customers with a tier floor (see
         :meth:`_tier_floors`) in ``program`` on ``today``, or None when nobody has one."""
-        return None
+        return self.env["wholesale.loyalty.membership"]._floor_holders_query(program, today)
 
     @staticmethod
     def _state_differs(row, state, rounding):

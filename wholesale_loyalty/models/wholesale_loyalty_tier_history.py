@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -5,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount, formatLang
 
 from ..tools.batches import run_in_batches
+from ..tools.tier_benefits import manager_values, pricelist_change
 from ..tools.tier_rules import TierPlace, change_direction
 
 REASONS = [
@@ -13,6 +16,7 @@ REASONS = [
     ("manual", "Manual"),
     ("enrollment", "Enrollment"),
     ("program_change", "Program change"),
+    ("membership", "Paid membership"),
 ]
 
 
@@ -96,8 +100,113 @@ class WholesaleLoyaltyTierHistory(models.Model):
 
     def _apply_tier_benefits(self):
         """Carry out what the new tiers of these changes give on the customer's record
-        (called for every tier change, in batch, by the engine and the manual lock)."""
-        return
+        (called for every tier change, in batch, by the engine and the manual lock): the
+        tier's pricelist, and its personal manager on an upgrade."""
+        changes = self.filtered(lambda entry: entry.old_tier_id != entry.new_tier_id)
+        tiers = changes.old_tier_id | changes.new_tier_id
+        if not tiers.filtered(lambda tier: tier.pricelist_id or tier.manager_user_id or tier.manager_team_id):
+            return
+        # sudo: the change itself was decided by the program's objective rules (or by a loyalty
+        # administrator's lock); what it gives follows from the tier's settings alone, and the
+        # user whose action caused it may not edit customers.
+        changes = changes.sudo()
+        changes._apply_tier_pricelists()
+        changes._assign_tier_managers()
+
+    def _apply_tier_pricelists(self):
+        """Set the pricelist of the new tiers on the customers and their contacts, in the
+        company of each tier, or give them back their own (see ``pricelist_change``)."""
+        by_company = defaultdict(list)
+        for entry in self:
+            old_tier, new_tier = entry.old_tier_id, entry.new_tier_id
+            old_company = old_tier.company_id or entry.company_id
+            new_company = new_tier.company_id or entry.company_id
+            if old_company == new_company:
+                by_company[new_company].append(
+                    (entry.partner_id.id, old_tier.pricelist_id.id, new_tier.pricelist_id.id)
+                )
+                continue
+            # A move to another company's program: the customer leaves the old tier in the
+            # old company and reaches the new one in the new company.
+            by_company[old_company].append((entry.partner_id.id, old_tier.pricelist_id.id, None))
+            by_company[new_company].append((entry.partner_id.id, None, new_tier.pricelist_id.id))
+        for company, moves in by_company.items():
+            moves = [move for move in moves if (move[1] or None) != (move[2] or None)]
+            if moves:
+                self._apply_company_pricelists(company, moves)
+
+    @api.model
+    def _apply_company_pricelists(self, company, moves):
+        """Apply ``moves`` ([(customer id, old tier pricelist id, new tier pricelist id)], in
+        the order they happened) to the pricelists of ``company``: one write per pricelist."""
+        partners = self.env["res.partner"].with_company(company).with_context(active_test=False)
+        customers = partners.browse({partner_id for partner_id, _old, _new in moves})
+        current = {head.id: head.specific_property_product_pricelist.id or None for head in customers}
+        remembered = {head.id: head.wholesale_pricelist_before_id.id or None for head in customers}
+        for partner_id, old_pricelist, new_pricelist in moves:
+            change = pricelist_change(
+                current[partner_id], remembered[partner_id], old_pricelist or None, new_pricelist or None
+            )
+            if change:
+                current[partner_id], remembered[partner_id] = change
+        targets, keep = defaultdict(list), defaultdict(list)
+        for head in customers:
+            if current[head.id] != (head.specific_property_product_pricelist.id or None):
+                targets[current[head.id]].append(head.id)
+            if remembered[head.id] != (head.wholesale_pricelist_before_id.id or None):
+                keep[remembered[head.id]].append(head.id)
+        for pricelist_id, head_ids in keep.items():
+            partners.browse(head_ids).write({"wholesale_pricelist_before_id": pricelist_id or False})
+        if not targets:
+            return
+        # Quotations price with the pricelist of the contact they are made for: the contacts
+        # get the customer's, as Odoo's own sync of commercial fields would give them.
+        people = partners.search([("commercial_partner_id", "in", [pid for ids in targets.values() for pid in ids])])
+        for pricelist_id, head_ids in targets.items():
+            people.filtered(lambda person, heads=set(head_ids): person.commercial_partner_id.id in heads).write(
+                {"specific_property_product_pricelist": pricelist_id or False}
+            )
+
+    def _assign_tier_managers(self):
+        """Give customers moving up to a tier (or joining at it) the tier's salesperson and
+        sales team, with a note in the customer's chatter."""
+        assigned = {}
+        for entry in self:
+            tier = entry.new_tier_id
+            if not (tier.manager_user_id or tier.manager_team_id):
+                continue
+            if entry.direction != "up" and entry.old_tier_id and entry.reason not in ("enrollment", "program_change"):
+                continue
+            customer = entry.partner_id
+            values = manager_values(
+                tier.manager_assignment, customer.user_id.id, customer.wholesale_team_id.id,
+                tier.manager_user_id.id, tier.manager_team_id.id,
+            )
+            if values:
+                assigned[customer] = (tier, values)
+        groups = defaultdict(list)
+        for customer, (_tier, values) in assigned.items():
+            groups[tuple(sorted(values.items()))].append(customer.id)
+        for values, partner_ids in groups.items():
+            self.env["res.partner"].browse(partner_ids).write(dict(values))
+        lang_envs = self.env["res.partner"].union(*assigned)._wholesale_lang_envs()
+        for customer, (tier, values) in assigned.items():
+            customer.message_post(
+                body=Markup("<p>%s</p>") % self._manager_note(lang_envs[customer.id], tier, values),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    @api.model
+    def _manager_note(self, env, tier, values):
+        """The chatter note of a manager assignment, in the language of ``env``."""
+        user = self.env["res.users"].browse(values.get("user_id"))
+        team = self.env["crm.team"].browse(values.get("wholesale_team_id")).with_env(env)
+        names = {"tier": tier.with_env(env).name, "user": user.name, "team": team.name}
+        if user and team:
+            return env._("Tier %(tier)s: personal manager %(user)s and sales team %(team)s assigned.", **names)
+        if user:
+            return env._("Tier %(tier)s: personal manager %(user)s assigned.", **names)
+        return env._("Tier %(tier)s: sales team %(team)s assigned.", **names)
 
     def _send_notifications(self):
         """Tell customer, chatter and salesperson of each pending change, once."""
@@ -107,7 +216,9 @@ class WholesaleLoyaltyTierHistory(models.Model):
         for entry in pending:
             entry._post_on_partner(lang_envs[entry.partner_id.id])
             entry._notify_salesperson()
-        mailed = pending.filtered(lambda entry: entry.partner_id.email)
+        # A change a paid membership made is mailed by the membership itself, which says what
+        # was bought and until when: this mail would speak of qualifying purchases instead.
+        mailed = pending.filtered(lambda entry: entry.partner_id.email and entry.reason != "membership")
         if template and mailed:
             template.send_mail_batch(mailed.ids)
         # sudo: only the notification flag is written (write() refuses anything else), and

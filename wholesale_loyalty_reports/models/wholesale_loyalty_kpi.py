@@ -117,6 +117,34 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         "wholesale.loyalty.kpi.tier", "kpi_id", string="Tiers", compute="_compute_liability", store=True
     )
 
+    # Paid memberships: what their fees brought against what their holders received.
+    membership_holder_count = fields.Integer(
+        string="Paying Members", compute="_compute_membership_figures", store=True,
+        help="Customers who held a paid membership of the program during the period.",
+    )
+    membership_fee_income = fields.Monetary(
+        compute="_compute_membership_figures", store=True,
+        help="Untaxed membership fees invoiced in the period, net of their credit notes.",
+    )
+    membership_discount_amount = fields.Monetary(
+        string="Discounts to Paying Members", compute="_compute_membership_figures", store=True,
+        help="Line discounts on the invoices of paying members dated while they held their membership.",
+    )
+    membership_points_amount = fields.Monetary(
+        string="Points to Paying Members", compute="_compute_membership_figures", store=True,
+        help="Value of the points paying members earned while they held their membership.",
+    )
+    membership_rebate_amount = fields.Monetary(
+        string="Rebates to Paying Members", compute="_compute_membership_figures", store=True,
+        help="Volume rebates credited to paying members for periods ending in the period.",
+    )
+    membership_benefit_amount = fields.Monetary(
+        string="Benefits Received by Paying Members", compute="_compute_membership_figures", store=True,
+    )
+    membership_net_amount = fields.Monetary(
+        string="Fees Less Benefits", compute="_compute_membership_figures", store=True,
+    )
+
     @api.model
     def _default_program(self):
         return self.env["wholesale.loyalty.program"].search(
@@ -224,6 +252,91 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             kpi.points_redeemed = redeemed
             kpi.points_expired = -sums.get("expire", 0)
             kpi.redemption_rate = percent(redeemed, earned)
+
+    @api.depends("program_id", "date_from", "date_to")
+    def _compute_membership_figures(self):
+        for kpi in self:
+            if not kpi.program_id or not kpi.date_from or not kpi.date_to or kpi.date_to < kpi.date_from:
+                row = {"holders": 0, "fees": 0.0, "discounts": 0.0, "points": 0, "rebates": 0.0}
+            else:
+                row = kpi._query_membership_figures()
+            currency = kpi.currency_id or kpi.env.company.currency_id
+            points_amount = currency.round(row["points"] * kpi.program_id.point_value)
+            discounts, rebates = currency.round(float(row["discounts"])), currency.round(float(row["rebates"]))
+            benefits = discounts + points_amount + rebates
+            kpi.membership_holder_count = row["holders"]
+            kpi.membership_fee_income = float(row["fees"])
+            kpi.membership_discount_amount = discounts
+            kpi.membership_points_amount = points_amount
+            kpi.membership_rebate_amount = rebates
+            kpi.membership_benefit_amount = benefits
+            kpi.membership_net_amount = float(row["fees"]) - benefits
+
+    def _query_membership_figures(self):
+        """Fees of the program's paid tiers and the benefits their holders received while
+        holding them, in one query: the fees and discounts over the invoices the user may
+        read (as every sales figure), points and rebates over the program's records.
+
+        A line discount is what the line's untaxed amount left out of its gross price
+        (amount x discount / (100 - discount)), whatever gave it: tier or pricelist."""
+        self.ensure_one()
+        owner = self.create_uid or self.env.user
+        moves = self.env["account.move"].with_user(owner)._wholesale_report_sales_query(
+            self.company_id, self.date_from, self.date_to
+        )
+        documents = moves.select(
+            SQL.identifier(moves.table, "id"),
+            SQL.identifier(moves.table, "commercial_partner_id"),
+            SQL.identifier(moves.table, "invoice_date"),
+        )
+        for model, names in (
+            ("account.move.line", ["move_id", "product_id", "balance", "discount", "display_type"]),
+            ("wholesale.loyalty.membership", ["partner_id", "program_id", "state", "date_start", "date_end",
+                                              "product_id"]),
+            ("wholesale.loyalty.tier", ["program_id", "membership_product_id"]),
+            ("wholesale.loyalty.ledger", ["partner_id", "program_id", "kind", "date", "points"]),
+            ("wholesale.loyalty.rebate", ["partner_id", "program_id", "state", "date_from", "date_to", "amount"]),
+        ):
+            self.env[model].flush_model(names)
+        return self.env.execute_query_dict(SQL(
+            """
+            WITH held AS (
+                SELECT partner_id, date_start, date_end
+                  FROM wholesale_loyalty_membership
+                 WHERE program_id = %(program)s AND state != 'cancelled'
+                   AND date_start <= %(date_to)s AND date_end >= %(date_from)s
+            ), fee_products AS (
+                SELECT membership_product_id AS id FROM wholesale_loyalty_tier
+                 WHERE program_id = %(program)s AND membership_product_id IS NOT NULL
+                 UNION
+                SELECT product_id FROM wholesale_loyalty_membership
+                 WHERE program_id = %(program)s AND product_id IS NOT NULL
+            ), lines AS (
+                SELECT -l.balance AS amount, l.discount,
+                       l.product_id IN (SELECT id FROM fee_products) AS is_fee,
+                       EXISTS (SELECT 1 FROM held h WHERE h.partner_id = d.commercial_partner_id
+                                  AND d.invoice_date BETWEEN h.date_start AND h.date_end) AS while_held
+                  FROM account_move_line l
+                  JOIN (%(documents)s) AS d(id, commercial_partner_id, invoice_date) ON d.id = l.move_id
+                 WHERE l.display_type = 'product'
+            )
+            SELECT (SELECT COUNT(DISTINCT partner_id) FROM held) AS holders,
+                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE is_fee) AS fees,
+                   (SELECT COALESCE(SUM(amount * discount / (100 - discount)), 0) FROM lines
+                     WHERE NOT is_fee AND while_held AND discount > 0 AND discount < 100) AS discounts,
+                   (SELECT COALESCE(SUM(e.points), 0) FROM wholesale_loyalty_ledger e
+                     WHERE e.program_id = %(program)s AND e.kind IN ('earn', 'bonus')
+                       AND e.date BETWEEN %(date_from)s AND %(date_to)s
+                       AND EXISTS (SELECT 1 FROM held h WHERE h.partner_id = e.partner_id
+                                      AND e.date BETWEEN h.date_start AND h.date_end)) AS points,
+                   (SELECT COALESCE(SUM(r.amount), 0) FROM wholesale_loyalty_rebate r
+                     WHERE r.program_id = %(program)s AND r.state = 'posted'
+                       AND r.date_to BETWEEN %(date_from)s AND %(date_to)s
+                       AND EXISTS (SELECT 1 FROM held h WHERE h.partner_id = r.partner_id
+                                      AND h.date_start <= r.date_to AND h.date_end >= r.date_from)) AS rebates
+            """,
+            program=self.program_id.id, date_from=self.date_from, date_to=self.date_to, documents=documents,
+        ))[0]
 
     @api.depends("program_id")
     def _compute_liability(self):
@@ -559,4 +672,16 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             [("wholesale_program_id", "=", self.program_id.id), ("parent_id", "=", False)],
             view_mode="graph,list,form",
             context={"group_by": ["wholesale_tier_id"], "graph_mode": "bar"},
+        )
+
+    def action_open_memberships(self):
+        """The paid memberships held during the period: the paying members."""
+        self.ensure_one()
+        return self._window(
+            self.env._("Paid memberships of %(program)s", program=self.program_id.name),
+            "wholesale.loyalty.membership",
+            [
+                ("program_id", "=", self.program_id.id), ("state", "!=", "cancelled"),
+                ("date_start", "<=", self.date_to), ("date_end", ">=", self.date_from),
+            ],
         )

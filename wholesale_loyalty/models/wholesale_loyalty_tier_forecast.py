@@ -1,0 +1,164 @@
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from odoo import api, fields, models
+from odoo.tools import SQL, format_amount, format_date
+
+from ..tools.batches import run_in_batches
+from ..tools.tier_rules import AMOUNT_DIGITS, qualification_window
+
+
+class TierRisk(NamedTuple):
+    """A customer who, without new spend, falls below the tier it holds."""
+
+    partner_id: int
+    tier_id: int
+    keep_by: date  # the day its spend falls below the tier, unless it buys before
+    amount: float  # the spend that keeps the tier on that day
+
+
+class WholesaleLoyaltyTierForecast(models.AbstractModel):
+    """When the spend of a rolling period leaves the window, and what keeps the tier.
+
+    On a rolling period of N months, a document of day D counts until the day the window's
+    start passes it: the first day whose date N months earlier is D or later (D plus N
+    months, or the day after that when the month is shorter and the date was clipped).
+    Without new spend, a customer's spend on a future day is today's minus the documents
+    gone by then; the first day it falls below the tier's threshold is when the tier is at
+    risk, and the gap on that day is what the customer must buy before it. A customer
+    already below its tier (in the grace period) must buy the gap before the downgrade day.
+    """
+
+    _name = "wholesale.loyalty.tier.forecast"
+    _description = "Wholesale Loyalty Tier Retention Forecast"
+
+    @api.model
+    def risks(self, program, partner_ids=None, today=None):
+        """{customer id: :class:`TierRisk`} of the members of ``program`` (or of those among
+        ``partner_ids``) who lose their tier without new spend: one query for all of them.
+        Only rolling periods move their window day by day; locked tiers and the entry tier
+        (no threshold) are never at risk."""
+        program = program.sudo()  # sudo: figures of the customers' own spend, read by the engine's rules
+        if program.qualification_period != "rolling" or not program.tier_ids:
+            return {}
+        today = today or program._today()
+        date_from, date_to = qualification_window("rolling", today, program.period_months)
+        self.env["res.partner"].flush_model([
+            "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_locked", "wholesale_downgrade_since",
+            "parent_id",
+        ])
+        program._flush_spend_sources()
+        holders = self.env["wholesale.loyalty.tier.engine"]._floor_holders_query(program, today)
+        members = SQL(
+            """SELECT p.id FROM res_partner p JOIN wholesale_loyalty_tier t ON t.id = p.wholesale_tier_id
+                WHERE p.wholesale_program_id = %(program)s AND p.parent_id IS NULL
+                  AND NOT COALESCE(p.wholesale_tier_locked, FALSE) AND t.threshold_amount > 0
+                  %(among)s %(floors)s""",
+            program=program.id,
+            among=SQL("AND p.id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL(),
+            # A paid membership holds its tier whatever the spend.
+            floors=SQL("AND p.id NOT IN (%s)", holders) if holders else SQL(),
+        )
+        rows = self.env.execute_query(self._risks_query(program, members, date_from, date_to, today))
+        return {row[0]: TierRisk(row[0], row[1], row[2], program.currency_id.round(row[3])) for row in rows}
+
+    def _risks_query(self, program, members, date_from, date_to, today):
+        months = SQL("make_interval(months => %s)", program.period_months)
+        return SQL(
+            """
+            WITH member AS (
+                SELECT p.id, p.wholesale_tier_id AS tier_id, t.threshold_amount AS threshold,
+                       p.wholesale_downgrade_since AS below_since
+                  FROM res_partner p JOIN wholesale_loyalty_tier t ON t.id = p.wholesale_tier_id
+                 WHERE p.id IN (%(members)s)
+            ), leaving AS (
+                SELECT d.partner_id,
+                       CASE WHEN (d.day + %(months)s - %(months)s)::date >= d.day
+                            THEN (d.day + %(months)s)::date
+                            ELSE (d.day + %(months)s)::date + 1 END AS day,
+                       SUM(d.amount) AS amount
+                  FROM (%(documents)s) AS d(partner_id, day, amount)
+              GROUP BY 1, 2
+            ), remaining AS (
+                SELECT partner_id, day,
+                       SUM(amount) OVER (PARTITION BY partner_id)
+                       - SUM(amount) OVER (PARTITION BY partner_id ORDER BY day) AS spend
+                  FROM leaving
+            ), total AS (
+                SELECT partner_id, SUM(amount) AS spend FROM leaving GROUP BY partner_id
+            )
+            (SELECT DISTINCT ON (m.id) m.id, m.tier_id, r.day, m.threshold - r.spend
+               FROM member m
+               JOIN total s ON s.partner_id = m.id
+               JOIN remaining r ON r.partner_id = m.id
+              WHERE ROUND(s.spend, %(cents)s) >= ROUND(m.threshold, %(cents)s)
+                AND ROUND(r.spend, %(cents)s) < ROUND(m.threshold, %(cents)s)
+           ORDER BY m.id, r.day)
+            UNION ALL
+            SELECT m.id, m.tier_id, COALESCE(m.below_since + %(grace)s, %(today)s::date),
+                   m.threshold - COALESCE(s.spend, 0)
+              FROM member m
+         LEFT JOIN total s ON s.partner_id = m.id
+             WHERE ROUND(COALESCE(s.spend, 0), %(cents)s) < ROUND(m.threshold, %(cents)s)""",
+            members=members, months=months, cents=AMOUNT_DIGITS, grace=program.downgrade_grace_days,
+            today=today, documents=program._spend_documents_query(members, date_from, date_to),
+        )
+
+    # ------------------------------------------------------------------ warnings
+
+    @api.model
+    def _cron_warn_tier_risks(self, batch_size=200):
+        """Mail each customer whose tier is at risk within its program's warning days, and
+        give its salesperson an activity: once per risk (tier and day), committed per batch."""
+        for program in self.env["wholesale.loyalty.program"].search([
+            ("qualification_period", "=", "rolling"), ("retention_warning_days", ">", 0),
+        ]):
+            today = program._today()
+            horizon = today + timedelta(days=program.retention_warning_days)
+            due = [risk for risk in self.risks(program, today=today).values() if risk.keep_by <= horizon]
+            due = self._not_warned(due)
+            run_in_batches(
+                self.env, due, batch_size, lambda batch, program=program: self._warn(program, batch),
+                commit=True, isolate="Tier risk warning", describe=lambda risk: f"customer {risk.partner_id}",
+            )
+
+    def _not_warned(self, risks):
+        """The risks whose customer was not warned of this tier and day yet."""
+        if not risks:
+            return []
+        warned = dict(self.env.execute_query(SQL(
+            "SELECT id, wholesale_tier_risk_warned FROM res_partner WHERE id = ANY(%s)",
+            [risk.partner_id for risk in risks],
+        )))
+        return [risk for risk in risks if warned.get(risk.partner_id) != _risk_key(risk)]
+
+    def _warn(self, program, risks):
+        partners = self.env["res.partner"].browse(risk.partner_id for risk in risks)
+        template = self.env.ref("wholesale_loyalty.mail_template_tier_risk", raise_if_not_found=False)
+        mailed = partners.filtered("email")
+        if template and mailed:
+            template.send_mail_batch(mailed.ids)
+        for risk, partner in zip(risks, partners, strict=True):
+            self._schedule_activity(program, partner, risk)
+            # sudo: the warning marker is the engine's bookkeeping, written whoever runs it
+            partner.sudo().write({"wholesale_tier_risk_warned": _risk_key(risk)})
+
+    def _schedule_activity(self, program, partner, risk):
+        user = partner.user_id or program.user_id
+        if not user:
+            return
+        env = self.with_context(lang=user.lang or self.env.lang).env  # the salesperson's language
+        tier = self.env["wholesale.loyalty.tier"].browse(risk.tier_id).with_env(env)
+        partner.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=max(risk.keep_by - timedelta(days=1), fields.Date.today()),
+            summary=env._("Keep %(tier)s: %(amount)s more by %(date)s", tier=tier.name,
+                          amount=format_amount(env, risk.amount, program.currency_id),
+                          date=format_date(env, risk.keep_by)),
+            user_id=user.id,
+        )
+
+
+def _risk_key(risk):
+    """What identifies a risk, so that the same one is warned of once."""
+    return f"{risk.tier_id}:{risk.keep_by.isoformat()}"
