@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from odoo.addons.wholesale_loyalty.tools.tier_rules import tier_for_amount
+from odoo.addons.wholesale_loyalty.tools.tier_rules import higher_tier, tier_for_amount
 
 START = "2026-01-05"
 AMOUNTS = (150.0, 480.0, 1000.0, 1250.0, 3000.0, 5600.0)
@@ -275,6 +275,21 @@ class LedgerMachine(RuleBasedStateMachine):
         if post:
             self._post(move)
 
+    @precondition(lambda self: len(self.invoice_ids) < MAX_MOVES)
+    @rule(who=PICK, post=st.booleans())
+    def membership_invoice(self, who, post):
+        """The customer is invoiced the fee of the paid Gold tier (one month)."""
+        move = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self._customer(who).id, "invoice_date": self._today(),
+            "invoice_line_ids": [Command.create({
+                "product_id": self.case.membership_product.id, "quantity": 1, "price_unit": 200.0,
+                "tax_ids": [Command.clear()],
+            })],
+        })
+        self._track(move)
+        if post:
+            self._post(move)
+
     @precondition(lambda self: self._moves(states=("draft",)))
     @rule(pick=PICK)
     def post(self, pick):
@@ -403,7 +418,7 @@ class LedgerMachine(RuleBasedStateMachine):
             spend = round(sum(documents.mapped("amount_untaxed_signed")), 2)
             assert round(customer.wholesale_qualifying_amount, 2) == spend, (
                 f"{customer.name}: qualifying spend {customer.wholesale_qualifying_amount}, documents {spend}")
-            expected = tier_for_amount(ladder, spend)
+            expected = higher_tier(ladder, tier_for_amount(ladder, spend), self._paid_tier(customer))
             assert (customer.wholesale_tier_id.id or None) == expected, (
                 f"{customer.name}: tier {customer.wholesale_tier_id.name} for a spend of {spend}")
 
@@ -434,7 +449,39 @@ class LedgerMachine(RuleBasedStateMachine):
         if existing:
             assert ids == existing.ids and self.ledger.search_count([]) == count, "an award was given twice"
 
+    def _paid_tier(self, customer):
+        """The tier a running paid membership holds for the customer today, if any."""
+        today = self._today()
+        membership = self.env["wholesale.loyalty.membership"].sudo().search([
+            ("partner_id", "=", customer.id), ("state", "=", "active"),
+            ("date_start", "<=", today), ("date_end", ">=", today),
+        ], limit=1)
+        return membership.tier_id.id or None
+
     # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def memberships_follow_their_fees(self):
+        """A fee line fully paid and not credited holds a membership; a fee line unpaid
+        (or paid no more) holds none that counts; a credited one none that runs."""
+        memberships = self.env["wholesale.loyalty.membership"].sudo()
+        product = self.case.membership_product
+        for invoice in self._moves(("out_invoice",)):
+            for line in invoice.invoice_line_ids.filtered(lambda line: line.product_id == product):
+                membership = memberships.search([("move_line_id", "=", line.id)])
+                credited = self.env["account.move"].search_count([
+                    ("reversed_entry_id", "=", invoice.id), ("move_type", "=", "out_refund"),
+                    ("state", "=", "posted"), ("invoice_line_ids.product_id", "=", product.id),
+                ])
+                paid = invoice.state == "posted" and invoice.payment_state in ("paid", "in_payment")
+                counting = membership.filtered(lambda m: m.state in ("active", "expired"))
+                if credited:
+                    assert not membership.filtered(lambda m: m.state == "active"), (
+                        f"{invoice.name}: a credited fee still holds a running membership")
+                elif paid:
+                    assert len(counting) == 1, f"{invoice.name}: a paid fee holds {len(counting)} memberships"
+                else:
+                    assert not counting, f"{invoice.name} ({invoice.payment_state}): an unpaid fee holds a membership"
 
     @invariant()
     def balance_is_the_ledger(self):

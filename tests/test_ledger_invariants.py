@@ -2,9 +2,11 @@
 
 A Hypothesis state machine (tests/ledger_machine.py) quotes, redeems, edits, copies,
 confirms, cancels and invoices orders; posts, pays, unreconciles, credits, resets and cancels
-invoices (also in a foreign currency); moves time, expires points, recalculates tiers, merges
-customers and awards points over the API; and after every step checks the balances, the
-append-only ledger, each invoice's points, each order's points discount and confirmed prices.
+invoices (also in a foreign currency) and the fee of a paid tier; moves time, expires points,
+recalculates tiers, merges customers and awards points over the API; and after every step checks
+the balances, the append-only ledger, each invoice's points, each order's points discount,
+confirmed prices and the memberships fees hold; after each full recalculation, that every
+customer holds the tier its spend (or a running paid membership) gives.
 
 CI explores a fixed seed; ``WHOLESALE_LOYALTY_DEEP=1`` (``setup/test.sh --deep``) explores ten
 times more with random seeds.
@@ -35,6 +37,14 @@ class LedgerCommon(WholesaleLoyaltyCommon):
         # Lots expire within the weeks a sequence covers; Gold earns 1.5 points per step.
         cls.program.points_validity_months = 1
         cls.customers = cls.customer | cls._customer("Beta Supply") | cls._customer("Gamma Wholesale")
+        # Gold can be bought for a month: the machine invoices, pays, credits and cancels the fee.
+        cls.membership_product = cls.env["product.product"].create({
+            "name": "Gold membership", "type": "service", "list_price": 200.0,
+        })
+        cls.gold.write({
+            "membership_available": True, "membership_product_id": cls.membership_product.id,
+            "membership_months": 1,
+        })
         cls.foreign_currency = cls.setup_other_currency("EUR", rates=[("2020-01-01", 2.0)])
         cls.loyalty_manager = cls._company_user("wl_ledger_manager", "sales_team.group_sale_manager")
         # Merging contacts whose e-mails differ is for administrators.
