@@ -4,6 +4,7 @@ made with set-based SQL, and a timer. Run the scripts with the project's virtual
     .venv/bin/python tests/benchmarks/bench_tier_recalc.py [--database NAME]
 """
 import argparse
+import ast
 import os
 import subprocess
 import sys
@@ -56,10 +57,28 @@ def missing_modules(name, modules):
     return [module for module in wanted if module not in installed]
 
 
+def outdated_modules(name):
+    """Our add-ons installed in ``name`` at another version than the checked-out code's: an
+    update brings them (and any new dependency) up to it before the registry can load."""
+    installed = dict(
+        line.split("|") for line in _psql(
+            name, "SELECT name, latest_version FROM ir_module_module WHERE state = 'installed'"
+            " AND name IN ('wholesale_loyalty', 'wholesale_loyalty_reports')",
+        ).splitlines()
+    )
+    outdated = []
+    for module, version in sorted(installed.items()):
+        manifest = ast.literal_eval((PROJECT_DIR / module / "__manifest__.py").read_text())
+        if version != manifest["version"]:
+            outdated.append(module)
+    return outdated
+
+
 def ensure_database(name, modules, update=None):
     """The benchmark database ``name`` (no demo data) with ``modules`` installed: created
-    once, completed when a module is missing, and our add-ons in ``update`` brought up to
-    the checked-out code (new tables, triggers, data) when asked."""
+    once, completed when a module is missing, and our add-ons brought up to the checked-out
+    code (new tables, triggers, data) when their version differs, or when ``update`` names
+    them."""
     if not database_exists(name):
         print(f"# creating database {name} with {modules} (once)", flush=True)
         _odoo_bin(name, "-i", modules)
@@ -69,6 +88,7 @@ def ensure_database(name, modules, update=None):
         print(f"# installing {','.join(missing)} in {name}", flush=True)
         _odoo_bin(name, "-i", ",".join(missing))
     ours = [module for module in (update or "").split(",") if module and module not in missing]
+    ours += [module for module in outdated_modules(name) if module not in ours and module not in missing]
     if ours:
         print(f"# updating {','.join(ours)} in {name}", flush=True)
         _odoo_bin(name, "-u", ",".join(ours))
