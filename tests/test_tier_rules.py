@@ -4,10 +4,13 @@ from datetime import date
 import pytest
 
 from odoo.addons.wholesale_loyalty.tools.tier_rules import (
+    Drop,
     TierPlace,
     TierStep,
     change_direction,
     decide_tier,
+    first_drop,
+    leave_day,
     next_step,
     qualification_window,
     tier_for_amount,
@@ -87,3 +90,32 @@ def test_change_direction_joining_leaving_and_moving_programs():
     # A move between two programs compares two ladders: neither up nor down, whatever the thresholds.
     assert change_direction(TierPlace(7, 5000.0), TierPlace(8, 0.0)) == "same"
     assert change_direction(TierPlace(7, None), TierPlace(8, 5000.0)) == "same"
+
+
+def test_leave_day_of_a_rolling_window():
+    # The window of a day starts the period's months earlier, plus one day.
+    assert leave_day(date(2026, 1, 10), 3) == date(2026, 4, 10)
+    start, _end = qualification_window("rolling", date(2026, 4, 9), 3)
+    assert start <= date(2026, 1, 10)
+    start, _end = qualification_window("rolling", date(2026, 4, 10), 3)
+    assert start > date(2026, 1, 10)
+    # A month-end date clipped by a shorter month leaves the day after the clipped date.
+    assert leave_day(date(2025, 11, 30), 3) == date(2026, 3, 1)
+    assert qualification_window("rolling", date(2026, 2, 28), 3)[0] <= date(2025, 11, 30)
+    assert qualification_window("rolling", date(2026, 3, 1), 3)[0] > date(2025, 11, 30)
+    assert leave_day(date(2024, 1, 31), 1) == date(2024, 3, 1)  # 29 February 2024 is clipped
+
+
+def test_first_drop_takes_documents_leaving_together_and_credit_notes():
+    documents = [(date(2026, 1, 10), 600.0), (date(2026, 2, 20), 500.0)]
+    assert first_drop(1000.0, documents, 3) == Drop(date(2026, 4, 10), 500.0)
+    # A credit note leaving raises the spend: 1,500 - 400 + 300 loses Gold when the 1,500 leaves.
+    documents = [(date(2026, 1, 10), 1500.0), (date(2026, 2, 15), -400.0), (date(2026, 2, 20), 300.0)]
+    assert first_drop(1000.0, documents, 3) == Drop(date(2026, 4, 10), 1100.0)
+    # 30 and 31 January both leave on 1 March (one month): together.
+    documents = [(date(2025, 1, 30), 600.0), (date(2025, 1, 31), 600.0), (date(2025, 2, 10), 500.0)]
+    assert first_drop(1000.0, documents, 1) == Drop(date(2025, 3, 1), 500.0)
+    assert first_drop(0.0, documents, 1) is None
+    # When the 1,000 leaves a cent is left: 999.99 short.
+    documents = [(date(2026, 1, 1), 1000.0), (date(2026, 2, 1), 0.01)]
+    assert first_drop(1000.0, documents, 1) == Drop(date(2026, 2, 1), 999.99)

@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +38,13 @@ TAG = "BENCH-TIER"
 OUR_MODULES = ("wholesale_loyalty", "wholesale_loyalty_reports")
 BUILD_MODULES = "wholesale_loyalty"  # what the data build needs
 GOLD_THRESHOLDS = (20_000, 20_500)  # a daily run alternates between them, so that tiers change
+FIRST_INVOICE_DAY = date(2025, 1, 1)  # the invoices span 600 days from it (see insert_invoices)
+
+
+def forecast_months(today):
+    """A rolling period that holds every invoice of the benchmark today: customers keep their
+    tiers, and each invoice has a day in the future on which it leaves."""
+    return (today.year - FIRST_INVOICE_DAY.year) * 12 + today.month - FIRST_INVOICE_DAY.month + 1
 
 
 class Size(NamedTuple):
@@ -392,10 +400,11 @@ def measure(size, args):
 
 
 def forecast_figures(env, program, size, bench, pairs):
-    """The retention forecast of every customer on a rolling period of 12 months, against
-    the same SQL bound: the program turns rolling (tiers recalculated first, not timed), and
-    everything is rolled back afterwards."""
-    program.write({"qualification_period": "rolling", "period_months": 12})
+    """The retention forecast of every customer on a rolling period, against the same SQL
+    bound: the program turns rolling over the months that still hold every invoice (see
+    ``forecast_months``; tiers recalculated first, not timed); everything is rolled back
+    afterwards."""
+    program.write({"qualification_period": "rolling", "period_months": forecast_months(program._today())})
     env.flush_all()
     engine_run(env, program)
     forecast = env["wholesale.loyalty.tier.forecast"]

@@ -52,11 +52,19 @@ class AccountMove(models.Model):
 
     def init(self):
         result = super().init()
-        # Covers the qualifying-spend aggregation: an index-only scan per customer batch.
+        # Covers the qualifying-spend aggregation, rebate exclusion (by id) included: an
+        # index-only scan of every customer's documents. An older definition without the id
+        # is replaced.
+        self.env.cr.execute(SQL(
+            "SELECT 1 FROM pg_indexes WHERE indexname = 'account_move_wholesale_spend_index' AND indexdef NOT LIKE %s",
+            "%payment_state, id)%",
+        ))
+        if self.env.cr.fetchone():
+            self.env.cr.execute(SQL("DROP INDEX account_move_wholesale_spend_index"))
         self.env.cr.execute(SQL(
             """CREATE INDEX IF NOT EXISTS account_move_wholesale_spend_index
                    ON account_move (commercial_partner_id, invoice_date)
-                   INCLUDE (company_id, amount_untaxed_signed, payment_state)
+                   INCLUDE (company_id, amount_untaxed_signed, payment_state, id)
                 WHERE state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"""
         ))
         return result

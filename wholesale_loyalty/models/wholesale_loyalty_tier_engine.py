@@ -1,17 +1,13 @@
-import contextlib
 import json
-import uuid
 from collections import Counter, defaultdict
 from datetime import date
 from typing import NamedTuple
-
-import psycopg2
 
 from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare, float_round, split_every
 
-from ..tools.batches import may_commit, run_batches
+from ..tools.batches import may_commit, run_batches, streamed
 from ..tools.tier_rules import (
     AMOUNT_DIGITS,
     TierPlace,
@@ -186,7 +182,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     engine._save_progress(program, today, rows[-1][0])
                 return kinds
 
-            with engine._streamed(engine._spend_rows_query(program, members, today), batch_size, commit) as rows:
+            with streamed(engine.env, engine._spend_rows_query(program, members, today), batch_size, commit) as rows:
                 run = run_batches(engine.env, rows, total, evaluate, commit=commit, limit=batches_left,
                                   keep_items=False)
             evaluated += run.done
@@ -345,28 +341,6 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             no_floor=SQL("member.id NOT IN (%s)", holders) if holders else SQL("TRUE"),
             tier_ids=[step.tier_id for step in ladder], thresholds=[step.threshold for step in ladder],
         )
-
-    @contextlib.contextmanager
-    def _streamed(self, query, batch_size, hold):
-        """Iterator over the rows of ``query`` in lists of ``batch_size``, read through a
-        database cursor. With ``hold`` the cursor outlives the commits made between batches
-        (PostgreSQL keeps what is left of the result from the first commit on)."""
-        name = SQL.identifier(f"wholesale_tier_rows_{uuid.uuid4().hex[:12]}")
-        self.env.cr.execute(SQL("DECLARE %s NO SCROLL CURSOR %s FOR %s", name,
-                                SQL("WITH HOLD") if hold else SQL("WITHOUT HOLD"), query))
-
-        def fetch():
-            while rows := self.env.execute_query(SQL("FETCH FORWARD %s FROM %s", batch_size, name)):
-                yield rows
-
-        try:
-            yield fetch()
-        finally:
-            # A cursor without hold ends with its transaction; one with hold lives on in the
-            # pooled connection until closed, also after a failure (which may have aborted
-            # the transaction, and then closing fails too: the rollback to come ends it).
-            with contextlib.suppress(psycopg2.Error):
-                self.env.cr.execute(SQL("CLOSE %s", name), log_exceptions=False)
 
     def _orphan_member_ids(self, member_queries):
         """Members of no program any more (filter changed, program archived): customers

@@ -1,11 +1,15 @@
+import itertools
 from datetime import date, timedelta
 from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
-from ..tools.batches import run_in_batches
-from ..tools.tier_rules import AMOUNT_DIGITS, qualification_window
+from ..tools.batches import run_in_batches, streamed
+from ..tools.tier_rules import AMOUNT_DIGITS, first_drop, qualification_window
+
+# Rows read at a time: one per customer and day of spend.
+STREAM_ROWS = 20000
 
 
 class TierRisk(NamedTuple):
@@ -20,24 +24,23 @@ class TierRisk(NamedTuple):
 class WholesaleLoyaltyTierForecast(models.AbstractModel):
     """When the spend of a rolling period leaves the window, and what keeps the tier.
 
-    On a rolling period of N months, a document of day D counts until the day the window's
-    start passes it: the first day whose date N months earlier is D or later (D plus N
-    months, or the day after that when the month is shorter and the date was clipped).
     Without new spend, a customer's spend on a future day is today's minus the documents
-    gone by then; the first day it falls below the tier's threshold is when the tier is at
-    risk, and the gap on that day is what the customer must buy before it. A customer
-    already below its tier (in the grace period) must buy the gap before the downgrade day.
+    gone by then (``tools/tier_rules.py``: ``leave_day``, ``first_drop``); the first day it
+    falls below the tier's threshold is when the tier is at risk, and the gap on that day is
+    what the customer must buy before it. A customer already below its tier (in the grace
+    period) must buy the gap before the downgrade day. One query reads every member's days
+    of spend in order, through a database cursor.
     """
 
     _name = "wholesale.loyalty.tier.forecast"
     _description = "Wholesale Loyalty Tier Retention Forecast"
 
     @api.model
-    def risks(self, program, partner_ids=None, today=None):
+    def risks(self, program, partner_ids=None, today=None, due_by=None):
         """{customer id: :class:`TierRisk`} of the members of ``program`` (or of those among
-        ``partner_ids``) who lose their tier without new spend: one query for all of them.
-        Only rolling periods move their window day by day; locked tiers and the entry tier
-        (no threshold) are never at risk."""
+        ``partner_ids``) who lose their tier without new spend (by ``due_by``, when given):
+        one query for all of them. Only rolling periods move their window day by day; locked
+        tiers and the entry tier (no threshold) are never at risk."""
         program = program.sudo()  # sudo: figures of the customers' own spend, read by the engine's rules
         if program.qualification_period != "rolling" or not program.tier_ids:
             return {}
@@ -59,49 +62,30 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
             # A paid membership holds its tier whatever the spend.
             floors=SQL("AND p.id NOT IN (%s)", holders) if holders else SQL(),
         )
-        rows = self.env.execute_query(self._risks_query(program, members, date_from, date_to, today))
-        return {row[0]: TierRisk(row[0], row[1], row[2], program.currency_id.round(row[3])) for row in rows}
+        risks = {}
+        # Read once: a field read per customer would cost more than its forecast.
+        grace, months = timedelta(days=program.downgrade_grace_days), program.period_months
+        with streamed(self.env, self._documents_query(program, members, date_from, date_to), STREAM_ROWS) as chunks:
+            rows = (row for chunk in chunks for row in chunk)
+            for partner_id, customer_rows in itertools.groupby(rows, key=lambda row: row[0]):
+                risk = _risk(today, grace, months, partner_id, list(customer_rows))
+                if risk and (due_by is None or risk.keep_by <= due_by):
+                    risks[partner_id] = risk
+        return risks
 
-    def _risks_query(self, program, members, date_from, date_to, today):
-        months = SQL("make_interval(months => %s)", program.period_months)
+    def _documents_query(self, program, members, date_from, date_to):
+        """(customer, tier, threshold, below since, day, amount) of each day of spend of the
+        window, by customer and day; a customer without spend has one row without day."""
         return SQL(
-            """
-            WITH member AS (
-                SELECT p.id, p.wholesale_tier_id AS tier_id, t.threshold_amount AS threshold,
-                       p.wholesale_downgrade_since AS below_since
-                  FROM res_partner p JOIN wholesale_loyalty_tier t ON t.id = p.wholesale_tier_id
-                 WHERE p.id IN (%(members)s)
-            ), leaving AS (
-                SELECT d.partner_id,
-                       CASE WHEN (d.day + %(months)s - %(months)s)::date >= d.day
-                            THEN (d.day + %(months)s)::date
-                            ELSE (d.day + %(months)s)::date + 1 END AS day,
-                       SUM(d.amount) AS amount
-                  FROM (%(documents)s) AS d(partner_id, day, amount)
-              GROUP BY 1, 2
-            ), remaining AS (
-                SELECT partner_id, day,
-                       SUM(amount) OVER (PARTITION BY partner_id)
-                       - SUM(amount) OVER (PARTITION BY partner_id ORDER BY day) AS spend
-                  FROM leaving
-            ), total AS (
-                SELECT partner_id, SUM(amount) AS spend FROM leaving GROUP BY partner_id
-            )
-            (SELECT DISTINCT ON (m.id) m.id, m.tier_id, r.day, m.threshold - r.spend
-               FROM member m
-               JOIN total s ON s.partner_id = m.id
-               JOIN remaining r ON r.partner_id = m.id
-              WHERE ROUND(s.spend, %(cents)s) >= ROUND(m.threshold, %(cents)s)
-                AND ROUND(r.spend, %(cents)s) < ROUND(m.threshold, %(cents)s)
-           ORDER BY m.id, r.day)
-            UNION ALL
-            SELECT m.id, m.tier_id, COALESCE(m.below_since + %(grace)s, %(today)s::date),
-                   m.threshold - COALESCE(s.spend, 0)
-              FROM member m
-         LEFT JOIN total s ON s.partner_id = m.id
-             WHERE ROUND(COALESCE(s.spend, 0), %(cents)s) < ROUND(m.threshold, %(cents)s)""",
-            members=members, months=months, cents=AMOUNT_DIGITS, grace=program.downgrade_grace_days,
-            today=today, documents=program._spend_documents_query(members, date_from, date_to),
+            """SELECT p.id, p.wholesale_tier_id, t.threshold_amount, p.wholesale_downgrade_since, d.day, d.amount
+                 FROM res_partner p
+                 JOIN wholesale_loyalty_tier t ON t.id = p.wholesale_tier_id
+            LEFT JOIN (SELECT spend.partner_id, spend.day, SUM(spend.amount) AS amount
+                         FROM (%(documents)s) AS spend(partner_id, day, amount)
+                     GROUP BY 1, 2) AS d ON d.partner_id = p.id
+                WHERE p.id IN (%(members)s)
+             ORDER BY p.id, d.day""",
+            members=members, documents=program._spend_documents_query(members, date_from, date_to),
         )
 
     # ------------------------------------------------------------------ warnings
@@ -115,8 +99,7 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
         ]):
             today = program._today()
             horizon = today + timedelta(days=program.retention_warning_days)
-            due = [risk for risk in self.risks(program, today=today).values() if risk.keep_by <= horizon]
-            due = self._not_warned(due)
+            due = self._not_warned(list(self.risks(program, today=today, due_by=horizon).values()))
             run_in_batches(
                 self.env, due, batch_size, lambda batch, program=program: self._warn(program, batch),
                 commit=True, isolate="Tier risk warning", describe=lambda risk: f"customer {risk.partner_id}",
@@ -157,6 +140,20 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
                           date=format_date(env, risk.keep_by)),
             user_id=user.id,
         )
+
+
+def _risk(today, grace, months, partner_id, rows):
+    """The :class:`TierRisk` of one customer from its rows (see ``_documents_query``), on a
+    rolling period of ``months`` with a downgrade ``grace`` (a timedelta)."""
+    _id, tier_id, threshold, below_since, _day, _amount = rows[0]
+    documents = [(day, amount) for *_head, day, amount in rows if day]
+    spend = sum(amount for _day, amount in documents)
+    if round(spend, AMOUNT_DIGITS) < round(threshold, AMOUNT_DIGITS):
+        # Already below (the grace period runs): buy the gap before the downgrade day.
+        keep_by = below_since + grace if below_since else today
+        return TierRisk(partner_id, tier_id, keep_by, round(threshold - spend, AMOUNT_DIGITS))
+    drop = first_drop(threshold, documents, months)
+    return TierRisk(partner_id, tier_id, drop.day, drop.shortfall) if drop else None
 
 
 def _risk_key(risk):

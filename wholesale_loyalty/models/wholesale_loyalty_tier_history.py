@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, formatLang
+from odoo.tools import SQL, format_amount, formatLang
 
 from ..tools.batches import run_in_batches
 from ..tools.tier_benefits import manager_values, pricelist_change
@@ -102,16 +102,31 @@ class WholesaleLoyaltyTierHistory(models.Model):
         """Carry out what the new tiers of these changes give on the customer's record
         (called for every tier change, in batch, by the engine and the manual lock): the
         tier's pricelist, and its personal manager on an upgrade."""
-        changes = self.filtered(lambda entry: entry.old_tier_id != entry.new_tier_id)
-        tiers = changes.old_tier_id | changes.new_tier_id
-        if not tiers.filtered(lambda tier: tier.pricelist_id or tier.manager_user_id or tier.manager_team_id):
+        if not self._tiers_give_benefits():
             return
+        changes = self.filtered(lambda entry: entry.old_tier_id != entry.new_tier_id)
         # sudo: the change itself was decided by the program's objective rules (or by a loyalty
         # administrator's lock); what it gives follows from the tier's settings alone, and the
         # user whose action caused it may not edit customers.
         changes = changes.sudo()
         changes._apply_tier_pricelists()
         changes._assign_tier_managers()
+
+    def _tiers_give_benefits(self):
+        """Whether a tier these changes leave or reach has a pricelist or a manager: one query,
+        without reading the changes, which a recalculation writes by the thousand."""
+        if not self:
+            return False
+        self.flush_recordset(["old_tier_id", "new_tier_id"])
+        self.env["wholesale.loyalty.tier"].flush_model(["pricelist_id", "manager_user_id", "manager_team_id"])
+        return bool(self.env.execute_query(SQL(
+            """SELECT 1 FROM wholesale_loyalty_tier_history h
+                 JOIN wholesale_loyalty_tier t ON t.id IN (h.old_tier_id, h.new_tier_id)
+                WHERE h.id = ANY(%s)
+                  AND (t.pricelist_id IS NOT NULL OR t.manager_user_id IS NOT NULL OR t.manager_team_id IS NOT NULL)
+                LIMIT 1""",
+            self.ids,
+        )))
 
     def _apply_tier_pricelists(self):
         """Set the pricelist of the new tiers on the customers and their contacts, in the

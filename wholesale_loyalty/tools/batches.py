@@ -5,12 +5,16 @@ Every scheduled action of the add-on goes through :func:`run_in_batches`, so tha
 resume the same way after a crash (see "Rules that hold everywhere" in the design).
 """
 
+import contextlib
 import itertools
 import logging
+import uuid
 from typing import NamedTuple
 
+import psycopg2
+
 from odoo.modules.module import current_test
-from odoo.tools import config, split_every
+from odoo.tools import SQL, config, split_every
 
 _logger = logging.getLogger(__name__)
 
@@ -104,3 +108,33 @@ def _isolated(env, batch, process, name, describe, logger):
         except Exception:  # logged; the next run tries this item again
             logger.exception("%s failed for %s", name, describe(item[0]))
     return went_through
+
+
+@contextlib.contextmanager
+def streamed(env, query, batch_size, hold=False):
+    """Iterator over the rows of ``query`` in lists of ``batch_size``, read through a
+    database cursor: the query is planned and run as a whole, memory holds one list. With
+    ``hold`` the cursor outlives the commits made between lists (PostgreSQL keeps what is
+    left of the result from the first commit on)."""
+    name = SQL.identifier(f"wholesale_rows_{uuid.uuid4().hex[:12]}")
+    # PostgreSQL plans a cursor for its first tenth of rows (nested loops that start fast and
+    # end slow); every row will be read, so it is planned as the whole query.
+    [(fraction, _whole)] = env.execute_query(SQL(
+        "SELECT current_setting('cursor_tuple_fraction'), set_config('cursor_tuple_fraction', '1', true)"
+    ))
+    env.cr.execute(SQL("DECLARE %s NO SCROLL CURSOR %s FOR %s", name,
+                       SQL("WITH HOLD") if hold else SQL("WITHOUT HOLD"), query))
+    env.execute_query(SQL("SELECT set_config('cursor_tuple_fraction', %s, true)", fraction))
+
+    def fetch():
+        while rows := env.execute_query(SQL("FETCH FORWARD %s FROM %s", batch_size, name)):
+            yield rows
+
+    try:
+        yield fetch()
+    finally:
+        # A cursor without hold ends with its transaction; one with hold lives on in the
+        # pooled connection until closed, also after a failure (which may have aborted the
+        # transaction, and then closing fails too: the rollback to come ends it).
+        with contextlib.suppress(psycopg2.Error):
+            env.cr.execute(SQL("CLOSE %s", name), log_exceptions=False)

@@ -2,6 +2,9 @@
 grace period before a downgrade. Kept pure so that the rules can be read and tested alone."""
 
 import bisect
+import calendar
+import functools
+from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -43,6 +46,54 @@ def qualification_window(period, today, period_months=0):
     if period == "calendar_year":
         return today.replace(month=1, day=1), today
     raise ValueError(f"Unknown qualification period: {period!r}")
+
+
+def leave_day(day, months):
+    """The first day a document of ``day`` no longer counts in a rolling period of ``months``.
+
+    The window of a day D starts at D minus ``months`` plus one day (:func:`qualification_window`),
+    so the document leaves on the first D whose date ``months`` earlier is ``day`` or later:
+    ``day`` plus the months, or the day after that when the target month is shorter and the
+    date was clipped (on 28 February the window of one month still starts on 29 January, so
+    a document of 31 January leaves on 1 March)."""
+    shifted = _add_months(day, months)
+    return shifted if shifted.day == day.day else shifted + timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _add_months(day, months):
+    """``day`` plus ``months``, clipped to the end of a shorter month (as ``relativedelta``
+    does, without its cost: a forecast adds months to every day of spend)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class Drop(NamedTuple):
+    """When a spend falls below a threshold without new purchases, and by how much."""
+
+    day: date
+    shortfall: float
+
+
+def first_drop(threshold, documents, months):
+    """The first day the spend of ``documents`` (``[(day, amount)]``, the documents of the
+    current rolling window of ``months``) falls below ``threshold`` as they leave the window,
+    with the spend missing on that day; None when the threshold is never missed (zero or
+    less). Documents leaving on the same day leave together; credit notes (negative amounts)
+    leaving raise the spend."""
+    level = round(threshold, AMOUNT_DIGITS)
+    if level <= 0:
+        return None
+    leaving = defaultdict(float)
+    for day, amount in documents:
+        leaving[leave_day(day, months)] += amount
+    spend = sum(leaving.values())
+    for day in sorted(leaving):
+        spend -= leaving[day]
+        if round(spend, AMOUNT_DIGITS) < level:
+            return Drop(day, round(threshold - spend, AMOUNT_DIGITS))
+    return None
 
 
 def local_today(tz_name, now_utc):
