@@ -6,6 +6,7 @@ made with set-based SQL, and a timer. Run the scripts with the project's virtual
 import argparse
 import ast
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -81,7 +82,7 @@ def ensure_database(name, modules, update=None):
     them."""
     if not database_exists(name):
         print(f"# creating database {name} with {modules} (once)", flush=True)
-        _odoo_bin(name, "-i", modules)
+        _create_database(name, modules)
         return
     missing = missing_modules(name, modules)
     if missing:
@@ -92,6 +93,23 @@ def ensure_database(name, modules, update=None):
     if ours:
         print(f"# updating {','.join(ours)} in {name}", flush=True)
         _odoo_bin(name, "-u", ",".join(ours))
+
+
+def _create_database(name, modules):
+    """Build the database under a name of its own and give it ``name`` once complete: an
+    interrupted build leaves no half-installed database behind for the next run to reuse."""
+    building = f"{name}_building"
+    _drop_database(building)
+    _odoo_bin(building, "-i", modules)
+    _psql("postgres", f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+    filestore = Path.home() / ".local/share/Odoo/filestore"
+    if (filestore / building).exists():
+        (filestore / building).rename(filestore / name)
+
+
+def _drop_database(name):
+    _psql("postgres", f'DROP DATABASE IF EXISTS "{name}"')
+    shutil.rmtree(Path.home() / ".local/share/Odoo/filestore" / name, ignore_errors=True)
 
 
 def open_registry(name):
