@@ -149,6 +149,24 @@ class TestTierForecast(WholesaleLoyaltyCommon):
             self.forecast._cron_warn_tier_risks()
         self.assertEqual(len(mails()), 2)
 
+    def test_horizon_keeps_exactly_the_risks_due_by_it(self):
+        self.program.downgrade_grace_days = 5
+        beta, gamma, delta = self._customer("Beta"), self._customer("Gamma"), self._customer("Delta")
+        with freeze_time("2026-01-05"):
+            self._invoice(self.customer, 1200.0, "2025-11-30")  # leaves on 1 March
+            self._invoice(beta, 700.0, "2025-12-01")
+            self._invoice(beta, 700.0, "2026-01-02")  # 700 left on 1 March, all gone on 2 April
+            self._invoice(gamma, 6000.0, "2025-12-15")  # Platinum until 15 March
+            invoice = self._invoice(delta, 1500.0, "2025-12-20")
+        with freeze_time("2026-03-01"):
+            self._refund(invoice, 800.0, "2026-03-01")  # Delta below Gold: in grace
+        full = self.forecast.risks(self.program, today=date(2026, 3, 1))
+        self.assertEqual(len(full), 4)
+        for due_by in (date(2026, 3, 1), date(2026, 3, 6), date(2026, 3, 15), date(2026, 3, 20), date(2026, 4, 2)):
+            expected = {pid: risk for pid, risk in full.items() if risk.keep_by <= due_by}
+            self.assertEqual(self.forecast.risks(self.program, today=date(2026, 3, 1), due_by=due_by), expected,
+                             f"risks due by {due_by}")
+
     def test_negative_warning_days_are_refused(self):
         with self.assertRaises(ValidationError), self.cr.savepoint():
             self.program.retention_warning_days = -1
