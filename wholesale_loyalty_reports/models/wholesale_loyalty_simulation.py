@@ -448,9 +448,11 @@ class WholesaleLoyaltySimulation(models.Model):
         program = self.program_id
         paid = SQL("AND m.payment_state IN ('paid', 'in_payment')") if program.points_trigger == "paid" else SQL()
         # Numeric arithmetic: exact for decimal settings, where floats would floor 0.29999 to 0.
+        # A credit note is told by its negative signed amount (a posted invoice has none): the
+        # spend index holds the amount, not the type, and the pass reads nothing else.
         factor = round(rule.per_step * rule.multiplier, 6)
         return SQL(
-            """CASE WHEN m.move_type = 'out_refund'
+            """CASE WHEN m.amount_untaxed_signed < 0
                     THEN -FLOOR(FLOOR(-m.amount_untaxed_signed / %(step)s::numeric) * %(factor)s::numeric)
                     WHEN m.amount_untaxed_signed > 0 AND m.amount_untaxed_signed >= %(minimum)s::numeric %(paid)s
                     THEN FLOOR(FLOOR(m.amount_untaxed_signed / %(step)s::numeric) * %(factor)s::numeric)
