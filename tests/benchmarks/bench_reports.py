@@ -38,10 +38,12 @@ REPORT_MEASURES = ["revenue:sum", "invoice_count:sum", "points_earned:sum", "poi
 SALE_MEASURES = ["price_subtotal:sum", "product_uom_qty:sum"]
 
 
-def parse_args():
+def parse_args(description=__doc__):
+    """The options of the benchmarks that read the tier benchmark's data (this one, the
+    what-if's)."""
     import argparse
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--database", help="default: the tier benchmark's database")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="the tier benchmark's tiny database, 2 runs")
@@ -52,8 +54,9 @@ def parse_args():
     return args
 
 
-def prepare_database(args):
-    """The tier benchmark's data, with both add-ons."""
+def prepare_database(args, update=None):
+    """The tier benchmark's data, with both add-ons (those in ``update`` brought up to the
+    checked-out code)."""
     from tests.benchmarks.common import database_exists
 
     if not database_exists(args.database) or missing_modules(args.database, "wholesale_loyalty"):
@@ -61,7 +64,7 @@ def prepare_database(args):
         command = [sys.executable, str(Path(__file__).with_name("bench_tier_recalc.py"))]
         command += ["--quick"] if args.quick else ["--size", "small"]
         subprocess.run(command, check=True)
-    ensure_database(args.database, MODULES)
+    ensure_database(args.database, MODULES, update)
 
 
 def check_ready(env):

@@ -8,44 +8,22 @@ the reports add-on is installed or updated in it. Everything happens in one tran
 is rolled back at the end. The ratio is the median of interleaved pairs (raw SQL, simulation,
 raw SQL, simulation ...). Last line: ``simulation_ratio=<x>`` (goal: <= 2, and < 3 s).
 """
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.bench_reports import DATABASES, PERIOD, check_ready, enroll_members  # noqa: E402
-from tests.benchmarks.common import emit, ensure_database, interleaved_ratio, open_registry  # noqa: E402
+from tests.benchmarks.bench_reports import (  # noqa: E402
+    PERIOD,
+    check_ready,
+    enroll_members,
+    parse_args,
+    prepare_database,
+)
+from tests.benchmarks.common import emit, interleaved_ratio, open_registry  # noqa: E402
 
-MODULES = "wholesale_loyalty,wholesale_loyalty_reports"
 SENSITIVITY_STEPS = 10
-
-
-def parse_args():
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="default: the tier benchmark's database")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="the tier benchmark's tiny database, 2 runs")
-    args = parser.parse_args()
-    args.database = args.database or DATABASES[args.quick]
-    if args.quick:
-        args.runs = 2
-    return args
-
-
-def prepare_database(args):
-    """The tier benchmark's data, with the reports add-on at the checked-out code."""
-    from tests.benchmarks.common import database_exists, missing_modules
-
-    if not database_exists(args.database) or missing_modules(args.database, "wholesale_loyalty"):
-        print("# no benchmark data yet: running the tier benchmark first, which builds it", flush=True)
-        command = [sys.executable, str(Path(__file__).with_name("bench_tier_recalc.py"))]
-        command += ["--quick"] if args.quick else ["--size", "small"]
-        subprocess.run(command, check=True)
-    ensure_database(args.database, MODULES, update="wholesale_loyalty_reports")
 
 
 def timed_once(function):
@@ -55,8 +33,8 @@ def timed_once(function):
 
 
 def main():
-    args = parse_args()
-    prepare_database(args)
+    args = parse_args(__doc__)
+    prepare_database(args, update="wholesale_loyalty_reports")
     registry = open_registry(args.database)
     from odoo import SUPERUSER_ID, api
 
