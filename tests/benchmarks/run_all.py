@@ -44,10 +44,6 @@ FIGURES = {
         "Retention forecast of every customer (rolling 12 months), small: / SQL lower bound", "<= 2",
     ),
     "tier_large_forecast_ratio": ("Retention forecast, large: / SQL lower bound", "<= 2"),
-    "tier_small_forecast_warning_ratio": (
-        "Daily tier-loss warning run (risks within 30 days), small: / SQL lower bound", "<= 2",
-    ),
-    "tier_large_forecast_warning_ratio": ("Daily tier-loss warning run, large: / SQL lower bound", "<= 2"),
     "tier_small_first_run_ratio": ("First run (everyone enrolled, a history line each), small: / SQL bound", ""),
     "tier_large_first_run_ratio": ("First run, large: / SQL bound", ""),
     "tier_small_peak_memory_mb": ("Peak memory of the recalculation, small (MB)", "bounded"),

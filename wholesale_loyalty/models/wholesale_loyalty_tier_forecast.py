@@ -2,8 +2,6 @@ import itertools
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
@@ -64,8 +62,6 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
             # A paid membership holds its tier whatever the spend.
             floors=SQL("AND p.id NOT IN (%s)", holders) if holders else SQL(),
         )
-        if due_by is not None:
-            members = self._losing_by(program, members, date_from, date_to, due_by)
         risks = {}
         # Read once: a field read per customer would cost more than its forecast.
         grace, months = timedelta(days=program.downgrade_grace_days), program.period_months
@@ -76,24 +72,6 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
                 if risk and (due_by is None or risk.keep_by <= due_by):
                     risks[partner_id] = risk
         return risks
-
-    def _losing_by(self, program, members, date_from, date_to, due_by):
-        """``members`` less those whose spend still meets their tier once the documents
-        leaving the window by ``due_by`` are gone: a document of day D has left on day X when
-        D is on or before X minus the period's months (see ``leave_day``)."""
-        cutoff = due_by - relativedelta(months=program.period_months)
-        return SQL(
-            """%(members)s AND p.id NOT IN (
-                   SELECT spend.partner_id
-                     FROM (%(documents)s) AS spend(partner_id, day, amount)
-                     JOIN res_partner holder ON holder.id = spend.partner_id
-                     JOIN wholesale_loyalty_tier held ON held.id = holder.wholesale_tier_id
-                 GROUP BY spend.partner_id, held.threshold_amount
-                   HAVING ROUND(SUM(spend.amount) FILTER (WHERE spend.day > %(cutoff)s), %(cents)s)
-                          >= ROUND(held.threshold_amount, %(cents)s))""",
-            members=members, cutoff=cutoff, cents=AMOUNT_DIGITS,
-            documents=program._spend_documents_query(members, date_from, date_to),
-        )
 
     def _documents_query(self, program, members, date_from, date_to):
         """(customer, tier, threshold, below since, day, amount) of each day of spend of the
