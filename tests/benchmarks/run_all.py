@@ -41,7 +41,7 @@ FIGURES = {
         "Tier recalculation, 200,000 customers / 4,000,000 invoices: engine / SQL lower bound", "<= 1.5",
     ),
     "tier_small_forecast_ratio": (
-        "Retention forecast of every customer (rolling 12 months), small: / SQL lower bound", "<= 2",
+        "Retention forecast of every customer (rolling period), small: / SQL lower bound", "<= 2",
     ),
     "tier_large_forecast_ratio": ("Retention forecast, large: / SQL lower bound", "<= 2"),
     "tier_small_first_run_ratio": ("First run (everyone enrolled, a history line each), small: / SQL bound", ""),
