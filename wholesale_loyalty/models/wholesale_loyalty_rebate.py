@@ -6,7 +6,7 @@ from odoo.tools import SQL, format_amount, format_date, formatLang
 
 from ..tools.batches import run_in_batches
 from ..tools.payment_discounts import percent_digits, rebate_due, recent_settlement_periods, split_in_proportion
-from ..tools.tier_rules import tier_for_amount
+from ..tools.tier_rules import tier_finder
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -209,12 +209,12 @@ class WholesaleLoyaltyRebate(models.Model):
             ["amount:sum"],
         ))
         currency = program.currency_id
-        ladder = program._ladder()
+        earned_tier = tier_finder(program._ladder())
         tiers = {tier.id: tier for tier in program.tier_ids}
         rows = []
         for partner in self.env["res.partner"].browse(partner_ids):
             base = currency.round(bases.get(partner.id, 0.0))
-            tier = tiers.get(tier_for_amount(ladder, base))
+            tier = tiers.get(earned_tier(base))
             rate = tier.rebate_percent if tier else 0.0
             before = settled.get(partner, 0.0)
             amount = rebate_due(base, rate, before, currency.decimal_places)

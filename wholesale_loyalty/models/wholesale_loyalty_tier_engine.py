@@ -16,7 +16,7 @@ from ..tools.tier_rules import (
     higher_tier,
     local_today,
     qualification_window,
-    tier_for_amount,
+    tier_finder,
 )
 
 DEFAULT_BATCH_SIZE = 5000
@@ -383,6 +383,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         ladder = program._ladder()
         move_notes = self._move_notes(program, states)
         thresholds = {step.tier_id: step.threshold for step in ladder}
+        earned_tier = tier_finder(ladder)  # the ladder sorted once, not per customer
         floors = self._tier_floors(program, partner_ids, today)
         # Read once: a field read per customer costs more than the decision itself.
         rounding, grace_days = program.currency_id.rounding, program.downgrade_grace_days
@@ -399,7 +400,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 decision_tier, downgrade_since = decide_tier(
                     ladder,
                     current,
-                    higher_tier(ladder, tier_for_amount(ladder, amount), floors.get(partner_id)),
+                    higher_tier(ladder, earned_tier(amount), floors.get(partner_id)),
                     None if joined else state["downgrade_since"],
                     today,
                     grace_days,

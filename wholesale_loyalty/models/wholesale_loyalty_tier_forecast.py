@@ -109,10 +109,8 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
         """The risks whose customer was not warned of this tier and day yet."""
         if not risks:
             return []
-        warned = dict(self.env.execute_query(SQL(
-            "SELECT id, wholesale_tier_risk_warned FROM res_partner WHERE id = ANY(%s)",
-            [risk.partner_id for risk in risks],
-        )))
+        partners = self.env["res.partner"].browse(risk.partner_id for risk in risks)
+        warned = {partner.id: partner.wholesale_tier_risk_warned for partner in partners}
         return [risk for risk in risks if warned.get(risk.partner_id) != _risk_key(risk)]
 
     def _warn(self, program, risks):
