@@ -6,6 +6,7 @@ resume the same way after a crash (see "Rules that hold everywhere" in the desig
 """
 
 import contextlib
+import gc
 import itertools
 import logging
 import uuid
@@ -138,3 +139,19 @@ def streamed(env, query, batch_size, hold=False):
         # transaction, and then closing fails too: the rollback to come ends it).
         with contextlib.suppress(psycopg2.Error):
             env.cr.execute(SQL("CLOSE %s", name), log_exceptions=False)
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector held off while the block builds many small objects (rows,
+    tuples, dicts without cycles) from a set-based query: their number alone sets off full
+    collections, each a walk over every object of the Odoo process, with nothing to
+    collect. The objects are freed as usual (by reference counting); the collector resumes
+    after the block, as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

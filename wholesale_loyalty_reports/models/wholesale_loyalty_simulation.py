@@ -1,4 +1,5 @@
 import contextlib
+import json
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -7,6 +8,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, formatLang
 
+from odoo.addons.wholesale_loyalty.tools.batches import collector_paused
 from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window
 
 from ..tools.roi import input_errors, revenue_gain, roi_percent
@@ -104,6 +106,9 @@ class WholesaleLoyaltySimulation(models.Model):
         compute="_compute_tier_line_ids", store=True, readonly=False, copy=True,
     )
     move_ids = fields.One2many("wholesale.loyalty.simulation.move", "simulation_id", string="Movers", readonly=True)
+    # [customer id, qualifying spend, current tier id, proposed tier name, 'up' | 'down'] of
+    # each mover of the last run: what ``move_ids`` reads. Not loaded with the form.
+    mover_data = fields.Json(readonly=True, copy=False, prefetch=False)
     roi_scenario_id = fields.Many2one(
         "wholesale.loyalty.roi.scenario",
         string="ROI Assumptions",
@@ -363,9 +368,10 @@ class WholesaleLoyaltySimulation(models.Model):
         spend_from, spend_to = qualification_window(
             program.qualification_period, self.date_to, program.period_months
         )
-        excluded = SQL().join(SQL(" AND NOT (%s)", condition) for condition in program._spend_exclusions("m"))
+        steps = sorted({_steps_key(rule) for rule in rules if _whole_factor(rule)})
+        fractional = [rule for rule in rules if not _whole_factor(rule)]
         with _jit_off(self.env.cr):
-            rows = self._replay_rows(program, members, spend_from, spend_to, rules, excluded)
+            rows = self._replay_rows(program, members, spend_from, spend_to, steps, fractional)
         if not any(row[2] for row in rows):
             raise UserError(self.env._(
                 "Simulation %(simulation)s: the members of %(program)s have no invoice or credit note from "
@@ -373,62 +379,70 @@ class WholesaleLoyaltySimulation(models.Model):
                 simulation=self.name, program=program.name,
                 start=format_date(self.env, self.date_from), end=format_date(self.env, self.date_to),
             ))
-        return [
-            Customer(row[0], float(row[1]), float(row[3]),
-                     {rule: int(value) for rule, value in zip(rules, row[4:], strict=True)})
-            for row in rows
-        ]
+        return list(map(_customer_reader(rules, steps, fractional), rows))
 
-    def _replay_rows(self, program, members, spend_from, spend_to, rules, excluded):
+    def _replay_rows(self, program, members, spend_from, spend_to, steps, fractional):
         """The replay's rows: (customer, qualifying spend, window documents, window sales,
-        points under each rule), from one pass over the sale documents of the window and of
-        the spend period. Customers are joined after the aggregation: a filter on them inside
-        it would be checked document by document."""
+        whole points steps per (step, minimum) of ``steps``, points of each rule of
+        ``fractional``), from one pass over the sale documents of the window and of the spend
+        period. A rule whose points per step times multiplier is whole earns that many times
+        its steps, so rules sharing a step and a minimum share one sum.
+
+        The conditions on each document read only columns of the spend index, so that the
+        pass scans the index alone, in customer order (no sort before the aggregation).
+        Documents that are no spend (rebates) are no sales of the window either: they are
+        left out once, before any sum.
+        Customers are joined after the aggregation: a filter on them inside it would be
+        checked document by document."""
         by_orders = program.qualification_basis == "confirmed"
-        window = SQL(
-            "m.invoice_date BETWEEN %s AND %s %s", self.date_from, self.date_to, excluded,
-        )
+        excluded = SQL().join(SQL(" AND NOT (%s)", condition) for condition in program._spend_exclusions("m"))
         if by_orders:
             scan_from, scan_to = self.date_from, self.date_to
+            qualifies = SQL("FALSE")
             spend_column = SQL("COALESCE(orders.amount, 0)")
             spend_join = SQL(
                 "LEFT JOIN (%s) AS orders(partner_id, amount) ON orders.partner_id = p.id",
                 program._spend_query(members, spend_from, spend_to),
             )
-            spend_sum = SQL("0")
         else:
             scan_from = None if spend_from is None else min(spend_from, self.date_from)
             scan_to = max(spend_to, self.date_to)
+            # A lifetime spend ends with the window: every document of the pass is spend.
+            whole_scan = (spend_from, spend_to) == (scan_from, scan_to) and program.qualification_basis != "paid"
+            qualifies = SQL("TRUE") if whole_scan else SQL(
+                "TRUE %s", program._spend_document_filter("m", spend_from, spend_to, exclusions=False),
+            )
             spend_column = SQL("COALESCE(d.spend, 0)")
             spend_join = SQL()
-            spend_sum = SQL(
-                "SUM(m.amount_untaxed_signed) FILTER (WHERE %s)",
-                program._spend_document_condition("m", spend_from, spend_to),
-            )
+        window = SQL("m.invoice_date BETWEEN %s AND %s", self.date_from, self.date_to)
+        earns = SQL("m.payment_state IN ('paid', 'in_payment')") if program.points_trigger == "paid" else SQL("TRUE")
+        sums = [SQL("SUM(%s) FILTER (WHERE %s)", _steps_sql(*key, earns), window) for key in steps]
+        sums += [SQL("SUM(%s) FILTER (WHERE %s)", _points_sql(rule, earns), window) for rule in fractional]
         return self.env.execute_query(SQL(
             """
             WITH d AS (
-                SELECT m.commercial_partner_id AS partner_id, %(spend_sum)s AS spend,
+                SELECT m.commercial_partner_id AS partner_id,
+                       SUM(m.amount_untaxed_signed) FILTER (WHERE %(qualifies)s) AS spend,
                        COUNT(*) FILTER (WHERE %(window)s) AS documents,
-                       SUM(m.amount_untaxed_signed) FILTER (WHERE %(window)s) AS amount, %(points)s
+                       SUM(m.amount_untaxed_signed) FILTER (WHERE %(window)s) AS amount %(sums)s
                   FROM account_move m
                  WHERE %(sale_documents)s
                    AND m.company_id = %(company)s
                    AND (%(scan_from)s::date IS NULL OR m.invoice_date >= %(scan_from)s::date)
                    AND m.invoice_date <= %(scan_to)s
+                   %(excluded)s
               GROUP BY m.commercial_partner_id
             )
-            SELECT p.id, %(spend_column)s, COALESCE(d.documents, 0), COALESCE(d.amount, 0), %(point_columns)s
+            SELECT p.id, %(spend_column)s::float8, COALESCE(d.documents, 0), COALESCE(d.amount, 0)::float8
+                   %(columns)s
               FROM (%(members)s) AS p
          LEFT JOIN d ON d.partner_id = p.id
                    %(spend_join)s
             """,
-            spend_sum=spend_sum,
+            sums=SQL().join(SQL(", %s AS %s", total, SQL.identifier(f"s{index}")) for index, total in enumerate(sums)),
+            qualifies=qualifies,
             window=window,
-            points=SQL(", ").join(
-                SQL("SUM(%s) FILTER (WHERE %s) AS %s", self._points_sql(rule), window, SQL.identifier(f"p{index}"))
-                for index, rule in enumerate(rules)
-            ),
+            excluded=excluded,
             sale_documents=program._sale_documents_condition("m"),
             company=program.company_id.id,
             scan_from=scan_from,
@@ -436,29 +450,10 @@ class WholesaleLoyaltySimulation(models.Model):
             spend_column=spend_column,
             members=members,
             spend_join=spend_join,
-            point_columns=SQL(", ").join(
-                SQL("COALESCE(d.%s, 0)", SQL.identifier(f"p{index}")) for index in range(len(rules))
+            columns=SQL().join(
+                SQL(", COALESCE(d.%s, 0)::int8", SQL.identifier(f"s{index}")) for index in range(len(sums))
             ),
         ))
-
-    def _points_sql(self, rule):
-        """Points of the document ``m`` under ``rule``, as the engine counts them: an invoice
-        earns floor(floor(untaxed / step) x per step x multiplier) from the minimum order up;
-        a credit note takes back what its own amount would earn."""
-        program = self.program_id
-        paid = SQL("AND m.payment_state IN ('paid', 'in_payment')") if program.points_trigger == "paid" else SQL()
-        # Numeric arithmetic: exact for decimal settings, where floats would floor 0.29999 to 0.
-        # A credit note is told by its negative signed amount (a posted invoice has none): the
-        # spend index holds the amount, not the type, and the pass reads nothing else.
-        factor = round(rule.per_step * rule.multiplier, 6)
-        return SQL(
-            """CASE WHEN m.amount_untaxed_signed < 0
-                    THEN -FLOOR(FLOOR(-m.amount_untaxed_signed / %(step)s::numeric) * %(factor)s::numeric)
-                    WHEN m.amount_untaxed_signed > 0 AND m.amount_untaxed_signed >= %(minimum)s::numeric %(paid)s
-                    THEN FLOOR(FLOOR(m.amount_untaxed_signed / %(step)s::numeric) * %(factor)s::numeric)
-                    ELSE 0 END""",
-            step=rule.amount_step, factor=factor, minimum=rule.min_order or 0.0, paid=paid,
-        )
 
     def _ledger_rates(self):
         """(redemption rate, expiry rate) of the program's points over the window."""
@@ -488,9 +483,10 @@ class WholesaleLoyaltySimulation(models.Model):
         self.ensure_one()
         self._check_settings()
         current, proposed = self._settings(proposed=False), self._settings(proposed=True)
-        customers = self._customers([current, proposed])
-        now, then = evaluate(current, customers), evaluate(proposed, customers)
-        moves = movers(current, proposed, customers, now, then)
+        with collector_paused():
+            customers = self._customers([current, proposed])
+            now, then = evaluate(current, customers), evaluate(proposed, customers)
+            moves = movers(current, proposed, customers, now, then)
         redemption, expiry = self._ledger_rates()
         current_roi, proposed_roi = self._roi(now.cost), self._roi(then.cost)
         for line in self.tier_line_ids:
@@ -531,28 +527,18 @@ class WholesaleLoyaltySimulation(models.Model):
         return now, then, moves
 
     def _write_moves(self, moves, names):
-        """Replace the simulation's movers with ``moves``: one INSERT, as a raised threshold
-        may move thousands of customers and the ORM would create them one by one."""
-        move_model = self.env["wholesale.loyalty.simulation.move"]
-        move_model.flush_model()
-        # Nothing refers to a mover: the rows go without the ORM's unlink machinery.
-        self.env.execute_query(SQL("DELETE FROM wholesale_loyalty_simulation_move WHERE simulation_id = %s", self.id))
-        if moves:
-            self.env.execute_query(SQL(
-                """INSERT INTO wholesale_loyalty_simulation_move
-                          (simulation_id, company_id, partner_id, qualifying_amount, current_tier_id,
-                           proposed_tier_name, direction, create_uid, write_uid, create_date, write_date)
-                   SELECT %(simulation)s, %(company)s, v.*, %(uid)s, %(uid)s, %(now)s, %(now)s
-                     FROM unnest(%(partner_ids)s::int[], %(amounts)s::numeric[], %(tier_ids)s::int[],
-                                 %(names)s::varchar[], %(directions)s::varchar[]) AS v""",
-                simulation=self.id, company=self.company_id.id, uid=self.env.uid, now=fields.Datetime.now(),
-                partner_ids=[move.partner_id for move in moves],
-                amounts=[move.qualifying for move in moves],
-                tier_ids=[move.current_key for move in moves],
-                names=[names.get(move.proposed_key) for move in moves],
-                directions=[move.direction for move in moves],
-            ))
-        self.invalidate_recordset(["move_ids"])
+        """Replace the simulation's movers with ``moves`` (see ``wholesale.loyalty.simulation.move``).
+        Written as one SQL value: through the field, the ORM would copy and convert a list of
+        thousands of rows several times over."""
+        rows = [
+            [move.partner_id, move.qualifying, move.current_key, names.get(move.proposed_key), move.direction]
+            for move in moves
+        ]
+        self.env.execute_query(SQL(
+            "UPDATE wholesale_loyalty_simulation SET mover_data = %s::jsonb WHERE id = %s",
+            json.dumps(rows) if rows else None, self.id,
+        ))
+        self.invalidate_recordset(["mover_data", "move_ids"])
 
     def _sensitivity_settings(self):
         """[(value, settings)] of the run: the proposal with the chosen setting at each value."""
@@ -589,13 +575,18 @@ class WholesaleLoyaltySimulation(models.Model):
         self.ensure_one()
         self._check_settings()
         runs = self._sensitivity_settings()
-        customers = self._customers([settings for _value, settings in runs])
+        with collector_paused():
+            customers = self._customers([settings for _value, settings in runs])
+            # Per step, members and cost per tier: not the whole outcome, which names every customer's tier.
+            outcomes = [
+                (outcome.members, outcome.cost_by_tier)
+                for outcome in (evaluate(settings, customers) for _value, settings in runs)
+            ]
         order = {tier.key: position for position, tier in enumerate(
             sorted(runs[0][1].tiers, key=lambda tier: tier.threshold))}
         names = {tier.key: tier.name for tier in runs[0][1].tiers}
         rows = []
-        for step, (value, settings) in enumerate(runs, start=1):
-            outcome = evaluate(settings, customers)
+        for step, ((value, _settings), (members, cost_by_tier)) in enumerate(zip(runs, outcomes, strict=True), start=1):
             for key in [None, *order]:
                 rows.append({
                     "simulation_id": self.id,
@@ -603,8 +594,8 @@ class WholesaleLoyaltySimulation(models.Model):
                     "value": value,
                     "tier_name": names.get(key) or self.env._("No tier"),
                     "tier_sequence": order.get(key, -1),
-                    "member_count": outcome.members.get(key, 0),
-                    "cost": self.currency_id.round(outcome.cost_by_tier.get(key, 0.0)),
+                    "member_count": members.get(key, 0),
+                    "cost": self.currency_id.round(cost_by_tier.get(key, 0.0)),
                 })
         self.sensitivity_line_ids.unlink()
         return self.env["wholesale.loyalty.simulation.sensitivity"].create(rows)
@@ -680,6 +671,65 @@ class WholesaleLoyaltySimulation(models.Model):
                   end=format_date(env, self.date_to)),
             effects,
         )
+
+
+def _whole_factor(rule):
+    """Whether ``rule`` earns a whole number of points per step (most programs do)."""
+    return float(round(rule.per_step * rule.multiplier, 6)).is_integer()
+
+
+def _steps_key(rule):
+    return (rule.amount_step, rule.min_order or 0.0)
+
+
+def _customer_reader(rules, steps, fractional):
+    """A function of a row of ``_replay_rows`` that returns its :class:`Customer`; where
+    each rule's points are in the row is worked out once, not per customer."""
+    offset = 4  # customer, spend, documents, sales
+    sources = [
+        (rule, offset + len(steps) + fractional.index(rule), 1) if rule in fractional
+        else (rule, offset + steps.index(_steps_key(rule)), round(rule.per_step * rule.multiplier))
+        for rule in rules
+    ]
+
+    def read(row):
+        return Customer(row[0], row[1], row[3], {rule: row[index] * factor for rule, index, factor in sources})
+
+    return read
+
+
+def _steps_sql(amount_step, min_order, earns):
+    """Whole points steps of the document ``m``: floor(untaxed / step) from the minimum
+    order up, for an invoice that ``earns`` (an SQL condition); a credit note takes back
+    the steps of its own amount, negative.
+
+    Numeric integer division (``DIV``, the whole quotient of positive amounts): exact for
+    decimal settings, where floats would floor 0.29999 to 0, and cheaper than a division
+    to many digits then a floor. A credit note is told by its negative signed amount (a
+    posted invoice has none): the spend index holds the amount, not the type, and the pass
+    reads nothing else."""
+    return SQL(
+        """CASE WHEN m.amount_untaxed_signed < 0 THEN -DIV(-m.amount_untaxed_signed, %(step)s::numeric)
+                WHEN m.amount_untaxed_signed > 0 AND m.amount_untaxed_signed >= %(minimum)s::numeric AND %(earns)s
+                THEN DIV(m.amount_untaxed_signed, %(step)s::numeric)
+                ELSE 0 END""",
+        step=amount_step, minimum=min_order, earns=earns,
+    )
+
+
+def _points_sql(rule, earns):
+    """Points of the document ``m`` under ``rule`` whose points per step times
+    multiplier is not whole, as the engine counts them: floor(steps x per step x
+    multiplier), a credit note taking back what its own amount would earn."""
+    factor = round(rule.per_step * rule.multiplier, 6)
+    return SQL(
+        """CASE WHEN m.amount_untaxed_signed < 0
+                THEN -FLOOR(DIV(-m.amount_untaxed_signed, %(step)s::numeric) * %(factor)s::numeric)
+                WHEN m.amount_untaxed_signed > 0 AND m.amount_untaxed_signed >= %(minimum)s::numeric AND %(earns)s
+                THEN FLOOR(DIV(m.amount_untaxed_signed, %(step)s::numeric) * %(factor)s::numeric)
+                ELSE 0 END""",
+        step=rule.amount_step, factor=factor, minimum=rule.min_order or 0.0, earns=earns,
+    )
 
 
 @contextlib.contextmanager

@@ -1,23 +1,49 @@
 from odoo import fields, models
+from odoo.tools import SQL
+
+# Ids of movers: the simulation's id in the high bits, the mover's position in the low ones.
+POSITIONS = 2 ** 32
 
 
 class WholesaleLoyaltySimulationMove(models.Model):
-    """A customer whose tier the proposed settings of a what-if simulation change."""
+    """A customer whose tier the proposed settings of a what-if simulation change.
+
+    A run keeps its movers in one value on the simulation (``mover_data``, a list of rows),
+    read here as a table: a raised threshold may move thousands of customers, and one value
+    costs a run a fraction of what as many rows, with their indexes and foreign keys, would.
+    A customer or tier deleted since the run drops out (the customer) or shows empty (the
+    tier)."""
 
     _name = "wholesale.loyalty.simulation.move"
     _description = "Wholesale Loyalty What-if Mover"
+    _auto = False
     _order = "simulation_id, direction desc, qualifying_amount desc, id"
+    _depends = {"wholesale.loyalty.simulation": ["mover_data", "company_id"]}
 
-    simulation_id = fields.Many2one(
-        "wholesale.loyalty.simulation", required=True, ondelete="cascade", index=True
-    )
-    company_id = fields.Many2one(related="simulation_id.company_id", store=True, index=True)
+    simulation_id = fields.Many2one("wholesale.loyalty.simulation", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one(related="simulation_id.currency_id")
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade")
-    qualifying_amount = fields.Monetary(string="Qualifying Spend")
-    current_tier_id = fields.Many2one("wholesale.loyalty.tier", string="Current Tier", ondelete="set null")
-    proposed_tier_name = fields.Char(string="Proposed Tier")
-    direction = fields.Selection([("up", "Up"), ("down", "Down")], required=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    qualifying_amount = fields.Monetary(string="Qualifying Spend", readonly=True)
+    current_tier_id = fields.Many2one("wholesale.loyalty.tier", string="Current Tier", readonly=True)
+    proposed_tier_name = fields.Char(string="Proposed Tier", readonly=True)
+    direction = fields.Selection([("up", "Up"), ("down", "Down")], readonly=True)
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """SELECT s.id::bigint * %(positions)s + mover.position AS id,
+                      s.id AS simulation_id, s.company_id, p.id AS partner_id,
+                      (mover.row ->> 1)::numeric AS qualifying_amount, t.id AS current_tier_id,
+                      mover.row ->> 3 AS proposed_tier_name, mover.row ->> 4 AS direction
+                 FROM wholesale_loyalty_simulation s
+           CROSS JOIN LATERAL jsonb_array_elements(
+                          CASE WHEN jsonb_typeof(s.mover_data) = 'array' THEN s.mover_data ELSE '[]' END
+                      ) WITH ORDINALITY AS mover(row, position)
+                 JOIN res_partner p ON p.id = (mover.row ->> 0)::int
+            LEFT JOIN wholesale_loyalty_tier t ON t.id = (mover.row ->> 2)::int""",
+            positions=POSITIONS,
+        )
 
     def action_open_partner(self):
         self.ensure_one()

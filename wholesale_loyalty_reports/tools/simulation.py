@@ -94,25 +94,32 @@ def points_rules(settings):
 def evaluate(settings, customers):
     """What the settings give the customers over the window (see the module's rules)."""
     tier_of_amount = tier_finder([TierStep(tier.key, tier.threshold) for tier in settings.tiers])
-    by_key = {tier.key: tier for tier in settings.tiers}
+    # Per tier key (None: no tier): discount and rebate percentages, and the points rule. Looked
+    # up once here rather than per customer: a replay evaluates tens of thousands.
+    terms = {None: (0.0, 0.0, settings.rule(1.0))}
+    terms.update({
+        tier.key: (tier.discount_percent, tier.rebate_percent, settings.rule(tier.multiplier))
+        for tier in settings.tiers
+    })
+    point_value = settings.point_value
     tier_of, members, cost_by_tier = {}, {}, {}
     discount_cost = rebates = 0.0
     points = 0
     for customer in customers:
         key = tier_of_amount(customer.qualifying)
-        tier = by_key.get(key)
-        discount = customer.sales * (tier.discount_percent if tier else 0.0) / 100
-        rebate = customer.sales * (tier.rebate_percent if tier else 0.0) / 100
-        earned = customer.points.get(settings.rule(tier.multiplier if tier else 1.0), 0)
+        discount_percent, rebate_percent, rule = terms[key]
+        discount = customer.sales * discount_percent / 100
+        rebate = customer.sales * rebate_percent / 100
+        earned = customer.points.get(rule, 0)
         tier_of[customer.partner_id] = key
         members[key] = members.get(key, 0) + 1
-        cost_by_tier[key] = cost_by_tier.get(key, 0.0) + discount + rebate + earned * settings.point_value
+        cost_by_tier[key] = cost_by_tier.get(key, 0.0) + discount + rebate + earned * point_value
         discount_cost += discount
         rebates += rebate
         points += earned
     return Outcome(
         tier_of, members, cost_by_tier, round(discount_cost, AMOUNT_DIGITS), points,
-        round(points * settings.point_value, AMOUNT_DIGITS), round(rebates, AMOUNT_DIGITS),
+        round(points * point_value, AMOUNT_DIGITS), round(rebates, AMOUNT_DIGITS),
     )
 
 
