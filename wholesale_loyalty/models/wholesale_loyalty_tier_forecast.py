@@ -5,7 +5,7 @@ from typing import NamedTuple
 from odoo import api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
-from ..tools.batches import run_in_batches, streamed
+from ..tools.batches import collector_paused, run_in_batches, streamed
 from ..tools.tier_rules import AMOUNT_DIGITS, first_drop, qualification_window
 
 # Rows read at a time: one per customer and day of spend.
@@ -65,7 +65,8 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
         risks = {}
         # Read once: a field read per customer would cost more than its forecast.
         grace, months = timedelta(days=program.downgrade_grace_days), program.period_months
-        with streamed(self.env, self._documents_query(program, members, date_from, date_to), STREAM_ROWS) as chunks:
+        with collector_paused(), \
+                streamed(self.env, self._documents_query(program, members, date_from, date_to), STREAM_ROWS) as chunks:
             rows = (row for chunk in chunks for row in chunk)
             for partner_id, customer_rows in itertools.groupby(rows, key=lambda row: row[0]):
                 risk = _risk(today, grace, months, partner_id, list(customer_rows))
