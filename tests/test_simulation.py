@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import WholesaleLoyaltyCommon
 
@@ -200,6 +200,36 @@ class TestSimulation(WholesaleLoyaltyCommon):
         simulation = self._simulate(lambda sim: self._line(sim, "Gold").write({"threshold_amount": 2500}))
         action = simulation.move_ids.action_open_partner()
         self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.beta.id))
+
+    def test_movers_are_those_of_the_last_run(self):
+        simulation = self._simulate(lambda sim: self._line(sim, "Gold").write({"threshold_amount": 3500}))
+        self.assertEqual(set(self._tiers(simulation)), {self.beta, self.gamma})
+        self._line(simulation, "Gold").threshold_amount = 2500
+        simulation.action_simulate()
+        self.assertEqual(self._tiers(simulation), {self.beta: "Silver"})
+        self.assertEqual(simulation.move_ids.read(["qualifying_amount", "direction"])[0]["qualifying_amount"], 1200)
+        self._line(simulation, "Gold").threshold_amount = 1000
+        simulation.action_simulate()
+        self.assertFalse(simulation.move_ids)
+        # Each simulation reads only its own movers; a copy starts without any.
+        other = self._simulate(lambda sim: self._line(sim, "Platinum").write({"threshold_amount": 3000}))
+        self.assertEqual(self._tiers(other), {self.gamma: "Platinum"})
+        self.assertFalse(simulation.move_ids)
+        self.assertFalse(other.copy().move_ids)
+
+    def test_movers_are_read_only_and_kept_to_their_company(self):
+        simulation = self._simulate(lambda sim: self._line(sim, "Gold").write({"threshold_amount": 3500}))
+        movers = self.env["wholesale.loyalty.simulation.move"]
+        manager = self._company_user("wl_sim_movers", "wholesale_loyalty.group_wholesale_loyalty_manager")
+        self.assertEqual(movers.with_user(manager).search_count([("simulation_id", "=", simulation.id)]), 2)
+        with self.assertRaises(AccessError):
+            movers.with_user(manager).create({"simulation_id": simulation.id, "partner_id": self.alpha.id})
+        other_company = self.env["res.company"].create({"name": "Other Wholesale Co"})
+        outsider = new_test_user(
+            self.env, login="wl_sim_outsider", groups="wholesale_loyalty.group_wholesale_loyalty_manager",
+            company_id=other_company.id, company_ids=[other_company.id],
+        )
+        self.assertEqual(movers.with_user(outsider).search_count([]), 0)
 
     def test_roi_of_both_settings(self):
         scenario = self.env["wholesale.loyalty.roi.scenario"].create({

@@ -391,9 +391,8 @@ class WholesaleLoyaltySimulation(models.Model):
         The conditions on each document read only columns of the spend index, so that the
         pass scans the index alone, in customer order (no sort before the aggregation).
         Documents that are no spend (rebates) are no sales of the window either: they are
-        left out once, before any sum.
-        Customers are joined after the aggregation: a filter on them inside it would be
-        checked document by document."""
+        left out once, before any sum. Customers are joined after the aggregation: a filter
+        on them inside it would be checked document by document."""
         by_orders = program.qualification_basis == "confirmed"
         excluded = SQL().join(SQL(" AND NOT (%s)", condition) for condition in program._spend_exclusions("m"))
         if by_orders:
@@ -539,6 +538,8 @@ class WholesaleLoyaltySimulation(models.Model):
             json.dumps(rows) if rows else None, self.id,
         ))
         self.invalidate_recordset(["mover_data", "move_ids"])
+        # A mover's id is its simulation and position: the same ids name other customers now.
+        self.env["wholesale.loyalty.simulation.move"].invalidate_model()
 
     def _sensitivity_settings(self):
         """[(value, settings)] of the run: the proposal with the chosen setting at each value."""
