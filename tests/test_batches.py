@@ -1,8 +1,10 @@
 """How every scheduled action works through its records (``tools/batches.py``): batches,
 progress the scheduler shows, commits, and a failure kept to the customer it concerns."""
+import gc
+
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.wholesale_loyalty.tools.batches import batches, may_commit, run_in_batches
+from odoo.addons.wholesale_loyalty.tools.batches import batches, collector_paused, may_commit, run_in_batches
 
 BATCHES_LOGGER = "odoo.addons.wholesale_loyalty.tools.batches"
 
@@ -72,3 +74,17 @@ class TestBatches(TransactionCase):
     def test_tests_never_commit(self):
         # The run above committed nothing either: this test's data is rolled back with it.
         self.assertFalse(may_commit(self.env))
+
+    def test_collector_paused_for_the_block_and_restored_as_it_was(self):
+        self.assertTrue(gc.isenabled())
+        with self.assertRaises(ValueError), collector_paused():
+            self.assertFalse(gc.isenabled())
+            raise ValueError("a failure inside the block")
+        self.assertTrue(gc.isenabled(), "restored after a failure")
+        gc.disable()
+        try:
+            with collector_paused():
+                self.assertFalse(gc.isenabled())
+            self.assertFalse(gc.isenabled(), "a collector that was off stays off")
+        finally:
+            gc.enable()
