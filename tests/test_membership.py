@@ -268,9 +268,13 @@ class TestPaidTier(WholesaleLoyaltyCommon):
     def test_the_tier_falls_back_on_recalculation_even_before_the_cron(self):
         with freeze_time("2026-03-01"):
             self._bought("2026-03-01")
+        with freeze_time("2027-02-28"):
+            self.engine.recalculate()
+        self.assertTier(self.customer, self.gold)
         with freeze_time("2027-03-01"):
             self.engine.recalculate()
         self.assertTier(self.customer, self.silver)
+        self.assertEqual(self._membership().state, "active", "the cron, not the engine, ends the membership")
 
     # ------------------------------------------------------------------ payment undone
 

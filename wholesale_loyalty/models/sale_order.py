@@ -176,14 +176,20 @@ class SaleOrder(models.Model):
     @api.depends("order_line.product_id", "partner_id", "state")
     def _compute_wholesale_exclusive_warning(self):
         for order in self:
-            messages = [line._wholesale_exclusive_message() for line in order.order_line]
-            order.wholesale_exclusive_warning = "\n".join(dict.fromkeys(filter(None, messages))) or False
+            order.wholesale_exclusive_warning = "\n".join(order._wholesale_exclusive_refusals()) or False
 
     @api.depends_context("uid")
     def _compute_wholesale_exclusive_can_override(self):
         self.wholesale_exclusive_can_override = self.env.user.has_group(
             "wholesale_loyalty.group_wholesale_loyalty_manager"
         )
+
+    def _wholesale_exclusive_refusals(self):
+        """Why products of this order may not be sold to its customer: one sentence per
+        reserved product, each once."""
+        self.ensure_one()
+        messages = (line._wholesale_exclusive_message() for line in self.order_line)
+        return list(dict.fromkeys(filter(None, messages)))
 
     def _wholesale_goods_lines(self):
         """The lines points may pay for: products, not sections, notes, down payments or points."""
@@ -248,8 +254,7 @@ class SaleOrder(models.Model):
         message = super()._confirmation_error_message()
         if message or self.wholesale_exclusive_override_reason:
             return message
-        refusals = [line._wholesale_exclusive_message() for line in self.order_line]
-        refusals = list(dict.fromkeys(filter(None, refusals)))
+        refusals = self._wholesale_exclusive_refusals()
         if not refusals:
             return False
         return self.env._(

@@ -136,17 +136,14 @@ class WholesaleLoyaltyMembership(models.Model):
         # keep only the programs of the current companies (``_wholesale_visible_program``).
         running = self.sudo().search([("partner_id", "in", customers.ids), ("state", "=", "active")])
         today = {program: program._today() for program in running.program_id}
-        held = {}
+        held, last_day = {}, {}
         for membership in running.sorted(lambda m: (m.tier_id.threshold_amount, m.tier_id.id)):
             key = (membership.partner_id.id, membership.program_id.id)
+            chain = (*key, membership.tier_id.id)
+            last_day[chain] = max(last_day.get(chain, membership.date_end), membership.date_end)
             if membership.date_start <= today[membership.program_id] <= membership.date_end:
                 held[key] = membership.tier_id
-        return {
-            key: (tier, max(running.filtered(
-                lambda m, key=key, tier=tier: (m.partner_id.id, m.program_id.id) == key and m.tier_id == tier
-            ).mapped("date_end")))
-            for key, tier in held.items()
-        }
+        return {key: (tier, last_day[(*key, tier.id)]) for key, tier in held.items()}
 
     # ------------------------------------------------------------------ following the invoices
 

@@ -1,14 +1,12 @@
 from ast import literal_eval
 
-import pytz
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 
 from ..tools.points_rules import points_for_amount
-from ..tools.tier_rules import TierStep, local_today, utc_bounds
+from ..tools.tier_rules import TierStep, local_today, utc_bounds, zone_name
 
 # Customer invoices and credit notes: the documents every sales figure of the scheme sums up.
 SALE_DOCUMENTS = ("out_invoice", "out_refund")
@@ -476,7 +474,7 @@ class WholesaleLoyaltyProgram(models.Model):
                       AND (%(start)s::timestamp IS NULL OR so.date_order >= %(start)s::timestamp)
                       AND so.date_order < %(end)s::timestamp""",
                 partners=_partner_condition(SQL("p.commercial_partner_id"), partner_ids),
-                company=self.company_id.id, start=start, end=end, tz=_zone_name(self._timezone()),
+                company=self.company_id.id, start=start, end=end, tz=zone_name(self._timezone()),
             )
         return SQL(
             """SELECT m.commercial_partner_id, m.invoice_date, m.amount_untaxed_signed
@@ -553,8 +551,3 @@ def _partner_condition(column, partners):
     if isinstance(partners, SQL):
         return SQL("%s IN (%s)", column, partners)
     return SQL("%s = ANY(%s)", column, list(partners))
-
-
-def _zone_name(tz_name):
-    """A time zone name PostgreSQL knows: the given one, else UTC."""
-    return tz_name if tz_name in pytz.all_timezones_set else "UTC"

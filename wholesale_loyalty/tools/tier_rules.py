@@ -114,6 +114,11 @@ def utc_bounds(date_from, date_to, tz_name):
     return (midnight(date_from) if date_from else None), midnight(date_to + timedelta(days=1))
 
 
+def zone_name(tz_name):
+    """The name of timezone ``tz_name`` as PostgreSQL knows it: the name itself, else UTC."""
+    return _zone(tz_name).zone
+
+
 def _zone(tz_name):
     try:
         return pytz.timezone(tz_name or "UTC")
