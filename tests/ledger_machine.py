@@ -384,9 +384,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule()
     def expire(self):
         points = self.env["wholesale.loyalty.points"]
-        points.expire_lots()
+        points._expire_lots()
         count = self.ledger.search_count([])
-        points.expire_lots()
+        points._expire_lots()
         assert self.ledger.search_count([]) == count, "a second expiry run wrote entries again"
         assert not self.ledger.search_count([("expiry_date", "<", self._today()), ("remaining_points", ">", 0)]), \
             "points past their expiry date are left after the expiry run"
@@ -395,11 +395,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def recalculate(self):
         engine = self.env["wholesale.loyalty.tier.engine"]
         history = self.env["wholesale.loyalty.tier.history"].sudo()
-        engine.recalculate()
+        engine._recalculate()
         self.env.invalidate_all()
         tiers = self._customers().mapped(lambda partner: partner.wholesale_tier_id.id)
         count = history.search_count([])
-        engine.recalculate()
+        engine._recalculate()
         self.env.invalidate_all()
         assert history.search_count([]) == count, "a second recalculation wrote tier history again"
         assert self._customers().mapped(lambda partner: partner.wholesale_tier_id.id) == tiers

@@ -111,7 +111,7 @@ class TestProgramMembership(WholesaleLoyaltyCommon):
         first = self._new_program("Referenced", sequence=10, partner_domain=str([("ref", "=like", "VIP%")]))
         vip = self._customer("Very Important", ref="VIP-1")
         plain = self._customer("No Reference")
-        self.engine.recalculate()
+        self.engine._recalculate()
         self.assertEqual(vip.wholesale_program_id, first)
         self.assertEqual(plain.wholesale_program_id, self.program)
         self.assertEqual(self.customer.wholesale_program_id, self.program)
@@ -127,7 +127,7 @@ class TestProgramMembership(WholesaleLoyaltyCommon):
                       .filtered(lambda other: other != program).mapped("sequence"))
         self.assertGreater(program.sequence, highest)
         # Customers of the test program stay there, untouched and not mailed, also after a full run.
-        self.engine.recalculate()
+        self.engine._recalculate()
         self.assertEqual(self.customer.wholesale_program_id, self.program)
         self.assertTier(self.customer, self.gold)
         self.assertEqual(self._history(self.customer), history_before)
@@ -148,7 +148,7 @@ class TestProgramMembership(WholesaleLoyaltyCommon):
         self.assertFalse(staff.partner_id.wholesale_program_id)
         self.assertEqual(portal.partner_id.wholesale_program_id, program, "portal customers are customers")
         self.assertFalse(staff.partner_id.wholesale_status()[0]["program"])
-        self.engine.recalculate()
+        self.engine._recalculate()
         self.assertFalse(company_partner.wholesale_program_id)
         self.assertFalse(staff.partner_id.wholesale_program_id)
 
@@ -277,7 +277,7 @@ class TestFreshValuesAfterBulkWrites(WholesaleLoyaltyCommon):
         self.assertIn("Platinum", order.wholesale_next_tier_message)
         self.platinum.threshold_amount = 1200.0
         with freeze_time("2026-04-02"):
-            self.engine.recalculate(programs=self.program)
+            self.engine._recalculate(programs=self.program)
         self.assertEqual(self.customer.wholesale_tier_id, self.platinum)
         self.assertFalse(self.customer.wholesale_next_tier_id)
         self.assertFalse(self.customer.wholesale_amount_to_next_tier)

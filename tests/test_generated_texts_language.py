@@ -95,7 +95,7 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
         with freeze_time("2026-03-31"):
             self._invoice(self.russian, 1000.0, "2026-03-31")
         with freeze_time("2026-06-01"):
-            self.env["wholesale.loyalty.points"].expire_lots()
+            self.env["wholesale.loyalty.points"]._expire_lots()
         self.assertEqual(self._entries(self.russian, "expire").note, "Срок действия истек 31.05.2026")
 
     # ---------------------------------------------------------------- points on orders and invoices

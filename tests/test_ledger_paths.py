@@ -48,7 +48,7 @@ class TestLedgerPaths(WholesaleLoyaltyCommon):
 
     def _earning_queries(self, customers, refund=None):
         invoices = self._posted_unearned(customers, refund)
-        return self._queries(lambda: self.points.earn_for_invoices(invoices, "posted"))
+        return self._queries(lambda: self.points._earn_for_invoices(invoices, "posted"))
 
     def test_earning_a_batch_of_invoices_costs_the_same_queries_as_one(self):
         with freeze_time("2026-03-01"):
@@ -119,7 +119,7 @@ class TestLedgerPaths(WholesaleLoyaltyCommon):
             self.customer.wholesale_award_points(5, "Trade fair")
         first, second = self._entries(kind="earn")
         with freeze_time("2026-02-01"):
-            expired = self.points.expire_lots()
+            expired = self.points._expire_lots()
         self.assertEqual(expired, 1)
         expiry = self._entries(kind="expire")
         self.assertRecordValues(expiry, [{"points": -30, "reference": f"expire:{first.id}"}])
@@ -128,5 +128,5 @@ class TestLedgerPaths(WholesaleLoyaltyCommon):
         self.assertEqual((first.remaining_points, second.remaining_points), (0, 10))
         self.assertEqual(self._balance(), 15)
         with freeze_time("2026-02-02"):
-            self.assertEqual(self.points.expire_lots(), 0, "a lot expires once")
+            self.assertEqual(self.points._expire_lots(), 0, "a lot expires once")
         self.assertEqual(self._balance(), 15)

@@ -127,15 +127,15 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
             self._invoice(self.customer, 2000.0, "2026-01-10")  # 20 points, expire 2026-02-10
             order = self._order_with_points(10)
         with freeze_time("2026-02-15"):
-            self.assertEqual(points.expire_lots(), 1)
+            self.assertEqual(points._expire_lots(), 1)
         with freeze_time("2026-02-16"):
             self._cancel(order)
             self.assertEqual(self.assertLedgerConsistent(), 10)
         lot = self._entries(kind="earn")
         self.assertEqual(lot.remaining_points, 0, "an expired lot takes nothing back")
         with freeze_time("2026-02-17"):
-            self.assertEqual(points.expire_lots(), 1, "the restored points keep their expiry")
-            self.assertEqual(points.expire_lots(), 0)
+            self.assertEqual(points._expire_lots(), 1, "the restored points keep their expiry")
+            self.assertEqual(points._expire_lots(), 0)
         self.assertEqual(self._entries(kind="expire").mapped("points"), [-10, -10])
         self.assertEqual(self.assertLedgerConsistent(), 0)
 
@@ -154,7 +154,7 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
         })
         with freeze_time("2026-02-15"), mute_logger("odoo.sql_db"), \
                 self.assertLogs(POINTS_LOGGER, level="ERROR") as logs:
-            self.assertEqual(self.env["wholesale.loyalty.points"].expire_lots(), 1)
+            self.assertEqual(self.env["wholesale.loyalty.points"]._expire_lots(), 1)
         self.assertIn(str(self.customer.id), logs.output[0])
         self.assertEqual(self.assertLedgerConsistent(other), 0, "the other customer's points expired")
         self.assertEqual(broken_lot.remaining_points, 20, "the failing customer is left for the next run")
@@ -172,7 +172,7 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
         self.assertEqual(self.assertLedgerConsistent(), 0)
         self.assertEqual(self._entries(kind="earn").remaining_points, 0, "a reversed lot takes nothing back")
         with freeze_time("2026-06-01"):
-            self.env["wholesale.loyalty.points"].expire_lots()
+            self.env["wholesale.loyalty.points"]._expire_lots()
         self.assertEqual(self.assertLedgerConsistent(), 0, "nothing expires into a negative balance")
 
     def test_restoring_points_of_a_reversed_lot_goes_to_a_new_lot(self):
@@ -189,7 +189,7 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
         first, _second = self._entries(kind="earn")
         self.assertEqual(first.remaining_points, 0)
         with freeze_time("2026-06-01"):
-            self.env["wholesale.loyalty.points"].expire_lots()
+            self.env["wholesale.loyalty.points"]._expire_lots()
         self.assertEqual(self.assertLedgerConsistent(), 0)
 
     # ---------------------------------------------------------------- credit notes reset and cancelled

@@ -161,7 +161,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
             history, mails = self._history(self.customer), self._membership_mails()
             invoice._invoice_paid_hook()
             self.memberships._sync_invoices(invoice)
-            self.engine.recalculate()
+            self.engine._recalculate()
         self.assertEqual(len(self._membership()), 1)
         self.assertEqual(self._history(self.customer), history)
         self.assertEqual(self._membership_mails(), mails)
@@ -172,7 +172,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
             self._bought("2026-03-01")
         with freeze_time("2026-09-01"):
             history = self._history(self.customer)
-            self.engine.recalculate()
+            self.engine._recalculate()
             self.customer.wholesale_recompute_tier()
         self.assertTier(self.customer, self.gold)
         self.assertEqual(self._history(self.customer), history)
@@ -194,7 +194,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
             self.assertEqual(self.customer.wholesale_status()[0]["membership_until"], "2028-02-29")
         with freeze_time("2027-03-02"):
             self.memberships._cron_end_expired()
-            self.engine.recalculate()
+            self.engine._recalculate()
         self.assertEqual(first.state, "expired")
         self.assertTier(self.customer, self.gold)
 
@@ -241,7 +241,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
         self.assertTier(self.customer, self.gold)
         self.assertEqual(self.customer.wholesale_downgrade_since, date(2026, 5, 1))
         with freeze_time("2026-06-01"):
-            self.engine.recalculate()
+            self.engine._recalculate()
         self.assertTier(self.customer, self.silver)
 
     # ------------------------------------------------------------------ expired
@@ -269,10 +269,10 @@ class TestPaidTier(WholesaleLoyaltyCommon):
         with freeze_time("2026-03-01"):
             self._bought("2026-03-01")
         with freeze_time("2027-02-28"):
-            self.engine.recalculate()
+            self.engine._recalculate()
         self.assertTier(self.customer, self.gold)
         with freeze_time("2027-03-01"):
-            self.engine.recalculate()
+            self.engine._recalculate()
         self.assertTier(self.customer, self.silver)
         self.assertEqual(self._membership().state, "active", "the cron, not the engine, ends the membership")
 

@@ -205,11 +205,11 @@ class TestPoints(WholesaleLoyaltyCommon):
         self.assertEqual((first.remaining_points, second.remaining_points), (0, 25))
         points = self.env["wholesale.loyalty.points"]
         with freeze_time("2026-02-15"):
-            points.expire_lots()
+            points._expire_lots()
             self.assertFalse(self._entries(kind="expire"), "the first lot was spent, nothing to expire")
         with freeze_time("2026-02-21"):
-            points.expire_lots()
-            points.expire_lots()
+            points._expire_lots()
+            points._expire_lots()
         expired = self._entries(kind="expire")
         self.assertEqual(expired.points, -25)
         self.assertEqual(expired.allocation_ids.lot_id, second)
@@ -224,7 +224,7 @@ class TestPoints(WholesaleLoyaltyCommon):
             self._invoice(self.customer, 2000.0, "2026-01-10")
         self.assertFalse(self._entries(kind="earn").expiry_date)
         with freeze_time("2027-01-10"):
-            self.env["wholesale.loyalty.points"].expire_lots()
+            self.env["wholesale.loyalty.points"]._expire_lots()
         self.assertEqual(self._balance(), 20)
 
     def test_expiry_reminder_mails_once_a_week(self):
@@ -234,8 +234,8 @@ class TestPoints(WholesaleLoyaltyCommon):
         points = self.env["wholesale.loyalty.points"]
         mails = self.env["mail.mail"].sudo()
         with freeze_time("2026-01-20"):
-            self.assertEqual(points.send_expiry_reminders(), 1)
-            self.assertEqual(points.send_expiry_reminders(), 0)
+            self.assertEqual(points._send_expiry_reminders(), 1)
+            self.assertEqual(points._send_expiry_reminders(), 0)
         sent = mails.search([("recipient_ids", "in", self.customer.ids), ("subject", "like", "expire")])
         self.assertEqual(len(sent), 1)
         self.assertIn("20", sent.subject)

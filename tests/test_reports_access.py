@@ -159,7 +159,7 @@ class TestReportsPortalStatement(WholesaleLoyaltyCommon, HttpCase):
         super().setUpClass()
         cls.other = cls._customer("Omega Imports")
         cls.outsider = cls.env["res.partner"].create({"name": "Not A Member", "is_company": True})
-        cls.env["wholesale.loyalty.ledger"].create([{
+        cls.env["wholesale.loyalty.ledger"].sudo().create([{
             "partner_id": partner.id, "program_id": cls.program.id, "company_id": cls.program.company_id.id,
             "points": points, "kind": "adjust", "reference": f"portal-{partner.id}",
         } for partner, points in ((cls.customer, 123), (cls.other, 456))])

@@ -66,7 +66,7 @@ class WholesaleReportsCommon(WholesaleLoyaltyCommon):
 
     @classmethod
     def _points(cls, rows):
-        return cls.env["wholesale.loyalty.ledger"].create([{
+        return cls.env["wholesale.loyalty.ledger"].sudo().create([{
             "partner_id": partner.id,
             "program_id": cls.program.id,
             "company_id": cls.program.company_id.id,

@@ -108,7 +108,7 @@ class TestReportsStore(WholesaleReportsCommon):
 
     def test_engine_recalculation(self):
         self.gold.threshold_amount = 100_000
-        self.env["wholesale.loyalty.tier.engine"].with_context(wholesale_silent=True).recalculate(
+        self.env["wholesale.loyalty.tier.engine"].with_context(wholesale_silent=True)._recalculate(
             programs=self.program,
         )
         self.assertStoreMatchesDocuments()

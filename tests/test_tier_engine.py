@@ -129,7 +129,7 @@ class TestTierEngine(WholesaleLoyaltyCommon):
             history_count = self.env["wholesale.loyalty.tier.history"].search_count([])
             row_versions = self._row_versions(customers)
             self.env["res.partner"]._cron_wholesale_recalculate_tiers(batch_size=2)
-            self.engine.recalculate(programs=self.program)
+            self.engine._recalculate(programs=self.program)
             self.assertEqual(self.env["wholesale.loyalty.tier.history"].search_count([]), history_count)
             # Every UPDATE gives a row a new physical version: none may have happened.
             self.assertEqual(self._row_versions(customers), row_versions)
@@ -147,13 +147,13 @@ class TestTierEngine(WholesaleLoyaltyCommon):
         self.gold.threshold_amount = 1100.0
         self.platinum.threshold_amount = 5500.0
         with freeze_time("2026-04-02"):
-            remaining = self.engine.recalculate(only_stale=True, batch_size=2, batch_limit=1)
+            remaining = self.engine._recalculate(only_stale=True, batch_size=2, batch_limit=1).remaining
             self.assertEqual(remaining, 2)
             self.assertTier(customers[3], self.gold, 1000.0)  # not reached yet
             self.env["res.partner"]._cron_wholesale_recalculate_tiers(batch_size=2)
             interrupted = [(c.wholesale_tier_id, c.wholesale_qualifying_amount) for c in customers]
             # A clean run from scratch gives the same state.
-            self.engine.recalculate(programs=self.program)
+            self.engine._recalculate(programs=self.program)
             clean = [(c.wholesale_tier_id, c.wholesale_qualifying_amount) for c in customers]
         self.assertEqual(interrupted, clean)
         self.assertEqual(
@@ -217,7 +217,7 @@ class TestTierEngine(WholesaleLoyaltyCommon):
             self._invoice(self.customer, 1500.0, "2026-03-30")
         self.gold.threshold_amount = 1400.0
         with freeze_time("2026-04-02"):
-            self.engine.recalculate(programs=self.program)
+            self.engine._recalculate(programs=self.program)
         mails_before = len(self._mails_to(self.customer))
         history = self.env["wholesale.loyalty.tier.history"]
         history._cron_send_tier_notifications()

@@ -24,7 +24,7 @@ class TestTierForecast(WholesaleLoyaltyCommon):
         cls.forecast = cls.env["wholesale.loyalty.tier.forecast"]
 
     def _risk(self, partner, today):
-        return self.forecast.risks(self.program, [partner.id], today=today).get(partner.id)
+        return self.forecast._risks(self.program, [partner.id], today=today).get(partner.id)
 
     def _drops_on(self, partner, keep_by):
         """The engine's own answer: the tier holds the day before ``keep_by`` and not on it."""
@@ -90,12 +90,12 @@ class TestTierForecast(WholesaleLoyaltyCommon):
             self._invoice(beta, 1200.0, "2026-01-10")
         beta.write({"wholesale_tier_locked": True, "wholesale_tier_lock_reason": "Key account"})
         newcomer = self._customer("Newcomer")
-        risks = self.forecast.risks(self.program, today=date(2026, 3, 1))
+        risks = self.forecast._risks(self.program, today=date(2026, 3, 1))
         self.assertIn(self.customer.id, risks)
         self.assertNotIn(beta.id, risks, "a locked tier does not move")
         self.assertNotIn(newcomer.id, risks, "the entry tier cannot be lost")
         self.program.qualification_period = "lifetime"
-        self.assertFalse(self.forecast.risks(self.program, today=date(2026, 3, 1)))
+        self.assertFalse(self.forecast._risks(self.program, today=date(2026, 3, 1)))
 
     def test_status_form_and_quotation_show_the_risk(self):
         with freeze_time("2026-03-01"):
@@ -159,11 +159,11 @@ class TestTierForecast(WholesaleLoyaltyCommon):
             invoice = self._invoice(delta, 1500.0, "2025-12-20")
         with freeze_time("2026-03-01"):
             self._refund(invoice, 800.0, "2026-03-01")  # Delta below Gold: in grace
-        full = self.forecast.risks(self.program, today=date(2026, 3, 1))
+        full = self.forecast._risks(self.program, today=date(2026, 3, 1))
         self.assertEqual(len(full), 4)
         for due_by in (date(2026, 3, 1), date(2026, 3, 6), date(2026, 3, 15), date(2026, 3, 20), date(2026, 4, 2)):
             expected = {pid: risk for pid, risk in full.items() if risk.keep_by <= due_by}
-            self.assertEqual(self.forecast.risks(self.program, today=date(2026, 3, 1), due_by=due_by), expected,
+            self.assertEqual(self.forecast._risks(self.program, today=date(2026, 3, 1), due_by=due_by), expected,
                              f"risks due by {due_by}")
 
     def test_negative_warning_days_are_refused(self):

@@ -119,7 +119,7 @@ def prepare_customers(env):
             "points_amount_step": 100.0, "points_per_step": 1,
             "tier_ids": [Command.create({"name": "Member", "threshold_amount": 0})],
         })
-        env["wholesale.loyalty.tier.engine"].evaluate_partners(partners, "manual")
+        env["wholesale.loyalty.tier.engine"]._evaluate_partners(partners, "manual")
     if "loyalty.program" in env:
         env["loyalty.program"].search([]).write({"active": False})
         env["loyalty.program"].create({

@@ -259,7 +259,7 @@ def sql_lower_bound(env, program):
 
 
 def engine_run(env, program):
-    env["wholesale.loyalty.tier.engine"].recalculate(programs=program)
+    env["wholesale.loyalty.tier.engine"]._recalculate(programs=program)
     env.flush_all()
 
 
@@ -419,7 +419,7 @@ def forecast_figures(env, program, size, bench, pairs):
     risks = {}
 
     def run_forecast(_env, _program):
-        risks.update(forecast.risks(program))
+        risks.update(forecast._risks(program))
 
     references, ours = [], []
     for _pair in range(pairs):

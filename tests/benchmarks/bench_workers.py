@@ -109,7 +109,7 @@ def prepare_data(database):
         product = bench_product(env)
         if "wholesale.loyalty.program" in env:
             program = bench_program(env)
-            env["wholesale.loyalty.tier.engine"].evaluate_partners(customers, "manual")
+            env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "manual")
             members = customers.filtered(lambda customer: customer.wholesale_program_id == program)
             print(f"# {database}: {len(members)} of {len(customers)} customers in {program.name}", flush=True)
         cr.commit()

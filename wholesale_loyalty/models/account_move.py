@@ -1,6 +1,8 @@
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
+from ..tools.access import BILLING, check_caller_groups
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -75,7 +77,7 @@ class AccountMove(models.Model):
     def _wholesale_reevaluate(self, bases):
         customers = self._wholesale_customers()
         if customers:
-            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(customers, "realtime", bases=bases)
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "realtime", bases=bases)
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
@@ -83,10 +85,10 @@ class AccountMove(models.Model):
         # rank, which posting gives) joins before earning, or that invoice would earn nothing.
         newcomers = posted._wholesale_customers().filtered(lambda customer: not customer.wholesale_program_id)
         if newcomers:
-            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(newcomers, "realtime")
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")
         # Points first: they are earned at the tier held before this invoice counts.
         points = self.env["wholesale.loyalty.points"]
-        points.earn_for_invoices(posted, trigger="posted")
+        points._earn_for_invoices(posted, trigger="posted")
         posted._wholesale_sync_points()
         # A posted credit note of a membership fee ends that membership.
         self.env["wholesale.loyalty.membership"]._sync_invoices(posted)
@@ -97,8 +99,8 @@ class AccountMove(models.Model):
     def _invoice_paid_hook(self):
         result = super()._invoice_paid_hook()
         points = self.env["wholesale.loyalty.points"]
-        points.earn_for_invoices(self, trigger="paid")
-        points.bonuses_for_paid_invoices(self)
+        points._earn_for_invoices(self, trigger="paid")
+        points._bonuses_for_paid_invoices(self)
         self.env["wholesale.loyalty.membership"]._sync_invoices(self)
         self._wholesale_reevaluate(bases=("paid",))
         return result
@@ -132,16 +134,17 @@ class AccountMove(models.Model):
         if not moves:
             return
         invoices = moves.filtered(lambda move: move.move_type == "out_invoice") | moves.reversed_entry_id
-        points.sync_invoice_points(invoices, causes=moves)
+        points._sync_invoice_points(invoices, causes=moves)
         orders = moves.line_ids.sale_line_ids.filtered("wholesale_points_redeemed").order_id
         if orders:
-            points.sync_order_redemptions(orders, cause=moves)
+            points._sync_order_redemptions(orders, cause=moves)
 
     # ------------------------------------------------------------------ payment-term discounts
 
     def action_wholesale_apply_prepayment_discount(self):
         """Add the prepayment discount line on a draft customer invoice: rule % x min(prepaid
         amount, invoice total), with the invoice's taxes. Accounting users only."""
+        check_caller_groups(self.env, BILLING)
         for invoice in self:
             self.env["wholesale.payment.discount"]._apply_prepayment_discount(invoice)
         return True

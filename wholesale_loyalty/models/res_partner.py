@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_date
 
+from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.points_rules import EXPIRING_SOON_DAYS
 from ..tools.tier_rules import TierPlace, change_direction, next_step
 
@@ -189,7 +190,7 @@ class ResPartner(models.Model):
         heads = self.commercial_partner_id
         for program in heads.sudo().wholesale_program_id:  # sudo: see _wholesale_visible_program
             members = heads.filtered(lambda head, program=program: head.sudo().wholesale_program_id == program)
-            risks.update(forecast.risks(program, members.ids))
+            risks.update(forecast._risks(program, members.ids))
         for partner in self:
             head = partner.commercial_partner_id
             risk = risks.get(head.id) if head._wholesale_visible_program() else None
@@ -236,7 +237,7 @@ class ResPartner(models.Model):
         for invoice in invoices:
             program = points_service._program_of(invoice)
             if program.points_trigger == "paid" and invoice.id not in holding:
-                pending[invoice.commercial_partner_id.id] += points_service.invoice_points(invoice, program)
+                pending[invoice.commercial_partner_id.id] += points_service._invoice_points(invoice, program)
         for partner in self:
             partner.wholesale_points_pending = pending.get(partner.commercial_partner_id.id, 0)
 
@@ -292,7 +293,7 @@ class ResPartner(models.Model):
         # New customers join their program (and its entry tier) straight away.
         heads = partners.filtered(lambda partner: not partner.parent_id)
         if heads:
-            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(heads, "realtime")
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(heads, "realtime")
         return partners
 
     def write(self, vals):
@@ -408,6 +409,7 @@ class ResPartner(models.Model):
         return heads._wholesale_tier_notification(before)
 
     def action_wholesale_recompute_tier(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         heads = self.commercial_partner_id
         before = {head: head.wholesale_tier_id for head in heads}
         self.wholesale_recompute_tier()
@@ -473,8 +475,9 @@ class ResPartner(models.Model):
 
         Returns the result of :meth:`wholesale_status` after the evaluation.
         """
+        check_caller_groups(self.env, LOYALTY_USER)
         commercial = self.commercial_partner_id
-        self.env["wholesale.loyalty.tier.engine"].evaluate_partners(commercial, reason="manual")
+        self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(commercial, reason="manual")
         return self.wholesale_status()
 
     def wholesale_status(self):
@@ -490,7 +493,7 @@ class ResPartner(models.Model):
             ``return_days`` of the tier; ``membership_tier`` and ``membership_until``, the
             tier a paid membership gives today and its last day (or False).
         """
-        self.env["wholesale.loyalty.program"].check_access("read")  # loyalty users only, not the portal
+        check_caller_groups(self.env, LOYALTY_USER)
         self._wholesale_ensure_enrolled()
         statuses = []
         for partner in self:
@@ -568,14 +571,16 @@ class ResPartner(models.Model):
 
         :return: ids of the ledger entries (new or existing), one per customer.
         """
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self._wholesale_ensure_enrolled()
         points_service = self.env["wholesale.loyalty.points"]
         entries = self.env["wholesale.loyalty.ledger"]
         for partner in self.commercial_partner_id:
-            entries |= points_service.award(partner, points, reason, reference)
+            entries |= points_service._award(partner, points, reason, reference)
         return entries.ids
 
     def action_wholesale_award_points(self):
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
         self._wholesale_ensure_enrolled()
         return {
@@ -588,6 +593,7 @@ class ResPartner(models.Model):
         }
 
     def action_wholesale_view_ledger(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -607,7 +613,7 @@ class ResPartner(models.Model):
         heads = self.commercial_partner_id.filtered("id")  # new records are no customers yet
         newcomers = heads.filtered(lambda partner: not partner.wholesale_program_id)
         if newcomers:
-            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(newcomers, "realtime")
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")
         return heads
 
     def _wholesale_sql_written(self, fnames):
@@ -641,6 +647,6 @@ class ResPartner(models.Model):
 
     @api.model
     def _cron_wholesale_recalculate_tiers(self, batch_size=2000, batches_per_call=25):
-        self.env["wholesale.loyalty.tier.engine"].run_scheduled(
+        self.env["wholesale.loyalty.tier.engine"]._run_scheduled(
             batch_size=batch_size, batches_per_call=batches_per_call
         )

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
+from ..tools.access import LOYALTY_USER, check_caller_groups
 from ..tools.points_rules import redeem_cap
 
 # What decides whether a quotation's tier ships it free, besides its lines.
@@ -201,6 +202,7 @@ class SaleOrder(models.Model):
 
     def action_wholesale_redeem_points(self):
         """Open the wizard that pays part of this quotation with the customer's points."""
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         self._wholesale_check_redeemable()
         return {
@@ -327,17 +329,17 @@ class SaleOrder(models.Model):
             if order.wholesale_tier_id != current:
                 order.wholesale_tier_id = current
         result = super()._action_confirm()
-        self.env["wholesale.loyalty.points"].redeem_orders(self)
+        self.env["wholesale.loyalty.points"]._redeem_orders(self)
         customers = self.partner_id.commercial_partner_id
-        self.env["wholesale.loyalty.tier.engine"].evaluate_partners(customers, "realtime", bases=("confirmed",))
+        self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "realtime", bases=("confirmed",))
         return result
 
     def _action_cancel(self):
         was_confirmed = self.filtered(lambda order: order.state == "sale")
         result = super()._action_cancel()
-        self.env["wholesale.loyalty.points"].restore_orders(was_confirmed)
+        self.env["wholesale.loyalty.points"]._restore_orders(was_confirmed)
         if was_confirmed:
-            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(
                 was_confirmed.partner_id.commercial_partner_id, "realtime", bases=("confirmed",)
             )
         return result
@@ -357,6 +359,7 @@ class SaleOrder(models.Model):
 
     def action_wholesale_refresh_tier(self):
         """Take the customer's current tier (and its discount) into a quotation."""
+        check_caller_groups(self.env, LOYALTY_USER)
         drafts = self.filtered(lambda order: order.state in ("draft", "sent"))
         for order in drafts:
             order.wholesale_tier_id = order._wholesale_customer_tier()

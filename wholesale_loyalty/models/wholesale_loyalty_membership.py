@@ -302,7 +302,7 @@ class WholesaleLoyaltyMembership(models.Model):
         """Re-evaluate ``customers``, then tell them what happened to their memberships
         (after: the mail shows the tier they hold now)."""
         if customers:
-            self.env["wholesale.loyalty.tier.engine"].evaluate_partners(customers, "membership")
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "membership")
         if events:
             self._tell(events)
 

@@ -277,14 +277,14 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Ids of the invoices that have earned and were not reset since."""
         return set(self._active_earn_entries(invoices))
 
-    def invoice_points(self, invoice, program=None):
+    def _invoice_points(self, invoice, program=None):
         """Points this customer invoice earns under its program (0 when none applies)."""
         program = program or self._program_of(invoice)
         if not program:
             return 0
         return program._points_for(invoice.amount_untaxed_signed, invoice.commercial_partner_id.wholesale_tier_id)
 
-    def earn_for_invoices(self, invoices, trigger):
+    def _earn_for_invoices(self, invoices, trigger):
         """Give the points of customer invoices that reached their program's trigger."""
         self = self.sudo()  # the ledger is written on behalf of whoever posts or pays
         invoices = invoices.sudo()
@@ -301,7 +301,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             program = self._program_of(invoice)
             if not program or program.points_trigger != trigger or invoice.id in active:
                 continue
-            points = self.invoice_points(invoice, program)
+            points = self._invoice_points(invoice, program)
             if points <= 0:
                 continue
             customer = invoice.commercial_partner_id
@@ -316,19 +316,19 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         entries = ledger._create_entries(vals_list)
         self._give_first_order_bonus(entries)
         # Credit notes posted before the invoice earned (paid trigger) already lower what it holds.
-        self.sync_invoice_points(entries.move_id)
+        self._sync_invoice_points(entries.move_id)
         return entries
 
-    def reverse_invoices(self, invoices, reason):
+    def _reverse_invoices(self, invoices, reason):
         """An invoice back to draft or cancelled gives back what it still holds."""
-        return self.sync_invoice_points(invoices, reason=reason)
+        return self._sync_invoice_points(invoices, reason=reason)
 
-    def reverse_for_refunds(self, refunds):
+    def _reverse_for_refunds(self, refunds):
         """A posted credit note takes back its share of what its invoice earned."""
         refunds = refunds.sudo().filtered(lambda m: m.move_type == "out_refund" and m.reversed_entry_id)
-        return self.sync_invoice_points(refunds.reversed_entry_id, causes=refunds)
+        return self._sync_invoice_points(refunds.reversed_entry_id, causes=refunds)
 
-    def sync_invoice_points(self, invoices, causes=None, reason=None):
+    def _sync_invoice_points(self, invoices, causes=None, reason=None):
         """Bring what each customer invoice holds to what it earns now: its points rule (at the
         multiplier it earned with) on its net untaxed amount after its posted credit notes;
         nothing when it is not posted. A credit note reset to draft or cancelled gives back
@@ -479,7 +479,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             ]
         self._give_bonuses(grants)
 
-    def bonuses_for_paid_invoices(self, invoices):
+    def _bonuses_for_paid_invoices(self, invoices):
         """Early-payment bonuses for the payer and referral bonuses for the referrer."""
         self = self.sudo()
         invoices = invoices.sudo()
@@ -522,7 +522,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 env._("Referral of %(customer)s", customer=customer.name),
             )
 
-    def award(self, customer, points, reason, reference=None, rule=None):
+    def _award(self, customer, points, reason, reference=None, rule=None):
         """Manual award (managers); idempotent per reference."""
         if not self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
             raise AccessError(self.env._("Only loyalty administrators can award points."))
@@ -551,7 +551,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
 
     # ------------------------------------------------------------------ redeeming
 
-    def redeem_orders(self, orders):
+    def _redeem_orders(self, orders):
         """Take the points of confirmed orders, checking the balance under the row lock."""
         self = self.sudo()
         orders = orders.sudo()
@@ -596,11 +596,11 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Points the order holds now: its redemptions less what was given back."""
         return -sum(self._nets(self._redemptions(order)).values())
 
-    def restore_orders(self, orders):
+    def _restore_orders(self, orders):
         """Cancelled orders give back the points that are not on a posted invoice."""
-        return self.sync_order_redemptions(orders)
+        return self._sync_order_redemptions(orders)
 
-    def sync_order_redemptions(self, orders, cause=None):
+    def _sync_order_redemptions(self, orders, cause=None):
         """Bring the points each order holds to what its documents say. Points come back
         only together with money: a confirmed order holds all it redeemed; a cancelled one
         what its posted invoices used; a posted credit note of the points line gives back
@@ -672,7 +672,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     # ------------------------------------------------------------------ scheduled actions
 
     @api.model
-    def expire_lots(self, today=None, batch_size=200):
+    def _expire_lots(self, today=None, batch_size=200):
         """Expire what is left of lots past their expiry date, ``batch_size`` customers at a
         time. Safe to run again. Returns the number of lots expired."""
         self = self.sudo()
@@ -716,7 +716,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         return f"expire:{lot.id}" if not earlier else f"expire:{lot.id}:{earlier + 1}"
 
     @api.model
-    def send_expiry_reminders(self, today=None, batch_size=200):
+    def _send_expiry_reminders(self, today=None, batch_size=200):
         """Weekly mail to customers with points expiring within 30 days, once a week."""
         self = self.sudo()
         today = today or fields.Date.context_today(self)
@@ -744,3 +744,11 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             isolate="Points expiry reminder", describe=lambda group: f"customer {group[0].id}", logger=_logger,
         )
         return len(run.succeeded)
+
+    @api.model
+    def _cron_expire_points(self):
+        self._expire_lots()
+
+    @api.model
+    def _cron_send_expiry_reminders(self):
+        self._send_expiry_reminders()

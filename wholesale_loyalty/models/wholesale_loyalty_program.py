@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 
+from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.points_rules import points_for_amount
 from ..tools.tier_rules import TierStep, local_today, utc_bounds, zone_name
 
@@ -260,7 +261,7 @@ class WholesaleLoyaltyProgram(models.Model):
         # Customers matching a new program are members at once, not after the nightly run.
         # Module data skips this: the install hook enrolls everyone once the tiers exist.
         if not self.env.context.get("install_mode"):
-            self.env["wholesale.loyalty.tier.engine"].enroll(programs)
+            self.env["wholesale.loyalty.tier.engine"]._enroll(programs)
         return programs
 
     def write(self, vals):
@@ -272,7 +273,7 @@ class WholesaleLoyaltyProgram(models.Model):
             self._show_line_discounts()
         if any(field in vals for field in MEMBERSHIP_FIELDS) and not self.env.context.get("install_mode"):
             changed = self.filtered(lambda program: (program.partner_domain, program.sequence) != before[program])
-            self.env["wholesale.loyalty.tier.engine"].enroll(changed)
+            self.env["wholesale.loyalty.tier.engine"]._enroll(changed)
         return result
 
     def _show_line_discounts(self):
@@ -289,6 +290,7 @@ class WholesaleLoyaltyProgram(models.Model):
 
     def action_change_membership(self):
         """Open the preview of a new eligibility filter or order before applying it."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -300,6 +302,7 @@ class WholesaleLoyaltyProgram(models.Model):
         }
 
     def action_view_members(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -312,6 +315,8 @@ class WholesaleLoyaltyProgram(models.Model):
 
     def action_recalculate_tiers(self):
         """Re-evaluate every eligible customer of these programs now, and say what changed."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
+        self.check_access("write")  # the engine runs as superuser: programs of the user's companies only
         run = self.env["wholesale.loyalty.tier.engine"]._recalculate(programs=self)
         self.env.ref("wholesale_loyalty.ir_cron_send_tier_notifications")._trigger()
         return self._recalculation_notification(run.evaluated, run.changes)
@@ -542,6 +547,7 @@ class WholesaleLoyaltyProgram(models.Model):
 
     def action_settle_rebates(self):
         """Settle the volume rebates of the last complete periods now (draft credit notes)."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.check_access("write")
         return self.env["wholesale.loyalty.rebate"]._settle(programs=self)._action_view()
 

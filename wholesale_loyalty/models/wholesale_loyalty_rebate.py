@@ -4,6 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date, formatLang
 
+from ..tools.access import BILLING, LOYALTY_USER, check_caller_groups
 from ..tools.batches import run_in_batches
 from ..tools.payment_discounts import percent_digits, rebate_due, recent_settlement_periods, split_in_proportion
 from ..tools.tier_rules import tier_finder
@@ -137,10 +138,12 @@ class WholesaleLoyaltyRebate(models.Model):
                 ))
 
     def action_view_credit_note(self):
+        check_caller_groups(self.env, LOYALTY_USER, BILLING)
         self.ensure_one()
         return self.move_id._get_records_action(name=self.env._("Credit Note"))
 
     def action_view_invoices(self):
+        check_caller_groups(self.env, LOYALTY_USER, BILLING)
         self.ensure_one()
         return self.invoice_ids._get_records_action(name=self.env._("Invoices Covered"))
 

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare, formatLang
 
+from ..tools.access import LOYALTY_USER, check_caller_groups
+
 # The ranges the SQL constraints below enforce, checked first to name the tier refused.
 RANGE_FIELDS = ("threshold_amount", "discount_percent", "rebate_percent", "points_multiplier")
 # What makes a tier one customers can buy, checked together (see _check_membership_values).
@@ -324,6 +326,7 @@ class WholesaleLoyaltyTier(models.Model):
         return super().write(vals)
 
     def action_view_partners(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

@@ -78,7 +78,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     # ------------------------------------------------------------------ entry points
 
     @api.model
-    def evaluate_partners(self, partners, reason, bases=None):
+    def _evaluate_partners(self, partners, reason, bases=None):
         """Re-evaluate the given commercial partners at once (real time or on request).
 
         ``bases`` limits the work to programs that count the event that happened.
@@ -106,7 +106,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return history
 
     @api.model
-    def enroll(self, programs, batch_size=DEFAULT_BATCH_SIZE):
+    def _enroll(self, programs, batch_size=DEFAULT_BATCH_SIZE):
         """Apply the membership of ``programs`` now: customers their filters (and order)
         give them join, customers they no longer match move to the program that matches
         them, or leave. Only the customers whose program changes are evaluated."""
@@ -124,7 +124,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return history
 
     @api.model
-    def preview_membership(self, program, partner_domain=None, sequence=None):
+    def _preview_membership(self, program, partner_domain=None, sequence=None):
         """How many customers would move, and between which programs, if ``program`` had
         ``partner_domain`` and ``sequence``: {(old program id, new program id): count}."""
         engine = self.sudo()  # sudo: counts only, of customers the rules would move
@@ -136,22 +136,16 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return dict(counts)
 
     @api.model
-    def recalculate(self, programs=None, only_stale=False, batch_size=DEFAULT_BATCH_SIZE,
-                    batch_limit=None, reason="recalculation", commit=False):
-        """Evaluate every eligible customer of ``programs`` (all active ones by default).
+    def _recalculate(self, programs=None, only_stale=False, batch_size=DEFAULT_BATCH_SIZE,
+                     batch_limit=None, reason="recalculation", commit=False):
+        """Evaluate every eligible customer of ``programs`` (all active ones by default) and
+        return a :class:`Recalculation`, so that the user who asked for it can be told what
+        changed and a scheduled run how many customers are left.
 
         With ``only_stale`` customers already evaluated today are skipped, which lets an
         interrupted run resume where it stopped. ``batch_limit`` stops after that many
         batches. ``commit`` commits after each batch (scheduled runs only: never inside a
-        module install or a request). Returns the number of customers left to evaluate.
-        """
-        return self._recalculate(programs, only_stale, batch_size, batch_limit, reason, commit)[0]
-
-    @api.model
-    def _recalculate(self, programs=None, only_stale=False, batch_size=DEFAULT_BATCH_SIZE,
-                     batch_limit=None, reason="recalculation", commit=False):
-        """:meth:`recalculate`, returning a :class:`Recalculation` so that the user who asked
-        for it can be told what changed.
+        module install or a request).
 
         Each program's customers and their spend come from one aggregation query, read in
         batches through a database cursor: the work is planned as a whole, as one GROUP BY
@@ -213,13 +207,13 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         parameters.set_param(PROGRESS_PARAMETER, json.dumps(progress))
 
     @api.model
-    def run_scheduled(self, batch_size=DEFAULT_BATCH_SIZE, batches_per_call=25):
+    def _run_scheduled(self, batch_size=DEFAULT_BATCH_SIZE, batches_per_call=25):
         """Daily run: resumable, a bounded number of batches per call."""
         # Each batch reports its progress; Odoo runs the cron again at once while the last
         # report says work remains, and the next call resumes with the customers not yet done.
-        remaining = self.recalculate(
+        remaining = self._recalculate(
             only_stale=True, batch_size=batch_size, batch_limit=batches_per_call, commit=True
-        )
+        ).remaining
         notifications = self.env.ref(
             "wholesale_loyalty.ir_cron_send_tier_notifications", raise_if_not_found=False
         )

@@ -36,7 +36,7 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
     _description = "Wholesale Loyalty Tier Retention Forecast"
 
     @api.model
-    def risks(self, program, partner_ids=None, today=None, due_by=None):
+    def _risks(self, program, partner_ids=None, today=None, due_by=None):
         """{customer id: :class:`TierRisk`} of the members of ``program`` (or of those among
         ``partner_ids``) who lose their tier without new spend (by ``due_by``, when given):
         one query for all of them. Only rolling periods move their window day by day; locked
@@ -100,7 +100,7 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
         ]):
             today = program._today()
             horizon = today + timedelta(days=program.retention_warning_days)
-            due = self._not_warned(list(self.risks(program, today=today, due_by=horizon).values()))
+            due = self._not_warned(list(self._risks(program, today=today, due_by=horizon).values()))
             run_in_batches(
                 self.env, due, batch_size, lambda batch, program=program: self._warn(program, batch),
                 commit=True, isolate="Tier risk warning", describe=lambda risk: f"customer {risk.partner_id}",

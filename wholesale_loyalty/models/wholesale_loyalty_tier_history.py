@@ -93,7 +93,9 @@ class WholesaleLoyaltyTierHistory(models.Model):
                     "notification_pending": changed_tier and bool(partner.wholesale_tier_id),
                 }
             )
-        history = self.create(entries)
+        # sudo: no user creates history; the tier write it records was checked as a loyalty
+        # administrator's (res.partner.write), and the rows keep the user as their author.
+        history = self.sudo().create(entries).sudo(False)
         history._apply_tier_benefits()
         history._send_notifications()
         return history

@@ -27,5 +27,5 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         result = super()._update_values(src_partners, dst_partner)
         customer = dst_partner.commercial_partner_id
         self.env["wholesale.loyalty.points"]._refresh_balances(customer)
-        self.env["wholesale.loyalty.tier.engine"].evaluate_partners(customer, "realtime")
+        self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customer, "realtime")
         return result

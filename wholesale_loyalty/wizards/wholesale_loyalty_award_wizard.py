@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools.access import LOYALTY_MANAGER, check_caller_groups
+
 
 class WholesaleLoyaltyAwardWizard(models.TransientModel):
     _name = "wholesale.loyalty.award.wizard"
@@ -21,8 +23,9 @@ class WholesaleLoyaltyAwardWizard(models.TransientModel):
             self.reason = self.reason or self.bonus_rule_id.name
 
     def action_apply(self):
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
-        self.env["wholesale.loyalty.points"].award(
+        self.env["wholesale.loyalty.points"]._award(
             self.partner_id, self.points, self.reason, rule=self.bonus_rule_id or None
         )
         return {"type": "ir.actions.act_window_close"}

@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools.access import LOYALTY_MANAGER, check_caller_groups
+
 
 class WholesaleLoyaltyProgramMembershipWizard(models.TransientModel):
     """Shows which customers a new eligibility filter or order of a program would move,
@@ -19,6 +21,7 @@ class WholesaleLoyaltyProgramMembershipWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
+        check_caller_groups(self.env, LOYALTY_MANAGER)  # it reads the customer's or program's settings
         values = super().default_get(fields_list)
         program = self.env["wholesale.loyalty.program"].browse(values.get("program_id")).exists()
         if program:
@@ -35,7 +38,7 @@ class WholesaleLoyaltyProgramMembershipWizard(models.TransientModel):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    counts = engine.preview_membership(wizard.program_id, wizard.partner_domain, wizard.sequence)
+                    counts = engine._preview_membership(wizard.program_id, wizard.partner_domain, wizard.sequence)
             except Exception as error:  # any parse or field error means the filter is unusable
                 wizard.preview = Markup("<p class='text-danger'>%s</p>") % self.env._(
                     "This filter cannot be used (%(error)s).", error=error
@@ -70,6 +73,7 @@ class WholesaleLoyaltyProgramMembershipWizard(models.TransientModel):
 
     def action_apply(self):
         """Save the new filter and order, and move the customers at once."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
         if not (self.partner_domain or "").strip():
             raise UserError(self.env._("Give the filter of the customers eligible for the program."))

@@ -4,6 +4,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, formatLang
 
+from ..tools.access import LOYALTY_USER, check_caller_groups
+
 
 class WholesaleLoyaltyRedeemWizard(models.TransientModel):
     _name = "wholesale.loyalty.redeem.wizard"
@@ -89,6 +91,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
 
     def action_apply(self):
         """Replace the order's points discount by one for the points chosen."""
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         self._check_request()
         self.order_id._wholesale_replace_points_lines(self._discount_line_values())

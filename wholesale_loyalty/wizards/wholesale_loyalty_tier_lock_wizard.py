@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools.access import LOYALTY_MANAGER, check_caller_groups
+
 
 class WholesaleLoyaltyTierLockWizard(models.TransientModel):
     _name = "wholesale.loyalty.tier.lock.wizard"
@@ -18,6 +20,7 @@ class WholesaleLoyaltyTierLockWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
+        check_caller_groups(self.env, LOYALTY_MANAGER)  # it reads the customer's or program's settings
         values = super().default_get(fields_list)
         partner = self.env["res.partner"].browse(values.get("partner_id")).exists()
         if partner and "tier_id" in fields_list:
@@ -25,6 +28,7 @@ class WholesaleLoyaltyTierLockWizard(models.TransientModel):
         return values
 
     def action_apply(self):
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
         partner = self.partner_id._wholesale_ensure_enrolled()
         if not partner.wholesale_program_id:

@@ -5,6 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import fields, models
 from odoo.tools import SQL
 
+from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_USER, check_caller_groups
 from odoo.addons.wholesale_loyalty.tools.points_rules import EXPIRING_SOON_DAYS
 
 STATEMENT_MONTHS = 12
@@ -15,12 +16,14 @@ class ResPartner(models.Model):
 
     def action_wholesale_print_statement(self):
         """Print the loyalty statement of these customers (their commercial partners)."""
+        check_caller_groups(self.env, LOYALTY_USER)
         return self.env.ref("wholesale_loyalty_reports.action_report_loyalty_statement").report_action(
             self.commercial_partner_id
         )
 
     def action_wholesale_send_statement(self):
         """Open the mail composer with the statement template (and the PDF attached)."""
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         template = self.env.ref("wholesale_loyalty_reports.mail_template_loyalty_statement")
         return {

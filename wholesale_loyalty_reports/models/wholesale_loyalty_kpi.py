@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round, format_date
 
 from odoo.addons.wholesale_loyalty.models.wholesale_loyalty_program import SALE_DOCUMENTS
+from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_USER, check_caller_groups
 from odoo.addons.wholesale_loyalty.tools.points_rules import EXPIRING_SOON_DAYS
 
 from ..tools.kpi import growth_percent, months_in_period, percent, previous_period, ratio
@@ -442,6 +443,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         """Open the user's screen of the program they chose last (else the first one):
         the screen they already have, refreshed, or a new one with the default period.
         The tier lines must exist as records for their buttons to work."""
+        check_caller_groups(self.env, LOYALTY_USER)
         remembered = self.default_get(["program_id"]).get("program_id")
         program = self.env["wholesale.loyalty.program"].search(
             [("id", "=", remembered), ("company_id", "in", self.env.companies.ids)]
@@ -466,6 +468,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
     def action_refresh(self):
         """Recompute every figure (new invoices or points since the screen was opened),
         reload the screen and say so."""
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         self._recompute_figures()
         return {
@@ -547,6 +550,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
 
     def action_open_member_invoices(self):
         """The members' invoices of the period, without credit notes: the invoice count."""
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._invoices_window(
             self.env._("Invoices of members of %(program)s", program=self.program_id.name),
@@ -554,6 +558,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_nonmember_invoices(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._invoices_window(
             self.env._("Invoices of non-members"), self._invoice_domain(False, ("out_invoice",))
@@ -561,6 +566,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
 
     def action_open_member_revenue(self):
         """The members' invoices and credit notes of the period: the revenue."""
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._invoices_window(
             self.env._("Invoices and credit notes of members of %(program)s", program=self.program_id.name),
@@ -568,12 +574,14 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_nonmember_revenue(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._invoices_window(
             self.env._("Invoices and credit notes of non-members"), self._invoice_domain(False)
         )
 
     def action_open_member_customers(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._window(
             self.env._("Buying members of %(program)s", program=self.program_id.name),
@@ -582,12 +590,14 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_nonmember_customers(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._window(
             self.env._("Buying non-members"), "res.partner", [("id", "in", self._buying_customer_ids(False))]
         )
 
     def action_open_members(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._window(
             self.env._("Members of %(program)s", program=self.program_id.name),
@@ -597,6 +607,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_analysis(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "wholesale_loyalty_reports.wholesale_loyalty_report_action"
@@ -613,6 +624,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         return self._window(name, "wholesale.loyalty.ledger", domain, context=context)
 
     def action_open_points_earned(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._action_ledger(
             self.env._("Points earned in %(program)s", program=self.program_id.name),
@@ -620,6 +632,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_points_redeemed(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._action_ledger(
             self.env._("Points redeemed in %(program)s", program=self.program_id.name),
@@ -627,6 +640,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_points_expired(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._action_ledger(
             self.env._("Points expired in %(program)s", program=self.program_id.name),
@@ -634,6 +648,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_liability(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._action_ledger(
             self.env._("Outstanding points of %(program)s", program=self.program_id.name),
@@ -651,6 +666,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         ]
 
     def action_open_expiring_30d(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._action_ledger(
             self.env._("Points of %(program)s expiring within 30 days", program=self.program_id.name),
@@ -658,6 +674,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_expiring_90d(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._action_ledger(
             self.env._("Points of %(program)s expiring within 90 days", program=self.program_id.name),
@@ -665,6 +682,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         )
 
     def action_open_tier_graph(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._window(
             self.env._("Tier distribution of %(program)s", program=self.program_id.name),
@@ -676,6 +694,7 @@ class WholesaleLoyaltyKpi(models.TransientModel):
 
     def action_open_memberships(self):
         """The paid memberships held during the period: the paying members."""
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return self._window(
             self.env._("Paid memberships of %(program)s", program=self.program_id.name),

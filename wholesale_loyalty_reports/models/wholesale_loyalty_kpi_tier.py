@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_USER, check_caller_groups
+
 
 class WholesaleLoyaltyKpiTier(models.TransientModel):
     """One tier of the KPI screen: its members, their outstanding points and the liability."""
@@ -27,6 +29,7 @@ class WholesaleLoyaltyKpiTier(models.TransientModel):
         ]
 
     def action_open_customers(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -37,6 +40,7 @@ class WholesaleLoyaltyKpiTier(models.TransientModel):
         }
 
     def action_open_ledger(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         program = self.kpi_id.program_id
         if self.tier_id:

@@ -4,6 +4,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date, formatLang
 
+from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_USER, check_caller_groups
+
 from ..tools.kpi import churn_percent
 from ..tools.roi import RoiInputs, change_grid, input_errors, revenue_gain, roi_percent, sensitivity
 
@@ -179,6 +181,7 @@ class WholesaleLoyaltyRoiScenario(models.Model):
         in the last 12 months; left as it is when nobody bought in those 12 months, where
         there is nothing to measure churn on. The former values stay in the chatter.
         """
+        check_caller_groups(self.env, LOYALTY_USER)
         messages = [scenario._fill_from_data() for scenario in self]
         return {
             "type": "ir.actions.client",
@@ -285,6 +288,7 @@ class WholesaleLoyaltyRoiScenario(models.Model):
         ))[0]
 
     def action_open_sensitivity_graph(self):
+        check_caller_groups(self.env, LOYALTY_USER)
         self.ensure_one()
         self.flush_recordset(["sensitivity_line_ids"])  # lines of inputs changed in this request
         action = self.env["ir.actions.act_window"]._for_xml_id(

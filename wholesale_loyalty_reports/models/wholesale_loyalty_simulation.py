@@ -5,9 +5,10 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date, formatLang
 
+from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_MANAGER, check_caller_groups
 from odoo.addons.wholesale_loyalty.tools.batches import collector_paused
 from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window
 
@@ -24,6 +25,7 @@ from ..tools.simulation import (
     replace_tier,
     sweep,
 )
+from .wholesale_loyalty_simulation_move import numbered_movers
 from .wholesale_loyalty_simulation_tier import TIER_SETTINGS, line_problems, setting_problem
 
 # Program settings a simulation copies, proposes and applies.
@@ -269,6 +271,7 @@ class WholesaleLoyaltySimulation(models.Model):
     def action_simulate(self):
         """Replay the window under the current and the proposed settings and store the
         results on the simulation (its tier lines, movers and figures)."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         for simulation in self:
             simulation._simulate()
         return True
@@ -276,11 +279,13 @@ class WholesaleLoyaltySimulation(models.Model):
     def action_run_sensitivity(self):
         """Vary the chosen setting of the proposal over the range and store customers and
         cost per tier at each value."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         for simulation in self:
             simulation._run_sensitivity()
         return True
 
     def action_open_sensitivity_graph(self):
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "wholesale_loyalty_reports.wholesale_loyalty_simulation_sensitivity_action"
@@ -294,6 +299,7 @@ class WholesaleLoyaltySimulation(models.Model):
         return action
 
     def action_view_movers(self):
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -306,9 +312,8 @@ class WholesaleLoyaltySimulation(models.Model):
     def action_apply(self):
         """Write the proposed settings to the program (loyalty administrators only) and
         note the change and its simulated effect in the program's chatter."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
-        if not self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
-            raise AccessError(self.env._("Only loyalty administrators may apply a simulation to a program."))
         if self.state != "done":
             raise UserError(self.env._(
                 "Simulation %(simulation)s: simulate the settings as they are now before applying them.",
@@ -534,11 +539,11 @@ class WholesaleLoyaltySimulation(models.Model):
             for move in moves
         ]
         self.env.execute_query(SQL(
-            "UPDATE wholesale_loyalty_simulation SET mover_data = %s::jsonb WHERE id = %s",
-            json.dumps(rows) if rows else None, self.id,
+            "UPDATE wholesale_loyalty_simulation SET mover_data = %s WHERE id = %s",
+            numbered_movers(SQL("%s::jsonb", json.dumps(rows))) if rows else None, self.id,
         ))
         self.invalidate_recordset(["mover_data", "move_ids"])
-        # A mover's id is its simulation and position: the same ids name other customers now.
+        # The movers of the previous run are gone: forget what was read of them.
         self.env["wholesale.loyalty.simulation.move"].invalidate_model()
 
     def _sensitivity_settings(self):

@@ -1,8 +1,22 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-# Ids of movers: the simulation's id in the high bits, the mover's position in the low ones.
-POSITIONS = 2 ** 32
+from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_MANAGER, check_caller_groups
+
+# Movers take their ids from a sequence of their own when a run writes them: ids stay within
+# what XML-RPC carries (32 bits), and a new run's movers never take the ids of earlier ones.
+MOVER_ID_SEQUENCE = "wholesale_loyalty_simulation_move_id_seq"
+MOVER_ID = 5  # the place of the id in a mover's row
+
+
+def numbered_movers(rows):
+    """SQL of the JSON array ``rows`` (SQL of a jsonb array of mover rows) with each row's
+    new id appended, taken from the movers' sequence in the rows' order."""
+    return SQL(
+        """(SELECT jsonb_agg(mover.row || to_jsonb(nextval(%s)) ORDER BY mover.position)
+              FROM jsonb_array_elements(%s) WITH ORDINALITY AS mover(row, position))""",
+        MOVER_ID_SEQUENCE, rows,
+    )
 
 
 class WholesaleLoyaltySimulationMove(models.Model):
@@ -32,20 +46,24 @@ class WholesaleLoyaltySimulationMove(models.Model):
     @property
     def _table_query(self):
         return SQL(
-            """SELECT s.id::bigint * %(positions)s + mover.position AS id,
+            """SELECT (mover.row ->> %(id_place)s)::int AS id,
                       s.id AS simulation_id, s.company_id, p.id AS partner_id,
                       (mover.row ->> 1)::numeric AS qualifying_amount, t.id AS current_tier_id,
                       mover.row ->> 3 AS proposed_tier_name, mover.row ->> 4 AS direction
                  FROM wholesale_loyalty_simulation s
            CROSS JOIN LATERAL jsonb_array_elements(
                           CASE WHEN jsonb_typeof(s.mover_data) = 'array' THEN s.mover_data ELSE '[]' END
-                      ) WITH ORDINALITY AS mover(row, position)
+                      ) AS mover(row)
                  JOIN res_partner p ON p.id = (mover.row ->> 0)::int
             LEFT JOIN wholesale_loyalty_tier t ON t.id = (mover.row ->> 2)::int""",
-            positions=POSITIONS,
+            id_place=MOVER_ID,
         )
 
+    def init(self):
+        self.env.cr.execute(SQL("CREATE SEQUENCE IF NOT EXISTS %s AS integer", SQL.identifier(MOVER_ID_SEQUENCE)))
+
     def action_open_partner(self):
+        check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
