@@ -5,7 +5,7 @@ in another company."""
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import WholesaleLoyaltyCommon
@@ -94,6 +94,72 @@ class TestPrepaymentReservations(WholesaleLoyaltyCommon):
         reservation = self.assertPaymentNotOverReserved(payment, 3)
         self.assertEqual(reservation.move_id, first)
         self.assertAlmostEqual(reservation.base_amount, 1150.0, places=2)
+
+    # ------------------------------------------------------------------ checked again at posting
+
+    def _refused_at_posting(self, invoice, given, allowed):
+        with self.assertRaisesRegex(UserError, f"cannot be posted.*{given}.*{allowed}"), self.cr.savepoint():
+            invoice.action_post()
+        self.assertEqual(invoice.state, "draft", "nothing posted")
+
+    @freeze_time(INVOICE_DATE)
+    def test_goods_cut_after_the_discount_are_refused_at_posting(self):
+        payment = self._payment(1150.0, PAID_10_DAYS_BEFORE)
+        invoice = self._draft()
+        invoice.action_wholesale_apply_prepayment_discount()
+        goods = invoice.invoice_line_ids.filtered(lambda line: line.product_id != self.product)
+        invoice.write({"invoice_line_ids": [Command.update(goods.id, {"price_unit": 100.0})]})
+        self._refused_at_posting(invoice, "34.50", "3.45")
+        invoice.write({"invoice_line_ids": [
+            Command.unlink(line.id) for line in invoice.invoice_line_ids if line.product_id == self.product
+        ]})
+        invoice.action_wholesale_apply_prepayment_discount()
+        invoice.action_post()
+        self.assertAlmostEqual(self._discount(invoice), 3.45, places=2)  # 3% of 115
+        self.assertPaymentNotOverReserved(payment, 3)
+
+    @freeze_time(INVOICE_DATE)
+    def test_invoice_date_moved_after_the_discount_is_refused_at_posting(self):
+        self._payment(1150.0, PAID_10_DAYS_BEFORE)
+        invoice = self._draft()
+        invoice.action_wholesale_apply_prepayment_discount()
+        invoice.invoice_date = "2026-02-21"  # two days after the payment: no rule
+        self._refused_at_posting(invoice, "34.50", "0.00")
+
+    @freeze_time(INVOICE_DATE)
+    def test_customer_changed_after_the_discount_is_refused_at_posting(self):
+        self._payment(1150.0, PAID_10_DAYS_BEFORE)
+        invoice = self._draft()
+        invoice.action_wholesale_apply_prepayment_discount()
+        invoice.partner_id = self._customer("Other Buyer")
+        self._refused_at_posting(invoice, "34.50", "0.00")
+
+    @freeze_time(INVOICE_DATE)
+    def test_prepayment_cancelled_under_a_posted_discount_is_flagged(self):
+        payment = self._payment(1150.0, PAID_10_DAYS_BEFORE)
+        invoice = self._draft()
+        invoice.action_wholesale_apply_prepayment_discount()
+        invoice.action_post()
+        payment.action_draft()
+        payment.action_cancel()
+        [activity] = invoice.activity_ids
+        self.assertIn("34.50", str(activity.note))
+        self.assertIn(payment.name, str(activity.note))
+
+    @freeze_time(INVOICE_DATE)
+    def test_reservations_are_never_deleted_by_hand(self):
+        self._payment(1150.0, PAID_10_DAYS_BEFORE)
+        first, second = self._draft(), self._draft()
+        first.action_wholesale_apply_prepayment_discount()
+        billing = self._company_user("wl_reservation_billing", "account.group_account_invoice")
+        reservations = first.wholesale_prepayment_reservation_ids.with_user(billing)
+        with self.assertRaises(AccessError):
+            reservations.unlink()
+        with self.assertRaises(AccessError):
+            self.env["wholesale.prepayment.reservation"].with_user(billing).create({
+                "move_id": second.id, "payment_line_id": reservations.payment_line_id.id, "base_amount": 1.0,
+            })
+        self._refused(second.with_user(billing), "already the base")
 
     @freeze_time(INVOICE_DATE)
     def test_a_larger_prepayment_is_shared_between_invoices(self):

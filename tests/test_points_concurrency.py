@@ -1,12 +1,10 @@
 """Two real transactions confirming orders that together overspend the same points."""
-import threading
-
-from psycopg2.errors import SerializationFailure
-
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
+
+from .concurrency import DONE, run_together
 
 
 @tagged("post_install", "-at_install")
@@ -52,27 +50,12 @@ class TestConcurrentRedemption(BaseCase):
             api.Environment(cr, SUPERUSER_ID, {})["wholesale.loyalty.program"].browse(cls.program_id).active = False
         super().tearDownClass()
 
-    def _confirm(self, order_id, barrier, outcomes):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            barrier.wait()
-            try:
-                env["sale.order"].browse(order_id).action_confirm()
-                cr.commit()
-                outcomes[order_id] = "confirmed"
-            except (SerializationFailure, UserError) as error:
-                cr.rollback()
-                outcomes[order_id] = error
-
     def test_only_one_of_two_overspending_orders_confirms(self):
-        barrier, outcomes = threading.Barrier(2), {}
-        threads = [threading.Thread(target=self._confirm, args=(order_id, barrier, outcomes))
-                   for order_id in self.order_ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        confirmed = [order_id for order_id, outcome in outcomes.items() if outcome == "confirmed"]
+        outcomes = run_together(self.registry, {
+            order_id: lambda env, order_id=order_id: env["sale.order"].browse(order_id).action_confirm()
+            for order_id in self.order_ids
+        })
+        confirmed = [order_id for order_id, outcome in outcomes.items() if outcome == DONE]
         self.assertEqual(len(outcomes), 2)
         self.assertEqual(len(confirmed), 1, f"exactly one order may spend the points: {outcomes}")
         loser = next(order_id for order_id in self.order_ids if order_id not in confirmed)

@@ -178,3 +178,17 @@ class TestRebates(WholesaleLoyaltyCommon):
             rebate.move_id.action_post()
             self.customer.wholesale_recompute_tier()
         self.assertTier(self.customer, self.gold, 1000.0)
+
+    def test_reversal_of_a_rebate_is_no_spend_and_earns_no_points(self):
+        with freeze_time("2026-02-10"):
+            self._invoice(self.customer, 60000, "2026-02-10")  # Platinum: 5% rebate, 3,000
+        rebate = self._settle("2026-04-01")
+        with freeze_time("2026-04-02"):
+            rebate.move_id.action_post()
+            balance = self._balance()
+            reversal = rebate.move_id._reverse_moves([{"invoice_date": "2026-04-02", "date": "2026-04-02"}])
+            reversal.action_post()
+            self.assertEqual(reversal.move_type, "out_invoice")
+            self.customer.wholesale_recompute_tier()
+        self.assertTier(self.customer, self.platinum, 60000.0)
+        self.assertEqual(self._balance(), balance, "giving a rebate back earns no points")

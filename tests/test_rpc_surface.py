@@ -199,6 +199,8 @@ SURFACE = {
         {})),
     ("wholesale.loyalty.program", "write"): Public(
         ADMIN, _on("wholesale.loyalty.program", "write", program, {"max_redeem_percent": 30})),
+    ("wholesale.loyalty.membership", "action_approve"): Public(
+        ADMIN, _on("wholesale.loyalty.membership", "action_approve", lambda test: test.fee_to_approve.ids)),
     ("wholesale.loyalty.tier", "action_view_partners"): Public(
         LOYALTY_USERS, _on("wholesale.loyalty.tier", "action_view_partners", lambda test: test.gold.ids)),
     ("wholesale.loyalty.tier", "create"): Public(ADMIN, lambda test, role: (
@@ -238,6 +240,9 @@ SURFACE = {
     ("wholesale.loyalty.program.membership.wizard", "default_get"): Public(ADMIN, lambda test, role: (
         "wholesale.loyalty.program.membership.wizard", "default_get", [["program_id", "partner_domain"]],
         {"context": {"default_program_id": test.program.id}})),
+    ("wholesale.loyalty.membership.approve.wizard", "action_apply"): Public(ADMIN, _wizard(
+        "wholesale.loyalty.membership.approve.wizard",
+        lambda test: {"membership_id": test.fee_to_approve.id, "reason": "Launch offer"})),
     ("wholesale.loyalty.redeem.wizard", "action_apply"): Public(LOYALTY_USERS, _wizard(
         "wholesale.loyalty.redeem.wizard", lambda test: {"order_id": test.quotation.id, "points": 5})),
     # Reports add-on: the KPI screen, ROI scenarios, what-ifs.
@@ -331,6 +336,7 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
             "order_line": [Command.create({"product_id": cls.product_a.id, "product_uom_qty": 10, "price_unit": 100})],
         })
         cls._prepaid_draft_invoice(company)
+        cls._fee_below_the_price()
         cls.rebate = cls.env["wholesale.loyalty.rebate"].create({
             "partner_id": cls.customer.id, "program_id": cls.program.id,
             "date_from": "2026-01-01", "date_to": "2026-01-31", "base_amount": 2000.0, "rate": 1.0, "amount": 20.0,
@@ -350,6 +356,22 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
         payment.action_post()
         cls.draft_invoice = cls._invoice(cls.customer, 1000.0, "2026-03-10", post=False,
                                          invoice_payment_term_id=term.id, invoice_user_id=False)
+
+    @classmethod
+    def _fee_below_the_price(cls):
+        """A paid membership fee of 30 for a tier sold at 300: it awaits approval."""
+        product = cls.env["product.product"].create({"name": "Gold membership", "type": "service", "list_price": 300})
+        cls.gold.write({"membership_available": True, "membership_product_id": product.id})
+        fee = cls.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": cls._customer("Fee Payer").id, "invoice_date": "2026-02-10",
+            "invoice_line_ids": [Command.create({
+                "product_id": product.id, "quantity": 1, "price_unit": 30.0, "tax_ids": [Command.clear()],
+            })],
+        })
+        fee.action_post()
+        cls._pay(fee, "2026-02-10")
+        cls.fee_to_approve = cls.env["wholesale.loyalty.membership"].search([("move_id", "=", fee.id)])
+        assert cls.fee_to_approve.state == "to_approve"
 
     # ------------------------------------------------------------------ helpers
 
@@ -457,3 +479,20 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
                     mismatches.append(f"{model}.{method} as {role}: {outcome}, expected {expected} ({reason})")
         self.assertFalse(mismatches, "\n".join(mismatches))
 
+    def test_numbers_no_setting_can_hold_get_a_clear_error(self):
+        for model, values in (
+            ("wholesale.loyalty.simulation", {"program_id": self.program.id, "point_value": 1e308}),
+            ("wholesale.loyalty.program", {"name": "Huge", "point_value": 1e308}),
+            ("wholesale.loyalty.tier", {"program_id": self.program.id, "name": "Huge", "threshold_amount": 1e300}),
+            # XML-RPC integers stop at 32 bits: a client sends a larger one as a float.
+            ("wholesale.loyalty.program", {"name": "Huge", "points_per_step": 1e10}),
+        ):
+            with self.assertRaises(xmlrpc.client.Fault) as refusal:
+                self.rpc("loyalty_admin", model, "create", values)
+            self.assertEqual(refusal.exception.faultCode, USER_ERROR, refusal.exception.faultString[-300:])
+            self.assertNotIn("Traceback", refusal.exception.faultString)
+        with self.assertRaises(xmlrpc.client.Fault) as refusal:
+            self.rpc("loyalty_admin", "wholesale.loyalty.program", "write", [self.program.id], {"point_value": 1e308})
+        self.assertEqual(refusal.exception.faultCode, USER_ERROR)
+        self.program.invalidate_recordset()
+        self.assertEqual(self.program.point_value, 1.0)

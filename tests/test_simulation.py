@@ -317,6 +317,44 @@ class TestSimulation(WholesaleLoyaltyCommon):
             self.assertIn(text, note)
         self.assertTrue(simulation.applied_date)
 
+    def test_apply_keeps_what_another_administrator_changed_since_the_run(self):
+        simulation = self._simulate(lambda sim: self._line(sim, "Gold").write({"threshold_amount": 2500}))
+        # After the run another administrator raises Gold's discount and adds a tier.
+        self.gold.discount_percent = 7
+        diamond = self.env["wholesale.loyalty.tier"].create(
+            {"program_id": self.program.id, "name": "Diamond", "threshold_amount": 9000}
+        )
+        self.program.max_redeem_percent = 30
+        simulation.action_apply()
+        self.assertEqual((self.gold.threshold_amount, self.gold.discount_percent), (2500, 7),
+                         "only the threshold the proposal changes is written")
+        self.assertTrue(diamond.exists(), "a tier added since the run stays")
+        self.assertEqual(self.program.max_redeem_percent, 30)
+
+    def test_apply_refuses_a_setting_changed_since_the_run(self):
+        simulation = self._simulate(lambda sim: (
+            self._line(sim, "Gold").write({"threshold_amount": 2500}),
+            sim.write({"points_per_step": 2}),
+        ))
+        self.gold.threshold_amount = 1200
+        self.program.points_per_step = 3
+        with self.assertRaises(UserError) as refusal:
+            simulation.action_apply()
+        self.assertIn("points per step", str(refusal.exception).lower())
+        self.assertIn("Gold: Qualifying Spend", str(refusal.exception))
+        self.assertEqual((self.gold.threshold_amount, self.program.points_per_step), (1200, 3), "nothing written")
+        simulation.action_simulate()
+        simulation.action_apply()
+        self.assertEqual((self.gold.threshold_amount, self.program.points_per_step), (2500, 2),
+                         "a new run sees the program as it is and applies")
+
+    def test_apply_refuses_to_remove_a_tier_changed_since_the_run(self):
+        simulation = self._simulate(lambda sim: self._line(sim, "Silver").unlink())
+        self.silver.discount_percent = 1
+        with self.assertRaisesRegex(UserError, "Silver"):
+            simulation.action_apply()
+        self.assertTrue(self.silver.exists())
+
     def test_apply_needs_a_current_simulation_and_an_administrator(self):
         simulation = self._simulation()
         with self.assertRaisesRegex(UserError, "simulate the settings"):

@@ -1,6 +1,12 @@
 """The what-if replay's pure rules: tiers, costs and points from per-customer figures."""
 import unittest
 
+from odoo.addons.wholesale_loyalty_reports.tools.proposal import (
+    Change,
+    changed_since,
+    program_writes,
+    proposal_changes,
+)
 from odoo.addons.wholesale_loyalty_reports.tools.simulation import (
     Customer,
     Settings,
@@ -73,3 +79,46 @@ class TestSimulationRules(unittest.TestCase):
         self.assertEqual(len(sweep(8000, 20000, 10)), 10)
         with self.assertRaises(ValueError):
             sweep(1, 2, 1)
+
+
+def _settings(points=1, gold=1000.0, gold_discount=5.0, tiers=None):
+    tiers = tiers if tiers is not None else {
+        "1": {"name": "Silver", "threshold_amount": 0.0, "discount_percent": 0.0},
+        "2": {"name": "Gold", "threshold_amount": gold, "discount_percent": gold_discount},
+    }
+    return {"points": {"points_per_step": points}, "tiers": tiers}
+
+
+class TestProposal(unittest.TestCase):
+    """Apply writes what the proposal changes against the run's baseline, and refuses what the
+    program changed since."""
+
+    def test_changes_are_those_against_the_baseline(self):
+        baseline = _settings()
+        proposal = _settings(points=2, gold=2500.0)
+        proposal["tiers"]["new:7"] = {"name": "Diamond", "threshold_amount": 9000.0, "discount_percent": 12.0}
+        del proposal["tiers"]["1"]
+        changes = proposal_changes(baseline, proposal)
+        self.assertEqual(changes, [
+            Change("points", None, "points_per_step", 1, 2),
+            Change("tier", "2", "threshold_amount", 1000.0, 2500.0),
+            Change("new", "new:7", None, None, proposal["tiers"]["new:7"]),
+            Change("removed", "1", None, baseline["tiers"]["1"], None),
+        ])
+        points, updates, created, removed = program_writes(changes)
+        self.assertEqual(points, {"points_per_step": 2})
+        self.assertEqual(updates, {"2": {"threshold_amount": 2500.0}})
+        self.assertEqual(removed, ["1"])
+        self.assertEqual([values["name"] for values in created], ["Diamond"])
+
+    def test_a_setting_the_program_changed_since_is_a_conflict_others_are_not(self):
+        baseline = _settings()
+        changes = proposal_changes(baseline, _settings(gold=2500.0))
+        self.assertFalse(changed_since(baseline, _settings(gold_discount=7.0), changes),
+                         "another setting of the same tier changed: no conflict, and it is not written")
+        self.assertEqual(changed_since(baseline, _settings(gold=1200.0), changes), changes)
+        gone = _settings(tiers={"1": baseline["tiers"]["1"]})
+        self.assertEqual(changed_since(baseline, gone, changes), changes, "the tier was deleted since")
+
+    def test_same_values_to_six_decimals_are_no_change(self):
+        self.assertFalse(proposal_changes(_settings(gold=1000.0), _settings(gold=1000.0000001)))

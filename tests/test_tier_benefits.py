@@ -284,6 +284,34 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         self.assertTrue(order._fields["wholesale_exclusive_override_user_id"].tracking)
         self.assertFalse(order.copy().wholesale_exclusive_override_reason, "a copy is checked again")
 
+    def test_allowance_covers_only_the_products_it_was_given_for(self):
+        order = self._quotation()
+        order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "Launch partner"})
+        self.assertEqual(order.wholesale_exclusive_override_product_ids, self.product_b)
+        expensive = self.env["product.product"].create({
+            "name": "Reserved press", "list_price": 5000, "wholesale_exclusive_tier_id": self.platinum.id,
+        })
+        order.with_user(self.rep).write({"order_line": [Command.create({"product_id": expensive.id,
+                                                                         "product_uom_qty": 10})]})
+        with self.assertRaisesRegex(UserError, "Reserved press"):
+            order.with_user(self.rep).action_confirm()
+        self.assertEqual(order.state, "draft")
+        with self.assertRaises(AccessError):
+            order.with_user(self.rep).write({"wholesale_exclusive_override_product_ids": [Command.link(expensive.id)]})
+        order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "Launch partner, press too"})
+        self.assertEqual(order.wholesale_exclusive_override_product_ids, self.product_b | expensive)
+        order.with_user(self.rep).action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_allowance_is_for_the_customer_it_was_given_for(self):
+        order = self._quotation()
+        order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "Launch partner"})
+        order.with_user(self.rep).write({"partner_id": self._customer("Other Buyer").id})
+        self.assertFalse(order.wholesale_exclusive_override_reason)
+        self.assertFalse(order.wholesale_exclusive_override_product_ids)
+        with self.assertRaises(UserError):
+            order.with_user(self.rep).action_confirm()
+
     def test_blank_reason_allows_nothing(self):
         order = self._quotation()
         order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "   "})

@@ -83,6 +83,30 @@ class TestTierForecast(WholesaleLoyaltyCommon):
         risk = self._risk(self.customer, date(2026, 4, 12))
         self.assertEqual((risk.keep_by, risk.amount), (date(2026, 4, 22), 1000.0))
 
+    def test_warning_names_the_day_the_tier_is_lost_after_grace_once(self):
+        self.program.downgrade_grace_days = 10
+        self.customer.user_id = self._company_user("forecast_grace_rep", "sales_team.group_sale_salesman")
+        with freeze_time("2026-03-01"):
+            self._invoice(self.customer, 1200.0, "2026-01-10")  # leaves the window on 10 April
+            self._invoice(self.customer, 300.0, "2026-01-15")  # leaves on 15 April, in the grace
+        risk = self._risk(self.customer, date(2026, 3, 25))
+        self.assertEqual((risk.keep_by, risk.amount), (date(2026, 4, 20), 1000.0),
+                         "the tier is lost ten days after the spend drops, when the 300 are gone too")
+
+        def mails():
+            return self.env["mail.mail"].sudo().search([
+                ("recipient_ids", "in", self.customer.ids), ("subject", "like", "Keep your"),
+            ])
+
+        for day in ("2026-03-25", "2026-04-10", "2026-04-12", "2026-04-16"):
+            with freeze_time(day):
+                self.env["res.partner"]._cron_wholesale_recalculate_tiers()
+                self.forecast._cron_warn_tier_risks()
+        self.assertEqual(len(mails()), 1, "one warning per risk: the grace starting is the same risk")
+        self.assertIn("04/20/2026", mails().body_html)
+        self.assertEqual(self._drops_on(self.customer, risk.keep_by), (self.gold, self.silver),
+                         "the daily run takes the tier on the day the warning named")
+
     def test_no_risk_for_locked_entry_tier_or_lifetime(self):
         beta = self._customer("Beta")
         with freeze_time("2026-03-01"):

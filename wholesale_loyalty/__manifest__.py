@@ -32,6 +32,7 @@
         "wizards/wholesale_loyalty_redeem_wizard_views.xml",
         "wizards/wholesale_loyalty_award_wizard_views.xml",
         "wizards/wholesale_loyalty_program_membership_wizard_views.xml",
+        "wizards/wholesale_loyalty_membership_approve_wizard_views.xml",
         "views/wholesale_loyalty_ledger_views.xml",
         "views/portal_templates.xml",
         "report/report_invoice_templates.xml",

@@ -80,6 +80,8 @@ class AccountMove(models.Model):
             self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "realtime", bases=bases)
 
     def _post(self, soft=True):
+        # Checked before anything is posted: a refusal writes nothing.
+        self.env["wholesale.payment.discount"]._check_prepayment_discounts(self.filtered(lambda m: m.state == "draft"))
         posted = super()._post(soft=soft)
         # A customer whose first invoice makes it eligible (most filters ask for a customer
         # rank, which posting gives) joins before earning, or that invoice would earn nothing.
@@ -114,11 +116,15 @@ class AccountMove(models.Model):
         self.env["wholesale.loyalty.membership"]._sync_invoices(was_counted)
         was_counted._wholesale_reevaluate(bases=("invoiced", "paid"))
         # A cancelled or reversed invoice's money was free meanwhile: its discount may be gone.
-        self.env["wholesale.payment.discount"]._release_unbacked_prepayment_discounts(self)
+        discounts = self.env["wholesale.payment.discount"]
+        discounts._release_unbacked_prepayment_discounts(self)
+        discounts._flag_unbacked_posted_discounts(was_counted)
         return result
 
     def button_cancel(self):
+        was_posted = self.filtered(lambda move: move.state == "posted")
         result = super().button_cancel()
+        self.env["wholesale.payment.discount"]._flag_unbacked_posted_discounts(was_posted)
         # A posted move is reset to draft first (synced there); this covers drafts cancelled.
         self._wholesale_sync_points()
         self.env["wholesale.loyalty.membership"]._sync_invoices(self)

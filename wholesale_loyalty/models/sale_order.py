@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
@@ -66,6 +66,11 @@ class SaleOrder(models.Model):
     wholesale_exclusive_override_user_id = fields.Many2one(
         "res.users", string="Reserved Products Allowed By", ondelete="set null", readonly=True, copy=False,
         tracking=True,
+    )
+    # An allowance covers the reserved products it was given for: one added later needs its own.
+    wholesale_exclusive_override_product_ids = fields.Many2many(
+        "product.product", relation="sale_order_wholesale_allowed_product_rel", string="Reserved Products Allowed",
+        readonly=True, copy=False,
     )
 
     @api.depends("partner_id", "company_id", "partner_id.commercial_partner_id.wholesale_points_balance")
@@ -185,12 +190,26 @@ class SaleOrder(models.Model):
             "wholesale_loyalty.group_wholesale_loyalty_manager"
         )
 
-    def _wholesale_exclusive_refusals(self):
+    def _wholesale_exclusive_refusals(self, allowed=None):
         """Why products of this order may not be sold to its customer: one sentence per
-        reserved product, each once."""
+        reserved product, each once; the products of ``allowed`` left out."""
         self.ensure_one()
-        messages = (line._wholesale_exclusive_message() for line in self.order_line)
+        lines = self.order_line.filtered(lambda line: line.product_id not in (allowed or line.product_id.browse()))
+        messages = (line._wholesale_exclusive_message() for line in lines)
         return list(dict.fromkeys(filter(None, messages)))
+
+    def _wholesale_exclusive_refused_products(self):
+        self.ensure_one()
+        return self.order_line.filtered(lambda line: line._wholesale_exclusive_message()).product_id
+
+    def _wholesale_record_allowed_products(self):
+        """An administrator's allowance names the reserved products of the order when it is
+        given: those only are allowed."""
+        for order in self:
+            allowed = order._wholesale_exclusive_refused_products() if order.wholesale_exclusive_override_reason \
+                else order.order_line.product_id.browse()
+            # sudo: the allowance was checked as a loyalty administrator's (_wholesale_check_override_write)
+            order.sudo().wholesale_exclusive_override_product_ids = [Command.set(allowed.ids)]
 
     def _wholesale_goods_lines(self):
         """The lines points may pay for: products, not sections, notes, down payments or points."""
@@ -224,11 +243,21 @@ class SaleOrder(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._wholesale_check_override_write(vals)
-        return super().create(vals_list)
+        orders = super().create(vals_list)
+        orders.filtered("wholesale_exclusive_override_reason")._wholesale_record_allowed_products()
+        return orders
 
     def write(self, vals):
         self._wholesale_check_override_write(vals)
+        if "partner_id" in vals:
+            # An allowance was given for a customer: another one is checked again.
+            moved = self.filtered(lambda order: order.wholesale_exclusive_override_reason
+                                  and order.partner_id.id != vals["partner_id"])
+            if moved:
+                moved.sudo().write({"wholesale_exclusive_override_reason": False})
         result = super().write(vals)
+        if "wholesale_exclusive_override_reason" in vals:
+            self._wholesale_record_allowed_products()
         if FREE_SHIPPING_ORDER_FIELDS.intersection(vals):
             self._wholesale_update_free_shipping()
         return result
@@ -237,7 +266,8 @@ class SaleOrder(models.Model):
     def _wholesale_check_override_write(self, vals):
         """Only loyalty administrators allow reserved products on an order; who did it is
         recorded with the reason. ``vals`` gets the administrator."""
-        if "wholesale_exclusive_override_user_id" in vals and "wholesale_exclusive_override_reason" not in vals \
+        recorded = {"wholesale_exclusive_override_user_id", "wholesale_exclusive_override_product_ids"}
+        if recorded.intersection(vals) and "wholesale_exclusive_override_reason" not in vals \
                 and not self.env.su:
             raise AccessError(self.env._(
                 "The administrator who allowed reserved products is recorded with the reason."
@@ -254,9 +284,10 @@ class SaleOrder(models.Model):
 
     def _confirmation_error_message(self):
         message = super()._confirmation_error_message()
-        if message or self.wholesale_exclusive_override_reason:
+        if message:
             return message
-        refusals = self._wholesale_exclusive_refusals()
+        allowed = self.wholesale_exclusive_override_reason and self.wholesale_exclusive_override_product_ids
+        refusals = self._wholesale_exclusive_refusals(allowed)
         if not refusals:
             return False
         return self.env._(

@@ -3,12 +3,16 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_date
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_compare, float_round, format_amount, format_date
 
+from ..tools.access import LOYALTY_MANAGER, check_caller_groups
 from ..tools.batches import run_in_batches
-from ..tools.membership_rules import Purchase, layout_memberships
+from ..tools.membership_rules import Credit, Purchase, layout_memberships
+from ..tools.tier_rules import local_today
 
 STATES = [
+    ("to_approve", "To Approve"),
     ("active", "Active"),
     ("expired", "Expired"),
     ("refunded", "Ended by credit note"),
@@ -16,12 +20,21 @@ STATES = [
 ]
 # Invoices whose fee is paid: Odoo's own states of a fully paid invoice.
 PAID_STATES = ("paid", "in_payment")
+# What the customer is mailed about (the rest is a note on its chatter): what it holds changed.
+MAILED_EVENTS = ("started", "renewed", "refunded", "expired")
 
 
 class WholesaleLoyaltyMembership(models.Model):
     """A paid tier: the fee invoice line of a tier's membership product, once paid, gives
     the customer at least that tier from ``date_start`` to ``date_end`` (see
     :meth:`_tier_floors`, which the tier engine reads).
+
+    What the money kept pays for: a line buys the tier's months once per unit (the quantity
+    rounded up) at the tier's price for them, ``list_amount`` (the product's untaxed list
+    price times the units), and gives the days of that term in proportion to the fee
+    received, ``amount`` (untaxed, company currency), net of the fee's credit notes (see
+    ``membership_rules``). Nothing for a fee of zero or less. A fee below the tier's price
+    gives nothing until a loyalty administrator approves it (:meth:`action_approve`).
 
     Nobody edits a membership: :meth:`_sync_invoices` derives them all from the fee invoices
     (paid, unpaid again, credited) whenever one of those changes, so running it twice
@@ -55,6 +68,25 @@ class WholesaleLoyaltyMembership(models.Model):
         help="The credit note of the fee that ended this membership.",
     )
     amount = fields.Monetary(string="Fee", readonly=True, help="Untaxed fee, in company currency.")
+    list_amount = fields.Monetary(
+        string="Tier Price", readonly=True,
+        help="The tier's untaxed price for the months bought when the fee was paid, in company currency: a fee "
+        "below it gives days in proportion, once approved.",
+    )
+    amount_credited = fields.Monetary(
+        string="Credited", readonly=True,
+        help="Part of the fee given back by credit notes, in company currency: the days it paid for are gone.",
+    )
+    approved_by_id = fields.Many2one(
+        "res.users", string="Approved By", ondelete="restrict", readonly=True,
+        help="The loyalty administrator who accepted a fee below the tier's price.",
+    )
+    approved_on = fields.Datetime(string="Approved On", readonly=True)
+    approved_amount = fields.Monetary(
+        string="Approved Fee", readonly=True,
+        help="The fee the approval was given for: a different fee needs a new approval.",
+    )
+    approval_reason = fields.Text(readonly=True, help="Why the fee below the tier's price was accepted.")
     months = fields.Integer(readonly=True, help="Duration bought, as the tier gave it when the fee was paid.")
     paid_on = fields.Date(readonly=True, help="Day the fee was paid.")
     date_start = fields.Date(string="Start Date", readonly=True, index=True)
@@ -73,11 +105,12 @@ class WholesaleLoyaltyMembership(models.Model):
         ("months_positive", "CHECK(months > 0)", "A membership lasts at least one month."),
     ]
 
-    @api.depends("paid_on", "date_start")
+    @api.depends("paid_on", "approved_on", "date_start")
     def _compute_is_renewal(self):
         for membership in self:
             membership.is_renewal = bool(
-                membership.paid_on and membership.date_start and membership.date_start > membership.paid_on
+                membership.paid_on and membership.date_start
+                and membership.date_start > membership._earliest_start()
             )
 
     @api.depends("tier_id", "partner_id", "date_end")
@@ -88,6 +121,49 @@ class WholesaleLoyaltyMembership(models.Model):
                 customer=membership.partner_id.display_name, tier=membership.tier_id.name,
                 date=format_date(self.env, membership.date_end) if membership.date_end else "",
             )
+
+    # ------------------------------------------------------------------ approval
+
+    def action_approve(self):
+        """Open the approval of a fee below the tier's price (loyalty administrators only):
+        the wizard records who approved it, when and why."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
+        self.ensure_one()
+        self._check_awaits_approval()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Approve Fee"),
+            "res_model": "wholesale.loyalty.membership.approve.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_membership_id": self.id},
+        }
+
+    def _check_awaits_approval(self):
+        if self.state != "to_approve":
+            raise UserError(self.env._(
+                "%(membership)s does not await approval: only a paid fee below the tier's price does.",
+                membership=self.display_name,
+            ))
+
+    def _approve(self, reason):
+        """Record that the current user accepts this fee below the tier's price for
+        ``reason``; the membership then gives the days the fee pays for, from the later of
+        the day paid and today. The caller checked the user's rights."""
+        self.ensure_one()
+        self._check_awaits_approval()
+        # sudo: memberships are written by the add-on only; the caller checked that the user
+        # is a loyalty administrator, and only the approval and its consequences are written.
+        membership = self.sudo()
+        membership.write({
+            "approved_by_id": self.env.uid,
+            "approved_on": fields.Datetime.now(),
+            "approved_amount": membership.amount,
+            "approval_reason": reason,
+            "state": "active",
+        })
+        _changed, events = membership._lay_out(membership, membership)
+        membership._after_changes(membership.partner_id, [(membership, "approved"), *events])
 
     # ------------------------------------------------------------------ what the engine reads
 
@@ -152,8 +228,9 @@ class WholesaleLoyaltyMembership(models.Model):
         """Bring the memberships bought by these customer invoices (and by the invoices these
         credit notes credit) in line with them: a paid fee line has its membership, a fee no
         longer paid (payment removed, invoice reset or cancelled) cancels it, a posted credit
-        note of the fee ends it. The customers whose memberships changed are re-evaluated and
-        told. Idempotent: what is already in line is left alone."""
+        note of the fee takes back the days the credited money paid for. The customers whose
+        memberships changed are re-evaluated and told; a paid tier whose money went back goes
+        at once (see :meth:`_unfunded`). Idempotent: what is already in line is left alone."""
         # sudo: memberships follow the invoices' objective state; whoever posts, pays or
         # credits an invoice (an accountant, a sales rep) needs no loyalty rights for that.
         memberships = self.sudo()
@@ -170,11 +247,15 @@ class WholesaleLoyaltyMembership(models.Model):
         )
         if not fee_lines and not existing:
             return memberships
+        customers = invoices.commercial_partner_id | existing.partner_id
+        held_before = memberships._held_by(customers)
         created, revived, cancelled = memberships._match_fee_lines(fee_lines, existing, tiers)
         changed, events = memberships._lay_out(existing | created, created | revived)
         changed |= created | revived | cancelled
         events += [(membership, "cancelled") for membership in cancelled]
-        memberships._after_changes(changed.partner_id, events)
+        events += [(membership, "to_approve") for membership in created | revived if membership.state == "to_approve"]
+        unfunded = memberships._unfunded(held_before, memberships._held_by(customers))
+        memberships._after_changes(changed.partner_id, events, unfunded)
         return changed
 
     @api.model
@@ -188,37 +269,62 @@ class WholesaleLoyaltyMembership(models.Model):
     @api.model
     def _match_fee_lines(self, fee_lines, existing, tiers):
         """Create the memberships of fee lines newly paid, revive those paid again and cancel
-        those whose fee is no longer paid, or no longer a fee (a draft invoice edited):
-        (created, revived, cancelled)."""
+        those whose fee is no longer paid, or no longer a fee (a draft invoice edited to a
+        fee of zero or less, or to another product): (created, revived, cancelled)."""
         by_line = {membership.move_line_id.id: membership for membership in existing if membership.move_line_id}
         vals_list, revived = [], self.browse()
-        for line in fee_lines.filtered(lambda line: self._is_paid(line.move_id)):
+        for line in fee_lines.filtered(self._buys_membership):
             vals = self._membership_vals(line, tiers[line.product_id.id, line.company_id.id])
             membership = by_line.get(line.id)
             if membership is None:
-                vals_list.append(vals)
+                vals_list.append({**vals, "state": self._state_when_paid(vals)})
             elif membership.state == "cancelled":
-                membership.write(vals)
+                membership.write(membership._revival_vals(vals))
                 revived |= membership
         # The product bought is checked, not the tier's product now: a tier may be sold by
         # another product later without undoing what was paid for.
         cancelled = existing.filtered(
             lambda membership: membership.state != "cancelled" and not (
-                membership.move_line_id.product_id == membership.product_id and self._is_paid(membership.move_id)
+                membership.move_line_id.product_id == membership.product_id
+                and self._buys_membership(membership.move_line_id)
             )
         )
         cancelled.write({"state": "cancelled"})
         return self.create(vals_list), revived, cancelled
 
     @api.model
+    def _buys_membership(self, line):
+        """Whether a fee line buys a membership: its invoice is paid and the line brought
+        money for at least one unit. Zero or less buys nothing: a fee given back on a later
+        invoice is no purchase."""
+        rounding = line.company_currency_id.rounding
+        return (
+            self._is_paid(line.move_id)
+            and float_compare(line.quantity, 0.0, precision_rounding=line.product_uom_id.rounding or 0.01) > 0
+            and float_compare(self._fee(line), 0.0, precision_rounding=rounding) > 0
+        )
+
+    @api.model
     def _is_paid(self, invoice):
         return invoice.state == "posted" and invoice.payment_state in PAID_STATES
 
     @api.model
+    def _fee(self, line):
+        """Untaxed money a fee line brought, in company currency: its amount less its share
+        of the lines of the same product on the invoice that give money back (a discount
+        line), in proportion to the lines that bring money."""
+        lines = line.move_id.invoice_line_ids.filtered(lambda other: other.product_id == line.product_id)
+        brought = -sum(lines.filtered(lambda other: other.balance < 0).mapped("balance"))
+        kept = -sum(lines.mapped("balance"))
+        if line.balance >= 0 or kept <= 0:
+            return 0.0
+        return line.company_currency_id.round(-line.balance * kept / brought)
+
+    @api.model
     def _membership_vals(self, line, tier):
         invoice = line.move_id
-        # Several units of the product buy as many periods.
-        units = max(int(line.quantity), 1)
+        # Each unit begun buys a whole term; its price says how much of it the fee pays for.
+        units = int(float_round(line.quantity, precision_rounding=1.0, rounding_method="UP"))
         return {
             "partner_id": invoice.commercial_partner_id.id,
             "program_id": tier.program_id.id,
@@ -227,11 +333,51 @@ class WholesaleLoyaltyMembership(models.Model):
             "move_id": invoice.id,
             "move_line_id": line.id,
             "product_id": line.product_id.id,
-            "amount": -line.balance,
+            "amount": self._fee(line),
+            "list_amount": self._term_price(line, units),
+            "amount_credited": 0.0,
             "months": tier.membership_months * units,
             "paid_on": self._paid_on(invoice),
-            "state": "active",
         }
+
+    @api.model
+    def _term_price(self, line, units):
+        """The tier's price for ``units`` terms, as the fee is counted: the membership
+        product's list price without its taxes, in company currency on the invoice's date."""
+        company = line.company_id
+        product = line.product_id.with_company(company)
+        taxes = product.taxes_id._filter_taxes_by_company(company)
+        untaxed = taxes.compute_all(product.lst_price, currency=product.currency_id, product=product)["total_excluded"]
+        price = product.currency_id._convert(
+            untaxed, company.currency_id, company, line.move_id.invoice_date or fields.Date.context_today(self)
+        )
+        return company.currency_id.round(price * units)
+
+    @api.model
+    def _state_when_paid(self, vals, approved_amount=None):
+        """``active`` for a fee that pays the tier's price (or the fee approved before),
+        ``to_approve`` for one below it: it gives nothing until approved."""
+        rounding = self.env["res.company"].browse(vals["company_id"]).currency_id.rounding
+        if float_compare(vals["amount"], vals["list_amount"], precision_rounding=rounding) >= 0:
+            return "active"
+        if approved_amount is not None and float_compare(vals["amount"], approved_amount,
+                                                         precision_rounding=rounding) == 0:
+            return "active"
+        return "to_approve"
+
+    def _revival_vals(self, vals):
+        """Values of this cancelled membership paid again: its approval holds for the fee it
+        was given for only (a draft invoice edited since needs a new one)."""
+        self.ensure_one()
+        approved = self.approved_amount if self.approved_by_id else None
+        state = self._state_when_paid(vals, approved)
+        if state == "to_approve" or float_compare(vals["amount"], vals["list_amount"],
+                                                  precision_rounding=self.currency_id.rounding) >= 0:
+            approval = {"approved_by_id": False, "approved_on": False, "approved_amount": 0.0,
+                        "approval_reason": False}
+        else:
+            approval = {}
+        return {**vals, **approval, "state": state}
 
     @api.model
     def _paid_on(self, invoice):
@@ -246,70 +392,142 @@ class WholesaleLoyaltyMembership(models.Model):
     def _lay_out(self, seeds, bought):
         """Date and state every membership of the customers and tiers of ``seeds`` (see
         ``layout_memberships``): (the memberships changed, the events to tell), an event
-        being (membership, ``started`` | ``renewed`` | ``refunded`` | ``expired``). The
-        memberships of ``bought`` were just paid for."""
+        being (membership, ``started`` | ``renewed`` | ``shortened`` | ``refunded`` |
+        ``expired``). The memberships of ``bought`` were just paid for. A fee awaiting
+        approval gives no day and takes no place in the chain."""
         changed, events = self.browse(), []
         if not seeds:
             return changed, events
         chains = self.search([
             ("partner_id", "in", seeds.partner_id.ids), ("tier_id", "in", seeds.tier_id.ids),
-            ("state", "!=", "cancelled"),
+            ("state", "not in", ("cancelled", "to_approve")),
         ])
         by_chain = defaultdict(lambda: self.browse())
         for membership in chains:
             by_chain[membership.partner_id.id, membership.tier_id.id] |= membership
-        refunds = self._fee_refunds(chains)
+        credits = self._fee_credits(chains)
         for members in by_chain.values():
             today = members.program_id[:1]._today()
-            periods = layout_memberships([
-                Purchase(m.id, m.paid_on, m.months, m.id in refunds and refunds[m.id].invoice_date or None)
-                for m in members
-            ])
+            periods = layout_memberships([m._purchase(credits.get(m.id, [])) for m in members])
             for membership in members:
                 period = periods[membership.id]
+                notes = credits.get(membership.id, [])
                 vals = {
                     "date_start": period.date_start,
                     "date_end": period.date_end,
                     "state": "refunded" if period.refunded else "expired" if period.date_end < today else "active",
-                    "refund_move_id": refunds[membership.id] if period.refunded else self.env["account.move"],
+                    "refund_move_id": membership._ending_note(notes) if period.refunded else self.env["account.move"],
+                    "amount_credited": notes[-1][1] if notes else 0.0,
                 }
-                before = membership.state
+                before = (membership.state, membership.date_end)
                 if any(membership[name] != value for name, value in vals.items()):
                     membership.write({**vals, "refund_move_id": vals["refund_move_id"].id})
                     changed |= membership
                 if membership in bought and membership.state == "active":
                     events.append((membership, "renewed" if membership.is_renewal else "started"))
-                elif before != membership.state and membership.state in ("refunded", "expired"):
+                elif before[0] != membership.state and membership.state in ("refunded", "expired"):
                     events.append((membership, membership.state))
+                elif before[0] == membership.state == "active" and membership.date_end < before[1]:
+                    events.append((membership, "shortened"))
         return changed, events
 
-    @api.model
-    def _fee_refunds(self, memberships):
-        """{membership id: the posted credit note that credits its fee}, the earliest one."""
-        refunds = {}
-        for membership in memberships.filtered("move_id"):
-            notes = membership.move_id.reversal_move_ids.filtered(
-                lambda move, product=membership.product_id: move.state == "posted"
-                and move.move_type == "out_refund"
-                and product in move.invoice_line_ids.product_id
-            ).sorted(lambda move: (move.invoice_date or move.date, move.id))
-            if notes:
-                refunds[membership.id] = notes[0]
-        return refunds
+    def _earliest_start(self):
+        """First day the membership may give the tier: the day its fee was paid, or the
+        day it was approved when the fee was below the tier's price."""
+        self.ensure_one()
+        if self.approved_on:
+            return max(self.paid_on, local_today(self.program_id._timezone(), self.approved_on))
+        return self.paid_on
+
+    def _purchase(self, credits):
+        """This membership as the layout needs it (``credits``: see :meth:`_fee_credits`)."""
+        self.ensure_one()
+        return Purchase(
+            self.id, self._earliest_start(), self.months,
+            tuple(Credit(note.invoice_date or note.date, self._share(self.amount - credited))
+                  for note, credited in credits),
+            self._share(self.amount),
+        )
+
+    def _share(self, money):
+        """Share of the tier's price for the term that ``money`` pays: 1 when it pays the
+        price (or more), 0 for nothing."""
+        self.ensure_one()
+        rounding = self.currency_id.rounding
+        if float_compare(money, self.list_amount, precision_rounding=rounding) >= 0:
+            return 1.0
+        if float_compare(money, 0.0, precision_rounding=rounding) <= 0:
+            return 0.0
+        return money / self.list_amount
+
+    def _ending_note(self, credits):
+        """The credit note that took the whole fee back (the first to leave nothing)."""
+        return next(
+            (note for note, credited in credits if self._share(self.amount - credited) <= 0.0),
+            self.env["account.move"],
+        )
 
     @api.model
-    def _after_changes(self, customers, events):
+    def _fee_credits(self, memberships):
+        """{membership id: [(credit note, money credited so far)]} of the posted credit notes
+        of each fee, in date order; money in company currency. A credit note takes back its
+        share of the fee in the invoice's currency, so that a full credit note leaves nothing
+        whatever the rate of its day; the fee lines of one product on one invoice share it
+        in proportion to their fees."""
+        by_fee = defaultdict(lambda: self.browse())
+        for membership in memberships.filtered("move_id"):
+            by_fee[membership.move_id, membership.product_id] |= membership
+        credits = {}
+        for (invoice, product), members in by_fee.items():
+            notes = invoice.reversal_move_ids.filtered(
+                lambda move: move.state == "posted" and move.move_type == "out_refund"
+            ).sorted(lambda move: (move.invoice_date or move.date, move.id))
+            part = 0.0
+            for note in notes:
+                if product not in note.invoice_line_ids.product_id:
+                    continue
+                part += self._credited_part(invoice, note, product)
+                for membership in members:
+                    credits.setdefault(membership.id, []).append(
+                        (note, membership.currency_id.round(membership.amount * part))
+                    )
+        return credits
+
+    @api.model
+    def _credited_part(self, invoice, note, product):
+        """Part of the money the lines of ``product`` brought on ``invoice`` that credit note
+        ``note`` gives back: in the documents' currency when they share one."""
+        field = "amount_currency" if note.currency_id == invoice.currency_id else "balance"
+        kept = -sum(invoice.invoice_line_ids.filtered(lambda line: line.product_id == product).mapped(field))
+        credited = sum(note.invoice_line_ids.filtered(lambda line: line.product_id == product).mapped(field))
+        return credited / kept if kept > 0 else 0.0
+
+    @api.model
+    def _unfunded(self, held_before, held_after):
+        """{customer id: tier id} of the paid tiers held before (``_held_by``) that are held
+        no more, or only a lower one: the fee's money went back (a credit note, a payment
+        removed, an invoice reset), so no downgrade grace keeps them."""
+        unfunded = {}
+        for key, (tier, _last_day) in held_before.items():
+            after = held_after.get(key)
+            if after is None or (after[0].threshold_amount, after[0].id) < (tier.threshold_amount, tier.id):
+                unfunded[key[0]] = tier.id
+        return unfunded
+
+    @api.model
+    def _after_changes(self, customers, events, unfunded=None):
         """Re-evaluate ``customers``, then tell them what happened to their memberships
-        (after: the mail shows the tier they hold now)."""
+        (after: the mail shows the tier they hold now). ``unfunded``: see :meth:`_unfunded`."""
         if customers:
-            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "membership")
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "membership", unfunded=unfunded)
         if events:
             self._tell(events)
 
     @api.model
     def _tell(self, events):
         """A note on the customer's chatter for each event, and a mail to the customer for
-        each but a cancellation (the customer asked for nothing, the accountant undid it)."""
+        each that changes what it holds and asked for (not a cancellation, which the
+        accountant did, nor a fee awaiting approval, nor an approval: the start is mailed)."""
         lang_envs = self.browse().union(*(m for m, _e in events)).partner_id._wholesale_lang_envs()
         mailed = self.browse()
         for membership, event in events:
@@ -318,7 +536,7 @@ class WholesaleLoyaltyMembership(models.Model):
                 body=Markup("<p>%s</p>") % membership._event_summary(event, env),
                 subtype_xmlid="mail.mt_note",
             )
-            if event != "cancelled" and membership.partner_id.email:
+            if event in MAILED_EVENTS and membership.partner_id.email:
                 mailed |= membership
         template = self.env.ref("wholesale_loyalty.mail_template_membership", raise_if_not_found=False)
         if template and mailed:
@@ -340,12 +558,29 @@ class WholesaleLoyaltyMembership(models.Model):
         if event == "renewed":
             return env._("Paid membership %(tier)s of %(program)s renewed until %(end)s (invoice %(invoice)s).",
                          **names)
+        if event == "shortened":
+            return env._("Paid membership %(tier)s of %(program)s now ends on %(end)s: part of its fee was credited "
+                         "(invoice %(invoice)s).", **names)
         if event == "refunded":
             return env._("Paid membership %(tier)s of %(program)s ended on %(end)s by credit note %(refund)s.",
                          refund=self.refund_move_id.name or "", **names)
         if event == "expired":
             return env._("Paid membership %(tier)s of %(program)s ended on %(end)s.", **names)
+        if event in ("to_approve", "approved"):
+            return self._approval_summary(event, env, names)
         return env._("Paid membership %(tier)s of %(program)s cancelled: invoice %(invoice)s is no longer paid.",
+                     **names)
+
+    def _approval_summary(self, event, env, names):
+        fee = format_amount(env, self.amount, self.currency_id)
+        price = format_amount(env, self.list_amount, self.currency_id)
+        if event == "to_approve":
+            return env._("Paid membership %(tier)s of %(program)s awaits a loyalty administrator's approval: its fee "
+                         "%(fee)s is below the tier's price %(price)s (invoice %(invoice)s).",
+                         fee=fee, price=price, **names)
+        return env._("Paid membership %(tier)s of %(program)s: fee %(fee)s approved against the tier's price "
+                     "%(price)s by %(user)s (%(reason)s).",
+                     fee=fee, price=price, user=self.approved_by_id.name or "", reason=self.approval_reason or "",
                      **names)
 
     # ------------------------------------------------------------------ scheduled

@@ -282,6 +282,9 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         program = program or self._program_of(invoice)
         if not program:
             return 0
+        # Reversing a rebate credit note gives a reward back: no purchase (only reversals can be).
+        if invoice.reversed_entry_id and program._rebate_documents(invoice):
+            return 0
         return program._points_for(invoice.amount_untaxed_signed, invoice.commercial_partner_id.wholesale_tier_id)
 
     def _earn_for_invoices(self, invoices, trigger):

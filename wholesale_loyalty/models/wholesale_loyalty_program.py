@@ -6,6 +6,7 @@ from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 
 from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
+from ..tools.numbers import check_numbers
 from ..tools.points_rules import points_for_amount
 from ..tools.tier_rules import TierStep, local_today, utc_bounds, zone_name
 
@@ -254,6 +255,7 @@ class WholesaleLoyaltyProgram(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        check_numbers(self, vals_list)
         for vals in vals_list:
             self._check_range_values(vals.get("name"), vals)
         programs = super().create(vals_list)
@@ -265,6 +267,7 @@ class WholesaleLoyaltyProgram(models.Model):
         return programs
 
     def write(self, vals):
+        check_numbers(self, [vals])
         for program in self:
             self._check_range_values(vals.get("name", program.name), vals)
         before = {program: (program.partner_domain, program.sequence) for program in self}
@@ -430,17 +433,36 @@ class WholesaleLoyaltyProgram(models.Model):
         """SQL conditions, each true for a sale document of ``move_alias`` that is no
         qualifying spend. Add-ons append their own.
 
-        Rebate credit notes are left out: a rebate paid back is a reward, not a smaller
-        purchase, so it must not lower the tier (or the next rebate) that earned it. The
-        reports keep them: their revenue is what the customer was invoiced, net of every
-        credit note, rebates included, as the accounts show it.
+        Rebate credit notes are left out, and so are their reversals: a rebate paid back is
+        a reward, not a smaller purchase, so it must not lower the tier (or the next rebate)
+        that earned it, and the reversal of a rebate gives the reward back, which is no
+        purchase either. The reports keep them: their revenue is what the customer was
+        invoiced, net of every credit note, rebates included, as the accounts show it.
         """
-        # A list of the rebates' credit notes, looked up by hash, rather than a correlated
+        # A list of the rebates' documents, looked up by hash, rather than a correlated
         # EXISTS: in a pass over every document, PostgreSQL checks it in a third of the time.
-        return [SQL(
-            "%s IN (SELECT r.move_id FROM wholesale_loyalty_rebate r WHERE r.move_id IS NOT NULL)",
-            SQL.identifier(move_alias, "id"),
-        )]
+        return [SQL("%s IN (%s)", SQL.identifier(move_alias, "id"), self._rebate_documents_query())]
+
+    @api.model
+    def _rebate_documents_query(self):
+        """SELECT of the ids of the rebates' credit notes and of the documents reversing them:
+        the one list of documents that are rebates, not sales (spend, points)."""
+        return SQL(
+            """SELECT r.move_id FROM wholesale_loyalty_rebate r WHERE r.move_id IS NOT NULL
+               UNION ALL
+               SELECT m.id FROM account_move m JOIN wholesale_loyalty_rebate r ON m.reversed_entry_id = r.move_id"""
+        )
+
+    @api.model
+    def _rebate_documents(self, moves):
+        """Those of ``moves`` that are rebate credit notes or reversals of one."""
+        if not moves:
+            return moves
+        self._flush_spend_sources()
+        ids = {row[0] for row in self.env.execute_query(SQL(
+            "SELECT id FROM (%s) rebates(id) WHERE id = ANY(%s)", self._rebate_documents_query(), moves.ids
+        ))}
+        return moves.filtered(lambda move: move.id in ids)
 
     def _spend_query(self, partner_ids, date_from, date_to):
         """Query of the qualifying spend per commercial partner (``partner_id, amount``
@@ -538,7 +560,7 @@ class WholesaleLoyaltyProgram(models.Model):
         # the database before it is queried (only the fields the query reads).
         self.env["account.move"].flush_model([
             "commercial_partner_id", "state", "move_type", "company_id", "invoice_date",
-            "amount_untaxed_signed", "payment_state",
+            "amount_untaxed_signed", "payment_state", "reversed_entry_id",
         ])
         self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order",
                                             "amount_untaxed", "currency_rate"])

@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import float_compare, formatLang
 
 from ..tools.access import LOYALTY_USER, check_caller_groups
+from ..tools.numbers import check_numbers
 
 # The ranges the SQL constraints below enforce, checked first to name the tier refused.
 RANGE_FIELDS = ("threshold_amount", "discount_percent", "rebate_percent", "points_multiplier")
@@ -300,6 +301,7 @@ class WholesaleLoyaltyTier(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        check_numbers(self, vals_list)
         for vals in vals_list:
             self._check_range_values(
                 vals.get("name"), self.env["wholesale.loyalty.program"].browse(vals.get("program_id")), vals
@@ -310,6 +312,7 @@ class WholesaleLoyaltyTier(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        check_numbers(self, [vals])
         if any(fname in vals for fname in RANGE_FIELDS + BENEFIT_RANGE_FIELDS):
             new_program = self.env["wholesale.loyalty.program"].browse(vals.get("program_id"))
             for tier in self:

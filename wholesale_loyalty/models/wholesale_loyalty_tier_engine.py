@@ -78,10 +78,12 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     # ------------------------------------------------------------------ entry points
 
     @api.model
-    def _evaluate_partners(self, partners, reason, bases=None):
+    def _evaluate_partners(self, partners, reason, bases=None, unfunded=None):
         """Re-evaluate the given commercial partners at once (real time or on request).
 
         ``bases`` limits the work to programs that count the event that happened.
+        ``unfunded``: {customer id: tier id} of paid tiers whose fee's money just went back
+        (see ``_decide``).
         """
         # sudo: tiers follow objective rules; whoever triggers an evaluation (a sales rep
         # confirming an order, an accountant posting an invoice) must not need loyalty rights.
@@ -99,7 +101,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 # not a member yet joins it all the same.
                 members = members.filtered(lambda partner, program=program: partner.wholesale_program_id != program)
             if members:
-                history |= engine._evaluate_batch(program, members.ids, program._today(), reason)
+                history |= engine._evaluate_batch(program, members.ids, program._today(), reason, unfunded)
         leavers = (partners - claimed).filtered("wholesale_program_id")
         history |= engine._remove_from_program(leavers.ids, engine._today(), reason)
         history._send_notifications()
@@ -346,10 +348,10 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
 
     # ------------------------------------------------------------------ one batch
 
-    def _evaluate_batch(self, program, partner_ids, today, reason):
+    def _evaluate_batch(self, program, partner_ids, today, reason, unfunded=None):
         """Evaluate ``partner_ids`` for ``program``: write their state, return the history."""
         rows, changes = self._decide(program, partner_ids, self._qualifying_amounts(program, partner_ids, today),
-                                     today, reason)
+                                     today, reason, unfunded)
         self._write_states(rows)
         history = self._insert_history(changes)
         history._apply_tier_benefits()
@@ -370,9 +372,14 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             for change in changes
         ]
 
-    def _decide(self, program, partner_ids, amounts, today, reason):
+    def _decide(self, program, partner_ids, amounts, today, reason, unfunded=None):
         """(partner states to write, history rows to insert) for ``partner_ids``, whose
-        qualifying spend ``amounts`` gives ({id: amount}, nobody missing but those without)."""
+        qualifying spend ``amounts`` gives ({id: amount}, nobody missing but those without).
+
+        ``unfunded`` ({customer id: tier id}) names the paid tiers whose fee's money just
+        went back: a customer holding such a tier, or a lower one, gets no downgrade grace.
+        Grace softens spend that ages out of the window; a paid tier was held by the money,
+        and the money is gone."""
         states = self._current_states(partner_ids)
         ladder = program._ladder()
         move_notes = self._move_notes(program, states)
@@ -391,13 +398,15 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             if state["locked"] and not joined:
                 decision_tier, downgrade_since = current, None
             else:
+                lost = (unfunded or {}).get(partner_id)
+                money_back = lost in thresholds and current in thresholds and thresholds[current] <= thresholds[lost]
                 decision_tier, downgrade_since = decide_tier(
                     ladder,
                     current,
                     higher_tier(ladder, earned_tier(amount), floors.get(partner_id)),
                     None if joined else state["downgrade_since"],
                     today,
-                    grace_days,
+                    0 if money_back else grace_days,
                 )
             tier_changed = joined or decision_tier != current
             since = today if tier_changed else state["tier_since"]

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
 from ..tools.batches import collector_paused, run_in_batches, streamed
-from ..tools.tier_rules import AMOUNT_DIGITS, first_drop, qualification_window
+from ..tools.tier_rules import AMOUNT_DIGITS, first_drop, qualification_window, spend_on
 
 # Rows read at a time: one per customer and day of spend.
 STREAM_ROWS = 20000
@@ -17,7 +17,7 @@ class TierRisk(NamedTuple):
 
     partner_id: int
     tier_id: int
-    keep_by: date  # the day its spend falls below the tier, unless it buys before
+    keep_by: date  # the day it loses the tier (first day below it plus the grace), unless it buys before
     amount: float  # the spend that keeps the tier on that day
 
 
@@ -143,16 +143,23 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
 
 def _risk(today, grace, months, partner_id, rows):
     """The :class:`TierRisk` of one customer from its rows (see ``_documents_query``), on a
-    rolling period of ``months`` with a downgrade ``grace`` (a timedelta)."""
+    rolling period of ``months`` with a downgrade ``grace`` (a timedelta): the day the tier
+    is lost without new spend (the first day below it, plus the grace) and what the customer
+    must have bought by then."""
     _id, tier_id, threshold, below_since, _day, _amount = rows[0]
     documents = [(day, amount) for *_head, day, amount in rows if day]
     spend = sum(amount for _day, amount in documents)
     if round(spend, AMOUNT_DIGITS) < round(threshold, AMOUNT_DIGITS):
-        # Already below (the grace period runs): buy the gap before the downgrade day.
-        keep_by = below_since + grace if below_since else today
-        return TierRisk(partner_id, tier_id, keep_by, round(threshold - spend, AMOUNT_DIGITS))
-    drop = first_drop(threshold, documents, months)
-    return TierRisk(partner_id, tier_id, drop.day, drop.shortfall) if drop else None
+        # Already below: the grace period runs from the day it started.
+        lost_on = below_since + grace if below_since else today
+    else:
+        drop = first_drop(threshold, documents, months)
+        if not drop:
+            return None
+        lost_on = drop.day + grace
+    # More documents may leave during the grace period: the gap is the one of the day it ends.
+    gap = round(threshold - spend_on(documents, months, lost_on), AMOUNT_DIGITS)
+    return TierRisk(partner_id, tier_id, lost_on, gap) if gap > 0 else None
 
 
 def _risk_key(risk):

@@ -278,7 +278,8 @@ class WholesalePaymentDiscount(models.AbstractModel):
             raise AccessError(self.env._("Only accounting users can apply a prepayment discount."))
         self._check_prepayment_invoice(invoice)
         # What a removed discount line reserved is free again: the new line reserves anew.
-        invoice.wholesale_prepayment_reservation_ids.unlink()
+        # sudo: nobody deletes a reservation by hand; the accountant's right was checked above.
+        invoice.wholesale_prepayment_reservation_ids.sudo().unlink()
         self._lock_outstanding_payments(invoice)
         parts = self._prepaid_parts(invoice)
         if not parts:
@@ -288,9 +289,68 @@ class WholesalePaymentDiscount(models.AbstractModel):
         invoice.write({"invoice_line_ids": [
             Command.create(vals) for vals in self._prepayment_line_vals(invoice, discount, note)
         ]})
-        self.env["wholesale.prepayment.reservation"].create(self._reservation_vals(invoice, parts))
+        self.env["wholesale.prepayment.reservation"].sudo().create(self._reservation_vals(invoice, parts))
         invoice.message_post(body=note)
         return True
+
+    @api.model
+    def _check_prepayment_discounts(self, invoices):
+        """Check the prepayment discount of each of these invoices again as they are posted,
+        against the invoice as it is then: its amount, date and customer, and the money that
+        customer still has received early enough and free of other discounts. A discount
+        above what it gives now is refused with what it gives; one that holds reserves its
+        money again, as it is now."""
+        product = self._prepayment_product()
+        for invoice in invoices.filtered(lambda move: move.move_type == "out_invoice"):
+            lines = invoice.invoice_line_ids.filtered(lambda line: line.product_id == product)
+            if not lines:
+                continue
+            currency = invoice.currency_id
+            given = -sum(lines.mapped("price_total"))
+            self._lock_outstanding_payments(invoice)
+            # Payment terms changed with the customer may give no prepayment discount at all.
+            rules = invoice.invoice_payment_term_id.wholesale_has_prepayment_rules
+            parts = self._prepaid_parts(invoice, cap=invoice.amount_total + given) if rules else []
+            allowed = prepayment_discount(parts, currency.decimal_places)
+            # Each discount line is rounded on its own: one cent a line is rounding, not money.
+            if currency.compare_amounts(given - allowed, currency.rounding * len(lines)) > 0:
+                raise UserError(self.env._(
+                    "%(invoice)s cannot be posted: its prepayment discount of %(given)s is more than the "
+                    "%(allowed)s the invoice gives now (its amount, date or customer, or the money received "
+                    "in advance, changed since the discount was applied). Remove the prepayment discount "
+                    "line and apply it again.",
+                    invoice=self._invoice_label(invoice), given=currency.format(given),
+                    allowed=currency.format(allowed),
+                ))
+            # sudo: reservations are the discount's own records; the discount was just checked.
+            invoice.wholesale_prepayment_reservation_ids.sudo().unlink()
+            self.env["wholesale.prepayment.reservation"].sudo().create(self._reservation_vals(invoice, parts))
+
+    @api.model
+    def _flag_unbacked_posted_discounts(self, payment_moves):
+        """An activity on each posted invoice whose prepayment discount was based on money of
+        these payments, reset to draft or cancelled: the discount is no longer backed and
+        the accountant corrects it (a credit note of the amount named)."""
+        reservations = self.env["wholesale.prepayment.reservation"].sudo().search([
+            ("payment_line_id.move_id", "in", payment_moves.ids), ("move_id.state", "=", "posted"),
+            *self.env["wholesale.prepayment.reservation"]._holding_domain(),
+        ])
+        for invoice in reservations.move_id:
+            held = reservations.filtered(lambda reservation, invoice=invoice: reservation.move_id == invoice)
+            amount = invoice.currency_id.format(sum(held.mapped("discount_amount")))
+            payments = ", ".join(held.payment_line_id.move_id.mapped("display_name"))
+            # sudo: the invoice's accountant is told, whoever cancelled the payment.
+            invoice.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Prepayment discount no longer backed"),
+                note=self.env._(
+                    "The prepayment discount of this invoice was based on %(payments)s, which is no longer "
+                    "posted: %(amount)s of discount is no longer backed by money received in advance. "
+                    "Correct it, e.g. with a credit note of that amount.",
+                    payments=payments, amount=amount,
+                ),
+                user_id=invoice.invoice_user_id.id or self.env.uid,
+            )
 
     @api.model
     def _invoice_label(self, invoice):
@@ -364,9 +424,10 @@ class WholesalePaymentDiscount(models.AbstractModel):
             ))
 
     @api.model
-    def _prepaid_parts(self, invoice):
+    def _prepaid_parts(self, invoice, cap=None):
         """Parts of the invoice covered by money received early enough for a discount: the down
-        payments it deducts, and the customer's outstanding payments up to what is due."""
+        payments it deducts, and the customer's outstanding payments up to what is due
+        (``cap``: the invoice's total by default)."""
         term = invoice.invoice_payment_term_id
         rules = term._wholesale_rules("prepayment")
         invoice_date = invoice.invoice_date or fields.Date.context_today(self)
@@ -376,7 +437,8 @@ class WholesalePaymentDiscount(models.AbstractModel):
             down_payments, invoice_date, rules, sum(prepayment.amount for prepayment in down_payments), digits
         )
         return parts + allocate_prepayments(
-            self._outstanding_payments(invoice), invoice_date, rules, invoice.amount_total, digits
+            self._outstanding_payments(invoice), invoice_date, rules,
+            invoice.amount_total if cap is None else cap, digits,
         )
 
     @api.model
@@ -479,7 +541,7 @@ class WholesalePaymentDiscount(models.AbstractModel):
                 continue
             if not reservations and self._down_payments(invoice):
                 continue  # based on down payments the invoice deducts itself
-            reservations.unlink()
+            reservations.sudo().unlink()  # sudo: the discount they backed goes with them, below
             invoice.write({"invoice_line_ids": [Command.unlink(line.id) for line in lines]})
             invoice.message_post(body=self.env._(
                 "Prepayment discount removed: the money it was based on is no longer available to "

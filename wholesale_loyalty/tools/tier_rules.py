@@ -96,6 +96,12 @@ def first_drop(threshold, documents, months):
     return None
 
 
+def spend_on(documents, months, day):
+    """The spend of ``documents`` (``[(day, amount)]`` of the current rolling window of
+    ``months``) still counting on ``day``, without new purchases."""
+    return sum(amount for document_day, amount in documents if leave_day(document_day, months) > day)
+
+
 def local_today(tz_name, now_utc):
     """The date it is in timezone ``tz_name`` at the naive UTC instant ``now_utc``."""
     return pytz.utc.localize(now_utc).astimezone(_zone(tz_name)).date()

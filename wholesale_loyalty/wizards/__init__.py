@@ -4,3 +4,4 @@ from . import wholesale_loyalty_award_wizard
 from . import wholesale_loyalty_program_membership_wizard
 from . import account_payment_register
 from . import base_partner_merge_automatic_wizard
+from . import wholesale_loyalty_membership_approve_wizard

@@ -10,8 +10,10 @@ from odoo.tools import SQL, format_date, formatLang
 
 from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_MANAGER, check_caller_groups
 from odoo.addons.wholesale_loyalty.tools.batches import collector_paused
+from odoo.addons.wholesale_loyalty.tools.numbers import check_numbers
 from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window
 
+from ..tools.proposal import NEW_TIER, changed_since, program_writes, proposal_changes
 from ..tools.roi import input_errors, revenue_gain, roi_percent
 from ..tools.simulation import (
     Customer,
@@ -111,6 +113,10 @@ class WholesaleLoyaltySimulation(models.Model):
     # [customer id, qualifying spend, current tier id, proposed tier name, 'up' | 'down'] of
     # each mover of the last run: what ``move_ids`` reads. Not loaded with the form.
     mover_data = fields.Json(readonly=True, copy=False, prefetch=False)
+    # The program's settings the last run compared the proposal with (see tools/proposal.py):
+    # Apply writes what the proposal changes against them, and refuses when the program
+    # changed one of those settings since.
+    baseline_data = fields.Json(readonly=True, copy=False, prefetch=False)
     roi_scenario_id = fields.Many2one(
         "wholesale.loyalty.roi.scenario",
         string="ROI Assumptions",
@@ -243,6 +249,7 @@ class WholesaleLoyaltySimulation(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        check_numbers(self, vals_list)
         # The copies of the program's settings are made here rather than left to their
         # computes: the points settings share one compute, which Odoo skips once any of them
         # is given, and lines written before the lazy compute ran would replace the copies.
@@ -257,6 +264,7 @@ class WholesaleLoyaltySimulation(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        check_numbers(self, [vals])
         # Results describe the inputs they were computed from: changed inputs void them.
         if any(name in vals for name in (*INPUT_FIELDS, "tier_line_ids")) and "state" not in vals:
             vals = {**vals, "state": "draft"}
@@ -314,24 +322,28 @@ class WholesaleLoyaltySimulation(models.Model):
         note the change and its simulated effect in the program's chatter."""
         check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
-        if self.state != "done":
+        if self.state != "done" or not self.baseline_data:
             raise UserError(self.env._(
                 "Simulation %(simulation)s: simulate the settings as they are now before applying them.",
                 simulation=self.name,
             ))
-        program = self.program_id
         self._check_settings()
-        changes = self._setting_changes()
+        changes = proposal_changes(self.baseline_data, self._proposed_settings())
         if not changes:
             raise UserError(self.env._(
                 "Simulation %(simulation)s proposes the program's own settings: nothing to apply.",
                 simulation=self.name,
             ))
-        program.write({
-            **{name: self[name] for name in POINTS_FIELDS},
-            "tier_ids": self._tier_commands(),
-        })
-        program.message_post(body=self._apply_note(changes))
+        conflicts = changed_since(self.baseline_data, self._program_settings(), changes)
+        if conflicts:
+            raise UserError(self.env._(
+                "Simulation %(simulation)s cannot be applied: %(settings)s changed on the program since "
+                "it ran. Simulate again to see the proposal's effect on the program as it is now.",
+                simulation=self.name, settings=", ".join(self._change_label(change) for change in conflicts),
+            ))
+        sentences = [self._change_sentence(change) for change in changes]
+        self.program_id.write(self._program_vals(changes))
+        self.program_id.message_post(body=self._apply_note(sentences))
         self.applied_date = fields.Datetime.now()
         return True
 
@@ -502,6 +514,7 @@ class WholesaleLoyaltySimulation(models.Model):
         self._write_moves(moves, {tier.key: tier.name for tier in proposed.tiers})
         self.write({
             "state": "done",
+            "baseline_data": self._program_settings(),
             "simulated_date": fields.Datetime.now(),
             "customer_count": len(customers),
             "current_untiered_count": now.members.get(None, 0),
@@ -608,49 +621,65 @@ class WholesaleLoyaltySimulation(models.Model):
 
     # ------------------------------------------------------------------ apply
 
-    def _tier_commands(self):
-        """Commands that turn the program's tiers into the proposed ones."""
+    def _program_settings(self):
+        """The program's settings today, as ``tools/proposal.py`` reads them."""
+        lines = self.env["wholesale.loyalty.simulation.tier"]
+        return {
+            "points": {name: self.program_id[name] for name in POINTS_FIELDS},
+            "tiers": {str(tier.id): lines._tier_values(tier) for tier in self.program_id.tier_ids},
+        }
+
+    def _proposed_settings(self):
+        """The proposal's settings, its tiers keyed as the program's (new ones by line)."""
         program_tiers = self.program_id.tier_ids
-        commands = []
-        for line in self.tier_line_ids:
-            values = line._tier_values()
-            if line.tier_id in program_tiers:
-                if values != line._tier_values(line.tier_id):
-                    commands.append(Command.update(line.tier_id.id, values))
-            else:
-                commands.append(Command.create(values))
-        commands += [Command.unlink(tier.id) for tier in program_tiers - self.tier_line_ids.tier_id]
-        return commands
+        return {
+            "points": {name: self[name] for name in POINTS_FIELDS},
+            "tiers": {
+                str(line.tier_id.id) if line.tier_id in program_tiers else f"{NEW_TIER}{line.id}": line._tier_values()
+                for line in self.tier_line_ids
+            },
+        }
 
-    def _setting_changes(self):
-        """Sentences naming each setting the proposal changes: "Gold: threshold 1,000 -> 2,000"."""
-        env, program = self.env, self.program_id
-        changes = []
-        for name in POINTS_FIELDS:
-            old, new = program[name], self[name]
-            if round(old or 0.0, 6) != round(new or 0.0, 6):
-                changes.append(env._("%(setting)s: %(old)s → %(new)s",
-                                     setting=self._fields[name]._description_string(env),
-                                     old=formatLang(env, old), new=formatLang(env, new)))
+    def _program_vals(self, changes):
+        """The program's write for ``changes``: their settings only."""
+        points, updates, created, removed = program_writes(changes)
+        return {**points, "tier_ids": [
+            *(Command.update(int(key), values) for key, values in updates.items()),
+            *(Command.create(values) for values in created),
+            *(Command.unlink(int(key)) for key in removed),
+        ]}
+
+    def _change_label(self, change):
+        """The setting a change is about: "Point Value", "Gold: Discount (%)", "Gold"."""
+        env = self.env
+        if change.kind == "points":
+            return self._fields[change.field]._description_string(env)
+        tier_name = (change.old or change.new)["name"] if change.kind in ("new", "removed") else \
+            self.baseline_data["tiers"][change.tier]["name"]
+        if change.kind != "tier":
+            return tier_name
+        setting = self.env["wholesale.loyalty.simulation.tier"]._fields[change.field]._description_string(env)
+        return f"{tier_name}: {setting}"
+
+    def _change_sentence(self, change):
+        """The change in words for the program's chatter: "Gold: threshold 1,000 → 2,000"."""
+        env = self.env
+        if change.kind == "points":
+            return env._("%(setting)s: %(old)s → %(new)s", setting=self._change_label(change),
+                         old=formatLang(env, change.old), new=formatLang(env, change.new))
+        if change.kind == "new":
+            return env._("New tier %(tier)s from %(threshold)s", tier=change.new["name"],
+                         threshold=formatLang(env, change.new["threshold_amount"], currency_obj=self.currency_id))
+        if change.kind == "removed":
+            return env._("Tier %(tier)s removed", tier=change.old["name"])
         tier_fields = self.env["wholesale.loyalty.simulation.tier"]._fields
-        for line in self.tier_line_ids:
-            tier = line.tier_id if line.tier_id in program.tier_ids else None
-            if not tier:
-                changes.append(env._("New tier %(tier)s from %(threshold)s", tier=line.name,
-                                     threshold=formatLang(env, line.threshold_amount, currency_obj=self.currency_id)))
-                continue
-            old_values, new_values = line._tier_values(tier), line._tier_values()
-            for name, new in new_values.items():
-                if new != old_values[name]:
-                    changes.append(env._("%(tier)s: %(setting)s %(old)s → %(new)s", tier=tier.name,
-                                         setting=tier_fields[name]._description_string(env),
-                                         old=old_values[name] if name == "name" else formatLang(env, old_values[name]),
-                                         new=new if name == "name" else formatLang(env, new)))
-        for tier in program.tier_ids - self.tier_line_ids.tier_id:
-            changes.append(env._("Tier %(tier)s removed", tier=tier.name))
-        return changes
+        text = (lambda value: value) if change.field == "name" else (lambda value: formatLang(env, value))
+        return env._("%(tier)s: %(setting)s %(old)s → %(new)s",
+                     tier=self.baseline_data["tiers"][change.tier]["name"],
+                     setting=tier_fields[change.field]._description_string(env),
+                     old=text(change.old), new=text(change.new))
 
-    def _apply_note(self, changes):
+    def _apply_note(self, sentences):
         env = self.env
 
         def money(amount):
@@ -668,7 +697,7 @@ class WholesaleLoyaltySimulation(models.Model):
             env._("Rebates: %(old)s → %(new)s", old=money(self.current_rebates), new=money(self.proposed_rebates)),
             env._("Total cost: %(old)s → %(new)s", old=money(self.current_cost), new=money(self.proposed_cost)),
         ]
-        items = Markup().join(Markup("<li>%s</li>") % text for text in changes)
+        items = Markup().join(Markup("<li>%s</li>") % text for text in sentences)
         effects = Markup().join(Markup("<li>%s</li>") % text for text in effect)
         return Markup("<p>%s</p><ul>%s</ul><p>%s</p><ul>%s</ul>") % (
             env._("Settings changed by the what-if simulation %(simulation)s:", simulation=self.name),

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.wholesale_loyalty.tools.numbers import check_numbers
+
 # The settings of a tier a simulation proposes (and a sensitivity run may vary).
 TIER_SETTINGS = ("threshold_amount", "discount_percent", "points_multiplier", "rebate_percent")
 
@@ -52,11 +54,13 @@ class WholesaleLoyaltySimulationTier(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        check_numbers(self, vals_list)
         lines = super().create(vals_list)
         lines.simulation_id._void_results()
         return lines
 
     def write(self, vals):
+        check_numbers(self, [vals])
         if any(name in vals for name in (*TIER_SETTINGS, "name")):
             self.simulation_id._void_results()
         return super().write(vals)

@@ -14,4 +14,13 @@ def migrate(cr, version):
         cron = env.ref(xmlid, raise_if_not_found=False)
         if cron:
             cron.code = code
+    _record_allowed_products(env)
 
+
+def _record_allowed_products(env):
+    """An allowance of reserved products now covers the products it was given for: the open
+    quotations allowed before keep the reserved products they hold now."""
+    orders = env["sale.order"].search([
+        ("wholesale_exclusive_override_reason", "!=", False), ("state", "in", ("draft", "sent")),
+    ])
+    orders._wholesale_record_allowed_products()
