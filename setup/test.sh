@@ -34,6 +34,10 @@ fi
 if grep -E "^\S+ \S+ [0-9]+ (ERROR|CRITICAL)" "$LOG_DIR/install.log"; then
     die "Installing the add-ons logged errors (see $LOG_DIR/install.log)"
 fi
+# Odoo only warns when demo data fails, and installs the add-ons without it: a broken product.
+if grep -E "demo data failed to install" "$LOG_DIR/install.log"; then
+    die "The add-ons' demo data failed to install (see $LOG_DIR/install.log)"
+fi
 
 log "Running the test suite"
 cd "$PROJECT_DIR"
