@@ -461,6 +461,47 @@ class TestPaidTier(WholesaleLoyaltyCommon):
                             for note in self.customer.message_ids.mapped("preview")))
         self.assertIn("ended on", self._membership_mails()[0].body_html)
 
+    def test_credit_note_not_linked_to_the_fee_invoice_takes_the_days_back(self):
+        self.program.downgrade_grace_days = 30
+        with freeze_time("2026-03-01"):
+            self._bought("2026-03-01")
+        with freeze_time("2026-05-01"):
+            refund = self.env["account.move"].create({
+                "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": "2026-05-01",
+                "invoice_line_ids": [Command.create({
+                    "product_id": self.fee_product.id, "quantity": 1, "price_unit": 300.0,
+                    "tax_ids": [Command.clear()],
+                })],
+            })
+            refund.action_post()
+        membership = self._membership()
+        self.assertEqual((membership.state, membership.date_end, membership.refund_move_id),
+                         ("refunded", date(2026, 5, 1), refund))
+        self.assertTier(self.customer, self.silver)
+        with freeze_time("2026-05-02"):
+            refund.button_draft()
+        self.assertEqual((membership.state, membership.date_end), ("active", date(2027, 2, 28)),
+                         "the credit note no longer posted gives the days back")
+
+    def test_fee_given_back_on_a_later_invoice_shortens_the_membership(self):
+        with freeze_time("2026-03-01"):
+            self._bought("2026-03-01")
+        with freeze_time("2026-04-01"):
+            later = self.env["account.move"].create({
+                "move_type": "out_invoice", "partner_id": self.customer.id, "invoice_date": "2026-04-01",
+                "invoice_line_ids": [
+                    Command.create({"name": "Goods", "quantity": 1, "price_unit": 500.0, "tax_ids": [Command.clear()]}),
+                    Command.create({"product_id": self.fee_product.id, "quantity": -1, "price_unit": 150.0,
+                                    "tax_ids": [Command.clear()]}),
+                ],
+            })
+            later.action_post()
+        membership = self._membership()
+        self.assertEqual(len(membership), 1, "giving a fee back buys nothing")
+        self.assertEqual(membership.state, "active")
+        self.assertAlmostEqual(membership.amount_credited, 150.0, places=2)
+        self.assertEqual(membership.date_end, date(2026, 8, 29), "half the fee kept: 182 of the 365 days")
+
     def test_removed_payment_takes_the_paid_tier_at_once_whatever_the_grace(self):
         self.program.downgrade_grace_days = 30
         with freeze_time("2026-03-01"):

@@ -235,12 +235,12 @@ class WholesaleLoyaltyMembership(models.Model):
         # credits an invoice (an accountant, a sales rep) needs no loyalty rights for that.
         memberships = self.sudo()
         moves = moves.sudo()
+        tiers = memberships._tiers_by_product()
         invoices = moves.filtered(lambda move: move.move_type == "out_invoice") | moves.filtered(
             lambda move: move.move_type == "out_refund"
-        ).reversed_entry_id
+        ).reversed_entry_id | memberships._fee_invoices_given_back(moves, tiers)
         if not invoices:
             return memberships
-        tiers = memberships._tiers_by_product()
         existing = memberships.search([("move_id", "in", invoices.ids)])
         fee_lines = invoices.invoice_line_ids.filtered(
             lambda line: (line.product_id.id, line.company_id.id) in tiers
@@ -257,6 +257,19 @@ class WholesaleLoyaltyMembership(models.Model):
         unfunded = memberships._unfunded(held_before, memberships._held_by(customers))
         memberships._after_changes(changed.partner_id, events, unfunded)
         return changed
+
+    @api.model
+    def _fee_invoices_given_back(self, moves, tiers):
+        """The fee invoices whose money ``moves`` may give back without being linked to them
+        (see :meth:`_add_returned_fees`): those of the same customers and membership products."""
+        lines = moves.filtered(lambda move: move.move_type in ("out_invoice", "out_refund")).invoice_line_ids
+        returning = lines.filtered(lambda line: (line.product_id.id, line.company_id.id) in tiers and line.balance > 0)
+        if not returning:
+            return self.env["account.move"]
+        return self.search([
+            ("partner_id", "in", returning.move_id.commercial_partner_id.ids),
+            ("product_id", "in", returning.product_id.ids),
+        ]).move_id
 
     @api.model
     def _tiers_by_product(self):
@@ -469,29 +482,80 @@ class WholesaleLoyaltyMembership(models.Model):
 
     @api.model
     def _fee_credits(self, memberships):
-        """{membership id: [(credit note, money credited so far)]} of the posted credit notes
-        of each fee, in date order; money in company currency. A credit note takes back its
-        share of the fee in the invoice's currency, so that a full credit note leaves nothing
-        whatever the rate of its day; the fee lines of one product on one invoice share it
-        in proportion to their fees."""
+        """{membership id: [(document, money credited so far)]} of the posted documents that
+        give each fee back, in date order; money in company currency. A credit note of the fee
+        invoice takes back its share of the fee in the invoice's currency, so that a full
+        credit note leaves nothing whatever the rate of its day; the fee lines of one product
+        on one invoice share it in proportion to their fees. Money given back by a document
+        not linked to the fee invoice counts too (see :meth:`_add_returned_fees`)."""
         by_fee = defaultdict(lambda: self.browse())
         for membership in memberships.filtered("move_id"):
             by_fee[membership.move_id, membership.product_id] |= membership
-        credits = {}
+        given_back = defaultdict(list)  # membership id: [(document, money it gives back)]
         for (invoice, product), members in by_fee.items():
             notes = invoice.reversal_move_ids.filtered(
                 lambda move: move.state == "posted" and move.move_type == "out_refund"
-            ).sorted(lambda move: (move.invoice_date or move.date, move.id))
+            )
             part = 0.0
-            for note in notes:
+            for note in notes.sorted(_document_order):
                 if product not in note.invoice_line_ids.product_id:
                     continue
-                part += self._credited_part(invoice, note, product)
+                before, part = part, part + self._credited_part(invoice, note, product)
                 for membership in members:
-                    credits.setdefault(membership.id, []).append(
-                        (note, membership.currency_id.round(membership.amount * part))
-                    )
+                    given_back[membership.id].append((note, membership.amount * (part - before)))
+        self._add_returned_fees(memberships.filtered("move_id"), given_back)
+        credits = {}
+        for membership in memberships.filtered(lambda membership: membership.id in given_back):
+            total = 0.0
+            for document, money in sorted(given_back[membership.id], key=lambda item: _document_order(item[0])):
+                total += money
+                credits.setdefault(membership.id, []).append((document, membership.currency_id.round(total)))
         return credits
+
+    @api.model
+    def _add_returned_fees(self, memberships, given_back):
+        """Add to ``given_back`` the money of fees given back by documents not linked to the fee
+        invoice: a credit note made on its own, or a line of the product with a negative
+        amount on a later invoice. Such money takes back the customer's latest memberships
+        of the product paid by the document's date first, as far as their fees go."""
+        by_product = defaultdict(lambda: self.browse())
+        for membership in memberships:
+            by_product[membership.partner_id, membership.product_id] |= membership
+        for (customer, product), members in by_product.items():
+            left = {
+                membership.id: membership.amount - sum(money for _document, money in given_back[membership.id])
+                for membership in members
+            }
+            for document, money in self._fee_returns(customer, product, members.move_id):
+                day = _document_order(document)[0]
+                for membership in members.filtered(lambda m, day=day: m.paid_on <= day).sorted(
+                        lambda m: (m.paid_on, m.id), reverse=True):
+                    taken = min(money, left[membership.id])
+                    if taken <= 0:
+                        continue
+                    given_back[membership.id].append((document, taken))
+                    left[membership.id] -= taken
+                    money -= taken
+
+    @api.model
+    def _fee_returns(self, customer, product, fee_invoices):
+        """[(document, money)] of the customer's posted documents, other than the fee invoices
+        and their own credit notes, whose lines of ``product`` give money back (company
+        currency, untaxed), in date order."""
+        lines = self.env["account.move.line"].search([
+            ("move_id.commercial_partner_id", "=", customer.id), ("product_id", "=", product.id),
+            ("parent_state", "=", "posted"), ("move_id.move_type", "in", ("out_invoice", "out_refund")),
+            ("move_id", "not in", fee_invoices.ids), ("move_id.reversed_entry_id", "not in", fee_invoices.ids),
+            ("display_type", "=", "product"),
+        ])
+        returns = defaultdict(float)
+        for line in lines:
+            returns[line.move_id] += line.balance
+        currency = customer.env.company.currency_id
+        return sorted(
+            ((document, money) for document, money in returns.items() if currency.compare_amounts(money, 0.0) > 0),
+            key=lambda item: _document_order(item[0]),
+        )
 
     @api.model
     def _credited_part(self, invoice, note, product):
@@ -603,3 +667,8 @@ class WholesaleLoyaltyMembership(models.Model):
     def _end_expired(self, memberships):
         memberships.write({"state": "expired"})
         self._after_changes(memberships.partner_id, [(membership, "expired") for membership in memberships])
+
+
+def _document_order(move):
+    """A document's place in time: its date, then its id."""
+    return (move.invoice_date or move.date, move.id)
