@@ -6,13 +6,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 DEMO_DB="${DEMO_DB:-wholesale_demo}"
 PORT="${PORT:-8069}"
+# The languages the add-ons are translated into, loaded with their terms.
+LANGUAGES="ru_RU,bg_BG"
 
 if psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'" | grep -q 1; then
     log "Database $DEMO_DB exists; updating the add-ons"
-    run_odoo -d "$DEMO_DB" -u "$ADDONS" --stop-after-init --log-level=warn
+    run_odoo -d "$DEMO_DB" -u "$ADDONS" --load-language="$LANGUAGES" --stop-after-init --log-level=warn
 else
     log "Creating database $DEMO_DB with demo data (a few minutes)"
-    run_odoo -d "$DEMO_DB" -i "$ADDONS" --stop-after-init --log-level=warn
+    run_odoo -d "$DEMO_DB" -i "$ADDONS" --load-language="$LANGUAGES" --stop-after-init --log-level=warn
     # The demo admin logs in as admin/admin.
     run_odoo shell -d "$DEMO_DB" --no-http --log-level=warn <<'PY'
 env.ref("base.user_admin").write({"password": "admin"})
