@@ -273,6 +273,19 @@ class TestPoints(WholesaleLoyaltyCommon):
             partner.wholesale_award_points(0, "nothing")
         self.assertEqual(self._balance(), 25)
 
+    def test_award_wizard_says_what_it_awarded_and_the_new_balance(self):
+        self.customer.with_user(self.loyalty_manager).wholesale_award_points(25, "Webinar attended")
+        action = self.customer.with_user(self.loyalty_manager).action_wholesale_award_points()
+        wizard = self.env[action["res_model"]].with_user(self.loyalty_manager).with_context(action["context"]).create(
+            {"points": 40, "reason": "Survey answered"}
+        )
+        notice = wizard.action_apply()
+        self.assertEqual(notice["tag"], "display_notification")
+        self.assertIn("40 points awarded to", notice["params"]["message"])
+        self.assertIn("Survey answered", notice["params"]["message"])
+        self.assertIn("balance is 65 points", notice["params"]["message"])
+        self.assertEqual(self._balance(), 65)
+
     def test_ledger_is_append_only(self):
         entry = self.customer.with_user(self.loyalty_manager).wholesale_award_points(5, "Survey")
         entry = self.ledger.browse(entry)

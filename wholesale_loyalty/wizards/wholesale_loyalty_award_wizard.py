@@ -28,4 +28,19 @@ class WholesaleLoyaltyAwardWizard(models.TransientModel):
         self.env["wholesale.loyalty.points"]._award(
             self.partner_id, self.points, self.reason, rule=self.bonus_rule_id or None
         )
-        return {"type": "ir.actions.act_window_close"}
+        customer = self.partner_id.commercial_partner_id
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Points awarded"),
+                "message": self.env._(
+                    "%(points)s points awarded to %(customer)s for %(reason)s: the balance is %(balance)s points.",
+                    points=self.points, customer=customer.display_name, reason=self.reason.strip(),
+                    balance=customer.wholesale_points_balance,
+                ),
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
