@@ -91,6 +91,23 @@ class TestConfigScreens(WholesaleLoyaltyCommon):
             again = self.program.action_recalculate_tiers()
         self.assertEqual(again["params"]["message"], "Test Program: recalculated 3 customers, no tier changed.")
 
+    def test_program_recalculation_counts_the_customers_entering_grace(self):
+        self.program.downgrade_grace_days = 30
+        beta = self._customer("Beta Wholesale")
+        with freeze_time("2026-04-01"):
+            self._invoice(beta, 1200.0, "2026-03-01")
+        self.gold.threshold_amount = 1300.0
+        with freeze_time("2026-04-02"):
+            action = self.program.action_recalculate_tiers()
+        self.assertTier(beta, self.gold)
+        self.assertEqual(action["params"]["message"],
+                         "Test Program: recalculated 2 customers, no tier changed. 1 fell below their tier and "
+                         "keep it during the grace period.")
+        with freeze_time("2026-04-03"):
+            again = self.program.action_recalculate_tiers()
+        self.assertEqual(again["params"]["message"], "Test Program: recalculated 2 customers, no tier changed.",
+                         "a customer already in grace is not counted again")
+
     def test_customer_recalculation_names_the_tier(self):
         with freeze_time("2026-04-01"):
             action = self.customer.action_wholesale_recompute_tier()

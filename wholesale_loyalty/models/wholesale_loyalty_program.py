@@ -328,10 +328,10 @@ class WholesaleLoyaltyProgram(models.Model):
         """The client action telling how many customers were evaluated and moved
         (``changes``: how many tier changes of each kind, see the engine's ``Recalculation``)."""
         programs = ", ".join(self.mapped("name"))
-        up, down, joined = changes["up"], changes["down"], changes["joined"]
+        up, down, joined, grace = changes["up"], changes["down"], changes["joined"], changes["grace"]
         if not evaluated:
             message = self.env._("%(programs)s: no customer is eligible.", programs=programs)
-        elif not changes.total():
+        elif not changes.total() - grace:
             message = self.env._(
                 "%(programs)s: recalculated %(count)s customers, no tier changed.",
                 programs=programs, count=evaluated,
@@ -341,6 +341,10 @@ class WholesaleLoyaltyProgram(models.Model):
                 "%(programs)s: recalculated %(count)s customers: %(up)s moved up, %(down)s moved "
                 "down, %(joined)s joined.",
                 programs=programs, count=evaluated, up=up, down=down, joined=joined,
+            )
+        if grace:
+            message += " " + self.env._(
+                "%(grace)s fell below their tier and keep it during the grace period.", grace=grace,
             )
         return {
             "type": "ir.actions.client",

@@ -60,7 +60,8 @@ class HistoryRow(NamedTuple):
 
 class Recalculation(NamedTuple):
     """What a recalculation did: customers left (batch limit) and evaluated, and how many
-    tier changes of each kind it wrote (``joined``, ``up``, ``down``, ``same``)."""
+    tier changes of each kind it wrote (``joined``, ``up``, ``down``, ``same``), and how many
+    customers entered the downgrade grace period (``grace``)."""
 
     remaining: int
     evaluated: int
@@ -360,17 +361,22 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     def _evaluate_rows(self, program, spend_rows, today, reason):
         """Evaluate the customers of ``spend_rows`` (see ``_spend_rows_query``) for
         ``program``; return the kind of each tier change (``joined``, ``up``, ``down``,
-        ``same``)."""
+        ``same``), and ``grace`` for each customer that fell below its tier today and keeps it
+        for the grace period."""
         amounts = {partner_id: amount for partner_id, amount, may_change in spend_rows if may_change}
         if not amounts:
             return []
         rows, changes = self._decide(program, list(amounts), amounts, today, reason)
         self._write_states(rows)
         self._insert_history(changes)._apply_tier_benefits()
+        changed = {change.partner_id for change in changes}
+        # A customer that fell below its tier today keeps it for the grace period: no change
+        # of tier, but one the user who recalculated must hear of.
+        entered_grace = ["grace" for row in rows if row.downgrade_since == today and row.id not in changed]
         return [
             "joined" if change.reason in ("enrollment", "program_change") else change.direction
             for change in changes
-        ]
+        ] + entered_grace
 
     def _decide(self, program, partner_ids, amounts, today, reason, unfunded=None):
         """(partner states to write, history rows to insert) for ``partner_ids``, whose
