@@ -45,6 +45,25 @@ class TestQuotationScreens(WholesaleLoyaltyCommon):
         action = order.action_wholesale_redeem_points()
         return Form(self.env[action["res_model"]].with_user(self.sales_rep).with_context(**action["context"]))
 
+    def test_redeem_wizard_names_the_limit_that_binds(self):
+        buyer = self._customer("Redeem Limits")
+        buyer.sudo().wholesale_award_points(290, "Opening balance")
+
+        def wizard(product):
+            order = self.env["sale.order"].with_user(self.sales_rep).create({
+                "partner_id": buyer.id, "order_line": [Command.create({"product_id": product.id})],
+            })
+            cap = order._wholesale_redeem_cap(self.program)
+            return self._wizard(order), cap
+
+        big, cap = wizard(self.big_goods)
+        self.assertGreater(cap, 290)
+        self.assertEqual((big.max_points, big.limit_note), (290, "the customer's whole balance"))
+        self.assertEqual(self.env["wholesale.loyalty.redeem.wizard"]._fields["partner_id"].string, "Customer")
+        small, cap = wizard(self.product_a)
+        self.assertLess(cap, 290)
+        self.assertEqual((small.max_points, small.limit_note), (cap, "20% of the untaxed total"))
+
     def test_redeem_button_needs_goods_lines(self):
         with Form(self.env["sale.order"].with_user(self.sales_rep)) as form:
             form.partner_id = self.customer

@@ -16,12 +16,13 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         default=lambda self: self.env.context.get("active_id") if self.env.context.get("active_model") == "sale.order"
         else False,
     )
-    partner_id = fields.Many2one(related="order_id.partner_id.commercial_partner_id")
+    partner_id = fields.Many2one(related="order_id.partner_id.commercial_partner_id", string="Customer")
     program_id = fields.Many2one(related="partner_id.wholesale_program_id")
     currency_id = fields.Many2one(related="order_id.currency_id")
     balance = fields.Integer(string="Points Available", compute="_compute_limits")
     max_points = fields.Integer(string="Most Points Usable", compute="_compute_limits")
     max_redeem_percent = fields.Float(related="program_id.max_redeem_percent")
+    limit_note = fields.Char(string="Limited By", compute="_compute_limits")
     points = fields.Integer(string="Points to Use")
     amount = fields.Monetary(string="Discount", compute="_compute_amount")
     points_applied = fields.Integer(
@@ -35,10 +36,12 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         for wizard in self:
             wizard.balance = wizard.partner_id.wholesale_points_balance
             program = wizard.program_id
-            wizard.max_points = min(
-                wizard.order_id._wholesale_redeem_cap(program) if program and wizard.order_id else 0,
-                max(wizard.balance, 0),
-            )
+            cap = wizard.order_id._wholesale_redeem_cap(program) if program and wizard.order_id else 0
+            wizard.max_points = min(cap, max(wizard.balance, 0))
+            # The limit shown is the one that binds: the cap of the order, or the balance below it.
+            wizard.limit_note = self.env._("the customer's whole balance") if wizard.balance < cap else \
+                self.env._("%(percent)s of the untaxed total",
+                           percent=self.env["wholesale.loyalty.tier"]._format_percent(program.max_redeem_percent))
 
     @api.depends("points", "order_id", "program_id")
     def _compute_amount(self):
