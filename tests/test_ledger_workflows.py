@@ -209,6 +209,25 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
             self._refund(invoice, 12000.0, "2026-03-03")
         self.assertEqual(self.assertLedgerConsistent(), 3, "only the posted credit note counts: 345 left")
 
+    def test_credit_note_linked_to_no_invoice_takes_the_points_of_its_money(self):
+        with freeze_time("2026-03-01"):
+            self._invoice(self.customer, 12345.0, "2026-03-01")
+            self.assertEqual(self._balance(), 123)
+            loose = self._invoice(self.customer, 5000.0, "2026-03-02", move_type="out_refund", post=False)
+            self.assertFalse(loose.reversed_entry_id)
+            loose.action_post()
+            self.assertEqual(self._balance(), 73, "the money given back takes its 50 points")
+            loose._wholesale_sync_points()
+            self.assertEqual(self._balance(), 73, "taken once")
+            loose.button_draft()
+            self.assertEqual(self._balance(), 123, "no longer posted: the points come back")
+            loose.action_post()
+            self.assertEqual(self._balance(), 73)
+            loose.button_draft()
+            loose.button_cancel()
+            self.assertEqual(self._balance(), 123)
+        self.assertLedgerConsistent()
+
     def test_credit_notes_are_recounted_from_those_posted(self):
         with freeze_time("2026-03-01"):
             invoice = self._invoice(self.customer, 250.0, "2026-03-01")  # 2 points

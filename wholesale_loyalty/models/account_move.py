@@ -133,7 +133,8 @@ class AccountMove(models.Model):
 
     def _wholesale_sync_points(self):
         """Points follow the money of these moves: what their invoices earned, net of posted
-        credit notes, and the points of the orders whose points lines they carry."""
+        credit notes (linked to them or not), and the points of the orders whose points lines
+        they carry."""
         points = self.env["wholesale.loyalty.points"]
         # Reading the links to invoices and orders only; the points service checks nothing else.
         moves = self.sudo().filtered(lambda move: move.move_type in ("out_invoice", "out_refund"))
@@ -141,6 +142,7 @@ class AccountMove(models.Model):
             return
         invoices = moves.filtered(lambda move: move.move_type == "out_invoice") | moves.reversed_entry_id
         points._sync_invoice_points(invoices, causes=moves)
+        points._sync_unlinked_refunds(moves)
         orders = moves.line_ids.sale_line_ids.filtered("wholesale_points_redeemed").order_id
         if orders:
             points._sync_order_redemptions(orders, cause=moves)

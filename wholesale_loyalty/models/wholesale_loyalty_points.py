@@ -331,6 +331,60 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         refunds = refunds.sudo().filtered(lambda m: m.move_type == "out_refund" and m.reversed_entry_id)
         return self._sync_invoice_points(refunds.reversed_entry_id, causes=refunds)
 
+    def _sync_unlinked_refunds(self, refunds):
+        """A credit note linked to no invoice gives money back all the same: while posted, it
+        takes the points its untaxed amount is worth at the tier the customer holds when it
+        is posted (no minimum: it is no order); no longer posted, it gives them back. Rebate
+        credit notes give back no purchase and take nothing."""
+        self = self.sudo()  # the ledger is written on behalf of whoever credits
+        refunds = refunds.sudo().filtered(lambda move: move.move_type == "out_refund" and not move.reversed_entry_id)
+        if not refunds:
+            return
+        taken = self.env["wholesale.loyalty.ledger"].sudo().search(
+            [("move_id", "in", refunds.ids), ("kind", "=", "adjust")], order="id"
+        )
+        nets = self._nets(taken)
+        for refund in refunds:
+            entries = taken.filtered(lambda entry, refund=refund: entry.move_id == refund)
+            held = sum(nets.get(entry.id, 0) for entry in entries)
+            if refund.state == "posted" and held < 0:
+                continue  # it took its points when it was posted
+            target = -self._unlinked_refund_points(refund) if refund.state == "posted" else 0
+            if target < held:
+                self._take_for_refund(refund, held - target, len(entries))
+            elif target > held:
+                self._give_back_for_refund(refund, entries, target - held, nets)
+
+    def _unlinked_refund_points(self, refund):
+        """Points a credit note linked to no invoice takes when it is posted."""
+        program = self._program_of(refund)
+        if not program or program._rebate_documents(refund):
+            return 0
+        tier = refund.commercial_partner_id.wholesale_tier_id
+        return points_for_amount(
+            -refund.amount_untaxed_signed, program.points_amount_step, program.points_per_step,
+            tier.points_multiplier if tier else 1.0, rounding=program.currency_id.rounding,
+        )
+
+    def _take_for_refund(self, refund, points, taken_before):
+        customer, program = refund.commercial_partner_id, self._program_of(refund)
+        env = customer._wholesale_lang_env()
+        self._lock_customers(customer)
+        ledger = self.env["wholesale.loyalty.ledger"]
+        ledger._create_entries([ledger._entry_vals(
+            customer, program, "adjust", -points, move=refund, reference=f"refund:{refund.id}:{taken_before}",
+            note=env._("Credit note %(refund)s", refund=refund.name or refund.display_name),
+        )])
+
+    def _give_back_for_refund(self, refund, entries, points, nets):
+        env = refund.commercial_partner_id._wholesale_lang_env()
+        note = env._("Credit note %(refund)s no longer posted", refund=refund.name or refund.display_name)
+        for entry in entries.sorted("id", reverse=True):
+            back = min(points, -nets.get(entry.id, 0))
+            if back > 0:
+                self._give_back(entry, back, refund, note)
+                points -= back
+
     def _sync_invoice_points(self, invoices, causes=None, reason=None):
         """Bring what each customer invoice holds to what it earns now: its points rule (at the
         multiplier it earned with) on its net untaxed amount after its posted credit notes;
