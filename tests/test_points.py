@@ -83,6 +83,21 @@ class TestPoints(WholesaleLoyaltyCommon):
         self.assertEqual(self.customer.wholesale_points_pending, 0)
         self.assertEqual(self.customer.wholesale_status()[0]["points_balance"], 10)
 
+    def test_paid_trigger_holds_points_only_while_paid(self):
+        self.program.points_trigger = "paid"
+        with freeze_time("2026-03-01"):
+            invoice = self._invoice(self.customer, 1000.0, "2026-03-01")
+            self._pay(invoice, "2026-03-02")
+            self.assertEqual(self._balance(), 10)
+            receivable = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+            receivable.matched_credit_ids.credit_move_id.remove_move_reconcile()  # the payment bounced
+            self.assertEqual(invoice.payment_state, "not_paid")
+            self.assertEqual(self._balance(), 0, "the points go with the money")
+            self.assertIn("Invoice no longer paid", self._entries(kind="reversal").mapped("note"))
+            self._pay(invoice, "2026-03-05")
+        self.assertEqual(self._balance(), 10, "paid again, it earns again, once")
+        self.assertEqual(len(self._entries(kind="earn")), 2)
+
     def test_reposting_does_not_earn_twice(self):
         with freeze_time("2026-03-01"):
             invoice = self._invoice(self.customer, 1000.0, "2026-03-01")

@@ -10,7 +10,9 @@ class AccountPartialReconcile(models.Model):
             lambda move: move.is_sale_document()
         )
         result = super().unlink()
-        # A membership whose fee is no longer paid is cancelled.
+        # A membership whose fee is no longer paid is cancelled; with the ``paid`` trigger,
+        # an invoice no longer paid gives its points back until it is paid again.
         self.env["wholesale.loyalty.membership"]._sync_invoices(invoices)
+        invoices._wholesale_sync_points()
         invoices._wholesale_reevaluate(bases=("paid",))
         return result

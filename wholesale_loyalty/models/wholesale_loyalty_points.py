@@ -10,6 +10,8 @@ from ..tools.batches import run_in_batches
 from ..tools.points_rules import EXPIRING_SOON_DAYS, expiry_for, points_for_amount, points_to_hold
 
 _logger = logging.getLogger(__name__)
+# Invoices paid in full: Odoo's own states of a paid invoice.
+PAID_STATES = ("paid", "in_payment")
 
 
 class _EarnedReversals:
@@ -401,15 +403,25 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         active = self._active_earn_entries(invoices, book)
         reversing = _EarnedReversals(self)
         for invoice in earned.move_id:
-            in_force = active.get(invoice.id, ledger) if invoice.state == "posted" else ledger
+            in_force = active.get(invoice.id, ledger)
+            in_force = in_force if self._holds_earnings(invoice, in_force.program_id) else ledger
             self._close_earnings(earned.filtered(lambda e, inv=invoice: e.move_id == inv) - in_force,
                                  invoice, reason, book, reversing)
             if in_force:
                 self._sync_earned(in_force, invoice, causes or self.env["account.move"], book, reversing)
         return reversing.post()
 
+    def _holds_earnings(self, invoice, program):
+        """Whether an invoice keeps what it earned: while posted, and with the ``paid``
+        trigger only while paid (a payment removed takes the points back until it is paid
+        again)."""
+        if invoice.state != "posted":
+            return False
+        return program.points_trigger != "paid" or invoice.payment_state in PAID_STATES
+
     def _close_earnings(self, earned, invoice, reason, book, reversing):
-        """Earn entries of an invoice no longer posted (or re-posted since) give back all they hold."""
+        """Earn entries of an invoice no longer posted (or re-posted since), or no longer paid
+        under the ``paid`` trigger, give back all they hold."""
         if not earned:
             return
         nets = book[2]
@@ -417,6 +429,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         for entry in earned.filtered(lambda e: nets.get(e.id, 0) > 0):
             env = lang_envs[entry.partner_id.id]
             note = reason or (env._("Invoice cancelled") if invoice.state == "cancel"
+                              else env._("Invoice no longer paid") if invoice.state == "posted"
                               else env._("Invoice reset to draft"))
             reversing.add(entry, nets[entry.id], invoice, note, len(book[1].get(entry.id, ())))
 
