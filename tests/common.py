@@ -39,6 +39,20 @@ class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
                              company_ids=[company.id], **values)
 
     @classmethod
+    def _prepayment_term(cls):
+        """Payment terms of 30 days with prepayment discounts: 3% for money received 5 days
+        before the invoice date, 5% for 30 days."""
+        return cls.env["account.payment.term"].create({
+            "name": "Prepayment 3/5, net 30",
+            "company_id": cls.company_data["company"].id,
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
+            "wholesale_discount_rule_ids": [
+                Command.create({"kind": "prepayment", "days": 5, "discount_percent": 3}),
+                Command.create({"kind": "prepayment", "days": 30, "discount_percent": 5}),
+            ],
+        })
+
+    @classmethod
     def _customer(cls, name, **values):
         return cls.env["res.partner"].create({
             "name": name,

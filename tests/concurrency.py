@@ -34,3 +34,20 @@ def run_together(registry, actions):
     for thread in threads:
         thread.join(timeout=60)
     return outcomes
+
+
+def assert_one_wins(case, registry, action, keys, refusal):
+    """Run ``action(env, key)`` for every key of ``keys`` at once: exactly one may succeed;
+    the others, run again as Odoo retries a request that failed to serialize, must be refused
+    with a user error matching ``refusal``. Returns (the winning key, the losing keys)."""
+    outcomes = run_together(registry, {key: lambda env, key=key: action(env, key) for key in keys})
+    winners = [key for key, outcome in outcomes.items() if outcome == DONE]
+    case.assertEqual(len(outcomes), len(keys))
+    case.assertEqual(len(winners), 1, f"exactly one may succeed: {outcomes}")
+    losers = [key for key in keys if key not in winners]
+    for loser in losers:
+        with registry.cursor() as cr:
+            with case.assertRaisesRegex(UserError, refusal):
+                action(api.Environment(cr, SUPERUSER_ID, {}), loser)
+            cr.rollback()
+    return winners[0], losers

@@ -6,9 +6,11 @@ The machine is bound to an Odoo test case (``LedgerMachine.case``) whose ``setUp
 the program and the customers. Each example runs inside a savepoint rolled back at teardown, so
 all examples start from the same database state.
 """
+import itertools
 import math
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -16,12 +18,35 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from odoo.addons.wholesale_loyalty.tools.tier_rules import higher_tier, tier_for_amount
+from odoo.addons.wholesale_loyalty.tools.payment_discounts import (
+    DiscountRule,
+    Prepayment,
+    allocate_prepayments,
+    prepayment_discount,
+)
+from odoo.addons.wholesale_loyalty.tools.tier_rules import (
+    higher_tier,
+    local_today,
+    qualification_window,
+    rank,
+    tier_for_amount,
+)
 
 START = "2026-01-05"
 AMOUNTS = (150.0, 480.0, 1000.0, 1250.0, 3000.0, 5600.0)
 MAX_ORDERS = 6
 MAX_MOVES = 8
+MAX_PAYMENTS = 3
+MAX_REBATE_DOCUMENTS = 4
+# The prepayment rules of the test case's payment terms (days before the invoice date, %).
+PREPAYMENT_RULES = [DiscountRule(days=5, percent=3.0), DiscountRule(days=30, percent=5.0)]
+PAID = ("paid", "in_payment")
+# Program settings an example draws (trigger, basis, period, validity months, grace days): one
+# choice among all combinations, so that every setting shows up across a run.
+CONFIGURATIONS = list(itertools.product(
+    ("posted", "paid"), ("invoiced", "paid", "confirmed"), ("lifetime", "rolling", "previous_month"),
+    (0, 1, 12), (0, 30),
+))
 # Lines of a 2-decimal currency: one cent per line may be lost to rounding.
 CENT = 0.01
 
@@ -53,13 +78,19 @@ class LedgerMachine(RuleBasedStateMachine):
         case = self.case
         self.env = case.env
         self.program = case.program
+        self.programs = case.program | case.other_program
         self.clock = freeze_time(START, ignore=["hypothesis"])
         self.frozen = self.clock.start()
         self.savepoint = self.env.cr.savepoint()
         self.customer_ids = list(case.customers.ids)
         self.merged_into = {}
         self.order_ids, self.invoice_ids, self.refund_ids = [], [], []
-        self.earn_multiplier = {}  # invoice id -> multiplier of the tier held when it was last posted
+        self.earn_multiplier = {}  # invoice id -> multiplier of the tier held when it last began to earn
+        # Invoices fully paid since they were last posted: what earns with the `paid` trigger.
+        self.paid_since_posted = set()
+        self.payment_ids = []  # customer payments received in advance
+        self.rebate_move_ids = []  # rebate credit notes and the documents reversing them
+        self.refused_at_confirmation = {}  # order id -> reserved products refused when it was confirmed
         self.confirmed_prices = {}  # order line id -> prices when its order was confirmed
         self.entries = {}  # ledger entry id -> its values when first seen
         self.checks = 0
@@ -137,21 +168,85 @@ class LedgerMachine(RuleBasedStateMachine):
             if move.id not in target:
                 target.append(move.id)
 
+    def _multiplier(self, invoice):
+        """Points multiplier of the tier the invoice's customer holds now in the program of
+        the invoice's company."""
+        program = self._member_program(invoice.commercial_partner_id, invoice.company_id)
+        tier = invoice.commercial_partner_id.sudo().with_company(invoice.company_id).wholesale_tier_id
+        return (tier.points_multiplier or 1.0) if program and tier.program_id == program else 1.0
+
+    def _member_program(self, customer, company):
+        """The program of ``company`` the customer is a member of, as the add-on has it."""
+        program = customer.sudo().with_company(company).wholesale_program_id
+        return program if program.company_id == company else program.browse()
+
     def _post(self, moves):
         # Points are earned at the tier the customer holds before the invoice counts.
         self.env["res.partner"].invalidate_model(["wholesale_tier_id"])
-        multipliers = {
-            move.id: (move.commercial_partner_id.wholesale_tier_id.points_multiplier or 1.0)
-            for move in moves if move.move_type == "out_invoice"
-        }
+        multipliers = {move.id: self._multiplier(move) for move in moves if move.move_type == "out_invoice"}
+        drafts = moves.filtered(lambda move: move.state == "draft")
+        unbacked = {move.id: self._unbacked_discount(move) for move in drafts}
+        apart = self._keep_apart(moves.company_id)
         if self._attempt(moves.action_post):
-            self.earn_multiplier.update(multipliers)
+            for move in moves.filtered(lambda move: move.move_type == "out_invoice"):
+                program = self._member_program(move.commercial_partner_id, move.company_id)
+                if program.points_trigger == "posted":
+                    self.earn_multiplier[move.id] = multipliers[move.id]
+                self._note_paid(move, multipliers[move.id])
+            assert not any(unbacked.values()), (
+                f"an invoice was posted with a prepayment discount its money no longer backs: {unbacked}")
+        apart()
+
+    def _note_paid(self, invoice, multiplier):
+        """With the ``paid`` trigger an invoice earns, at the tier held then, once fully paid."""
+        if invoice.state == "posted" and invoice.payment_state in PAID and invoice.id not in self.paid_since_posted:
+            self.paid_since_posted.add(invoice.id)
+            if self._member_program(invoice.commercial_partner_id, invoice.company_id).points_trigger == "paid":
+                self.earn_multiplier[invoice.id] = multiplier
+
+    def _keep_apart(self, companies):
+        """Documents of ``companies`` touch no other company's loyalty: returns a check, to call
+        after acting on them, that the other programs' ledgers, tiers and spend stayed as they
+        were (those programs are evaluated first, so that only the action can change them)."""
+        others = self.programs.filtered(lambda program: program.company_id not in companies)
+        customers = self._customers()
+        if not others or not customers:
+            return lambda: None
+        engine = self.env["wholesale.loyalty.tier.engine"]
+        for program in others:
+            members = customers.filtered(lambda c, p=program: self._member_program(c, p.company_id) == p)
+            if members:
+                engine.sudo()._evaluate_batch(program, members.ids, program._today(), "realtime")
+        before = self._loyalty_of(others)
+
+        def check():
+            after = self._loyalty_of(others)
+            assert after == before, f"documents of {companies.mapped('name')} changed another company's loyalty"
+        return check
+
+    def _loyalty_of(self, programs):
+        self.env.invalidate_all()
+        entries = self.ledger.search([("program_id", "in", programs.ids)], order="id")
+        state = [(entry.id, entry.points, entry.remaining_points) for entry in entries]
+        for program in programs:
+            for customer in self._customers():
+                if self._member_program(customer, program.company_id) == program:
+                    seen = customer.sudo().with_company(program.company_id)
+                    state.append((customer.id, seen.wholesale_tier_id.id, round(seen.wholesale_qualifying_amount, 2)))
+        return state
 
     # ------------------------------------------------------------------ quotations and orders
 
-    @initialize(points=st.sampled_from([0, 60, 250]))
-    def opening_points(self, points):
-        """Customers may start with points to spend (awarded today, so they expire in a month)."""
+    @initialize(configuration=st.sampled_from(CONFIGURATIONS), points=st.sampled_from([0, 60, 250]))
+    def configure(self, configuration, points):
+        """Both companies' programs get the settings of the example (before anything else
+        happens); customers may start with points to spend, awarded today."""
+        trigger, basis, period, validity, grace = configuration
+        self.programs.write({
+            "points_trigger": trigger, "qualification_basis": basis, "qualification_period": period,
+            "period_months": 3, "points_validity_months": validity, "downgrade_grace_days": grace,
+        })
+        self.env["wholesale.loyalty.tier.engine"]._recalculate()
         if points:
             self._customers().with_user(self.case.loyalty_manager).wholesale_award_points(points, "Opening balance")
 
@@ -224,7 +319,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if not order:
             return
         quoted = {line.id: (line.price_unit, line.discount, line.price_subtotal) for line in order.order_line}
+        refused = order._wholesale_exclusive_refused_products()
         if self._attempt(order.action_confirm):
+            self.refused_at_confirmation[order.id] = refused.ids
             order.invalidate_recordset()
             confirmed = {line.id: (line.price_unit, line.discount, line.price_subtotal) for line in order.order_line}
             assert confirmed == quoted, f"confirming {order.name} changed its prices: {quoted} -> {confirmed}"
@@ -265,12 +362,34 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ invoices and credit notes
 
+    def _document(self, partner, amount, company, move_type="out_invoice", **values):
+        """A draft invoice or credit note of one line in ``company``, with its sales tax."""
+        data = self.case.company_data if company == self.program.company_id else self.case.other_company_data
+        return self.env["account.move"].with_company(company).create({
+            "move_type": move_type, "partner_id": partner.id, "invoice_date": self._today(),
+            "company_id": company.id, "journal_id": data["default_journal_sale"].id,
+            "invoice_line_ids": [Command.create({
+                "name": "Goods", "quantity": 1, "price_unit": amount,
+                "tax_ids": [Command.set(data["default_tax_sale"].ids)],
+            })],
+            **values,
+        })
+
     @precondition(lambda self: len(self.invoice_ids) < MAX_MOVES)
     @rule(who=PICK, amount=st.sampled_from(AMOUNTS), foreign=st.booleans(), post=st.booleans())
     def invoice(self, who, amount, foreign, post):
         """An invoice without an order, in company currency or in the foreign currency."""
         values = {"currency_id": self.case.foreign_currency.id} if foreign else {}
-        move = self.case._invoice(self._customer(who), amount, self._today(), post=False, **values)
+        move = self._document(self._customer(who), amount, self.program.company_id, **values)
+        self._track(move)
+        if post:
+            self._post(move)
+
+    @precondition(lambda self: len(self.invoice_ids) < MAX_MOVES)
+    @rule(who=PICK, amount=st.sampled_from(AMOUNTS), post=st.booleans())
+    def other_company_invoice(self, who, amount, post):
+        """The second company invoices the same customers (its own program)."""
+        move = self._document(self._customer(who), amount, self.case.other_company)
         self._track(move)
         if post:
             self._post(move)
@@ -303,8 +422,25 @@ class LedgerMachine(RuleBasedStateMachine):
         invoice = self._pick(self._moves(("out_invoice",), ("posted",)).filtered(
             lambda move: not move.currency_id.is_zero(move.amount_residual)), pick)
         if invoice:
-            amount = invoice.currency_id.round(invoice.amount_residual / 2) if partial else None
-            self._attempt(lambda: self.case._pay(invoice, self._today(), amount=amount))
+            self._pay(invoice, partial)
+
+    @precondition(lambda self: self._moves(("out_invoice",), ("posted",)))
+    @rule(pick=PICK, partial=st.booleans())
+    def other_company_pay(self, pick, partial):
+        invoice = self._pick(self._moves(("out_invoice",), ("posted",)).filtered(
+            lambda move: move.company_id == self.case.other_company
+            and not move.currency_id.is_zero(move.amount_residual)), pick)
+        if invoice:
+            self._pay(invoice, partial)
+
+    def _pay(self, invoice, partial):
+        amount = invoice.currency_id.round(invoice.amount_residual / 2) if partial else None
+        self.env["res.partner"].invalidate_model(["wholesale_tier_id"])
+        multiplier = self._multiplier(invoice)
+        apart = self._keep_apart(invoice.company_id)
+        self._attempt(lambda: self.case._pay(invoice, self._today(), amount=amount))
+        apart()
+        self._note_paid(invoice, multiplier)
 
     @precondition(lambda self: self._moves(("out_invoice",), ("posted",)))
     @rule(pick=PICK)
@@ -347,17 +483,18 @@ class LedgerMachine(RuleBasedStateMachine):
         amount = invoice.currency_id.round(invoice.amount_untaxed * share)
         if invoice.currency_id.is_zero(amount) or amount < 0:
             return
-        refund = self.case._invoice(
-            invoice.partner_id, amount, self._today(), move_type="out_refund", post=False,
+        refund = self._document(
+            invoice.partner_id, amount, invoice.company_id, move_type="out_refund",
             reversed_entry_id=invoice.id, currency_id=invoice.currency_id.id,
         )
         self._track(refund)
         self._post(refund)
 
     @precondition(lambda self: len(self.refund_ids) < MAX_MOVES)
-    @rule(who=PICK, amount=st.sampled_from(AMOUNTS))
-    def standalone_credit_note(self, who, amount):
-        refund = self.case._invoice(self._customer(who), amount, self._today(), move_type="out_refund", post=False)
+    @rule(who=PICK, amount=st.sampled_from(AMOUNTS), other_company=st.booleans())
+    def standalone_credit_note(self, who, amount, other_company):
+        company = self.case.other_company if other_company else self.program.company_id
+        refund = self._document(self._customer(who), amount, company, move_type="out_refund")
         self._track(refund)
         self._post(refund)
 
@@ -374,6 +511,161 @@ class LedgerMachine(RuleBasedStateMachine):
         move = self._pick(self._moves(states=("draft", "posted")), pick)
         if move:
             self._attempt(move.button_cancel)
+
+    # ------------------------------------------------------------------ products reserved to a tier
+
+    @precondition(lambda self: len(self.order_ids) < MAX_ORDERS)
+    @rule(who=PICK, allow=st.booleans())
+    def reserved_quote(self, who, allow):
+        """A quotation of a product reserved to Platinum, allowed (or not) by a loyalty
+        administrator with a reason."""
+        order = self.env["sale.order"].create({
+            "partner_id": self._customer(who).id,
+            "order_line": [Command.create({"product_id": self.case.reserved_products[0].id, "product_uom_qty": 1})],
+        })
+        self.order_ids.append(order.id)
+        if allow:
+            self._allow_reserved(order)
+
+    def _allow_reserved(self, order):
+        administrator = self.case.loyalty_manager
+        self._attempt(lambda: order.with_user(administrator).write(
+            {"wholesale_exclusive_override_reason": "Launch partner"}))
+
+    @precondition(lambda self: self._orders(QUOTATION))
+    @rule(pick=PICK, allow=st.booleans())
+    def add_reserved_product(self, pick, allow):
+        """The rep adds another reserved product to a quotation (maybe allowed again after)."""
+        order = self._pick(self._orders(QUOTATION), pick)
+        if not order:
+            return
+        product = self.case.reserved_products[1]
+        self._attempt(lambda: order.with_user(self.case.sales_rep).write({"order_line": [
+            Command.create({"product_id": product.id, "product_uom_qty": 1}),
+        ]}))
+        if allow:
+            self._allow_reserved(order)
+
+    # ------------------------------------------------------------------ prepayment discounts
+
+    @precondition(lambda self: len(self.payment_ids) < MAX_PAYMENTS)
+    @rule(who=PICK, amount=st.sampled_from([500.0, 2000.0, 15000.0]), days_ago=st.sampled_from([10, 40, 0]))
+    def prepay(self, who, amount, days_ago):
+        """The customer pays in advance (received ``days_ago`` days ago)."""
+        payment = self.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": self._customer(who).id,
+            "amount": amount, "date": self._today() - timedelta(days=days_ago),
+            "journal_id": self.case.company_data["default_journal_bank"].id,
+        })
+        payment.action_post()
+        self.payment_ids.append(payment.id)
+
+    @precondition(lambda self: len(self.invoice_ids) < MAX_MOVES and self.payment_ids)
+    @rule(who=PICK, amount=st.sampled_from(AMOUNTS), post=st.booleans())
+    def prepaid_invoice(self, who, amount, post):
+        """A draft invoice on payment terms with prepayment rules gets its discount (for a
+        customer who paid in advance)."""
+        payer = self._pick(self.env["account.payment"].browse(self.payment_ids), who).partner_id
+        move = self._document(payer.commercial_partner_id, amount, self.program.company_id,
+                              invoice_payment_term_id=self.case.prepayment_term.id)
+        self._track(move)
+        if self._attempt(move.action_wholesale_apply_prepayment_discount) and post:
+            self._post(move)
+
+    def _discounted_drafts(self):
+        product = self.case.prepayment_product
+        return self._moves(("out_invoice",), ("draft",)).filtered(
+            lambda move: product in move.invoice_line_ids.product_id)
+
+    @precondition(lambda self: self._discounted_drafts())
+    @rule(pick=PICK, what=st.sampled_from(["goods", "date", "customer", "terms"]), who=PICK)
+    def edit_discounted_invoice(self, pick, what, who):
+        """After its discount, a draft's goods, date, customer or payment terms change."""
+        move = self._pick(self._discounted_drafts(), pick)
+        product = self.case.prepayment_product
+        if what == "goods":
+            goods = move.invoice_line_ids.filtered(lambda line: line.product_id != product)[:1]
+            values = {"invoice_line_ids": [Command.update(goods.id, {"price_unit": 100.0})]}
+        elif what == "date":
+            values = {"invoice_date": self._today() - timedelta(days=20)}
+        elif what == "customer":
+            values = {"partner_id": self._customer(who).id}
+        else:
+            values = {"invoice_payment_term_id": self.case.plain_term.id}
+        self._attempt(lambda: move.write(values))
+
+    def _payments(self, states):
+        payments = self.env["account.payment"].browse(self.payment_ids)
+        return payments.filtered(lambda payment: payment.state in states)
+
+    @precondition(lambda self: self.payment_ids)
+    @rule(pick=PICK, how=st.sampled_from(["draft", "cancel", "post"]))
+    def change_prepayment(self, pick, how):
+        """A payment received in advance is reset to draft, cancelled, or posted again."""
+        if how == "post":
+            payment = self._pick(self._payments(("draft",)), pick)
+            action = payment.action_post if payment else None
+        else:
+            payment = self._pick(self._payments(("in_process", "paid")), pick)
+
+            def action():
+                payment.action_draft()
+                if how == "cancel":
+                    payment.action_cancel()
+        if payment:
+            self._attempt(action)
+
+    # ------------------------------------------------------------------ volume rebates
+
+    def _rebate_moves(self, move_types, states):
+        moves = self.env["account.move"].browse(self.rebate_move_ids)
+        return moves.filtered(lambda move: move.move_type in move_types and move.state in states)
+
+    @precondition(lambda self: len(self.rebate_move_ids) < MAX_REBATE_DOCUMENTS)
+    @rule(next_month=st.booleans())
+    def settle_rebates(self, next_month):
+        """The monthly settlement (on the first of next month, or today) drafts a credit note
+        for each customer owed a rebate."""
+        if next_month:
+            self.frozen.move_to(self._today().replace(day=1) + relativedelta(months=1))
+        rebates = self.env["wholesale.loyalty.rebate"]._settle(programs=self.program)
+        self.rebate_move_ids += rebates.move_id.ids
+
+    @precondition(lambda self: self._rebate_moves(("out_refund",), ("draft",)))
+    @rule(pick=PICK)
+    def post_rebate(self, pick):
+        note = self._pick(self._rebate_moves(("out_refund",), ("draft",)), pick)
+        self._no_spend_change(note.commercial_partner_id, lambda: self._attempt(note.action_post))
+
+    @precondition(lambda self: len(self.rebate_move_ids) < MAX_REBATE_DOCUMENTS + 2
+                  and self._rebate_moves(("out_refund",), ("posted",)))
+    @rule(pick=PICK, cancel=st.booleans())
+    def reverse_rebate(self, pick, cancel):
+        """A posted rebate credit note is reversed (at once, or by a draft posted after)."""
+        note = self._pick(self._rebate_moves(("out_refund",), ("posted",)), pick)
+        if not note or note.payment_state == "reversed":
+            return
+        reversals = []
+
+        def reverse():
+            reversal = note._reverse_moves([{"invoice_date": self._today()}], cancel=cancel)
+            reversals.append(reversal)
+            if reversal.state == "draft":
+                reversal.action_post()
+        self._no_spend_change(note.commercial_partner_id, lambda: self._attempt(reverse))
+        if reversals:
+            self.rebate_move_ids += reversals[0].ids
+
+    def _no_spend_change(self, customer, action):
+        """A rebate credit note or its reversal changes neither the spend nor the points."""
+        engine = self.env["wholesale.loyalty.tier.engine"]
+        spend = engine._qualifying_amounts(self.program, customer.ids, self.program._today())
+        before = self._ledger_state()
+        action()
+        assert self._ledger_state() == before, "a rebate credit note or its reversal moved points"
+        after = engine._qualifying_amounts(self.program, customer.ids, self.program._today())
+        assert {k: round(v, 2) for k, v in after.items()} == {k: round(v, 2) for k, v in spend.items()}, (
+            f"a rebate credit note or its reversal changed the qualifying spend: {spend} -> {after}")
 
     # ------------------------------------------------------------------ time, scheduled actions, customers
 
@@ -406,21 +698,61 @@ class LedgerMachine(RuleBasedStateMachine):
         self._check_tiers_follow_spend()
 
     def _check_tiers_follow_spend(self):
-        """After a full recalculation every customer holds the tier its spend gives, the
-        spend summed here from the documents (the program has no grace period)."""
-        ladder = self.program._ladder()
-        for customer in self._customers().filtered(lambda partner: not partner.wholesale_tier_locked):
-            documents = self.env["account.move"].search([
-                ("commercial_partner_id", "=", customer.id), ("move_type", "in", ("out_invoice", "out_refund")),
-                ("state", "=", "posted"), ("company_id", "=", self.program.company_id.id),
-                ("invoice_date", "<=", self._today()),
+        """After a full recalculation every member holds, in each company's program, the tier
+        the spend of that company's documents gives on the program's basis and period (or a
+        running paid membership), the spend summed here from the documents; with a grace
+        period a higher tier may be kept for the days of grace."""
+        for program in self.programs:
+            ladder = program._ladder()
+            today = program._today()
+            for customer in self._customers():
+                if self._member_program(customer, program.company_id) != program:
+                    continue
+                seen = customer.sudo().with_company(program.company_id)
+                if seen.wholesale_tier_locked:
+                    continue
+                spend = self._expected_spend(program, customer, today)
+                assert round(seen.wholesale_qualifying_amount, 2) == spend, (
+                    f"{customer.name} in {program.name}: qualifying spend {seen.wholesale_qualifying_amount}, "
+                    f"documents {spend}")
+                expected = higher_tier(ladder, tier_for_amount(ladder, spend), self._paid_tier(customer))
+                held = seen.wholesale_tier_id.id or None
+                since = seen.wholesale_downgrade_since
+                if held == expected:
+                    assert not since, f"{customer.name} holds its tier but is marked below it since {since}"
+                    continue
+                grace = program.downgrade_grace_days
+                assert grace and rank(ladder, held) > rank(ladder, expected) and since \
+                    and 0 <= (today - since).days < grace, (
+                        f"{customer.name}: tier {seen.wholesale_tier_id.name} (below since {since}) for a "
+                        f"spend of {spend} on {today}, {grace} days of grace")
+
+    def _expected_spend(self, program, customer, today):
+        """The qualifying spend of ``customer`` in ``program`` on ``today``, from the documents."""
+        date_from, date_to = qualification_window(program.qualification_period, today, program.period_months)
+        company = program.company_id
+        if program.qualification_basis == "confirmed":
+            orders = self.env["sale.order"].search([
+                ("partner_id.commercial_partner_id", "=", customer.id), ("state", "=", "sale"),
+                ("company_id", "=", company.id),
             ])
-            spend = round(sum(documents.mapped("amount_untaxed_signed")), 2)
-            assert round(customer.wholesale_qualifying_amount, 2) == spend, (
-                f"{customer.name}: qualifying spend {customer.wholesale_qualifying_amount}, documents {spend}")
-            expected = higher_tier(ladder, tier_for_amount(ladder, spend), self._paid_tier(customer))
-            assert (customer.wholesale_tier_id.id or None) == expected, (
-                f"{customer.name}: tier {customer.wholesale_tier_id.name} for a spend of {spend}")
+            timezone = program._timezone()
+            days = {order: local_today(timezone, order.date_order) for order in orders}
+            return round(sum(
+                order.amount_untaxed / (order.currency_rate or 1.0) for order, day in days.items()
+                if (date_from is None or day >= date_from) and day <= date_to
+            ), 2)
+        domain = [
+            ("commercial_partner_id", "=", customer.id), ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"), ("company_id", "=", company.id), ("invoice_date", "<=", date_to),
+            # Rebates and their reversals are rewards, not purchases.
+            ("id", "not in", self.rebate_move_ids),
+        ]
+        if date_from:
+            domain.append(("invoice_date", ">=", date_from))
+        if program.qualification_basis == "paid":
+            domain.append(("payment_state", "in", ("paid", "in_payment", "reversed")))
+        return round(sum(self.env["account.move"].search(domain).mapped("amount_untaxed_signed")), 2)
 
     @precondition(lambda self: len(self.customer_ids) > 1)
     @rule(source=PICK, into=PICK)
@@ -561,19 +893,146 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def invoices_hold_their_points(self):
+        """Each invoice holds what the program of its company gives its net amount: from
+        posting, or with the ``paid`` trigger while it is fully paid (from the time it was)."""
+        self.paid_since_posted = {
+            move.id for move in self._moves(("out_invoice",)) if move.id in self.paid_since_posted
+            and move.state == "posted" and move.payment_state in PAID
+        }
         for invoice in self._moves(("out_invoice",)):
             earned = self.ledger.search([("move_id", "=", invoice.id), ("kind", "=", "earn")])
             held = sum(self._with_corrections(earned).mapped("points"))
             expected = 0
-            if invoice.state == "posted":
+            program = self._member_program(invoice.commercial_partner_id, invoice.company_id)
+            earns = program.points_trigger == "posted" or invoice.id in self.paid_since_posted
+            if invoice.state == "posted" and program and earns:
                 refunds = self.env["account.move"].search([
                     ("reversed_entry_id", "=", invoice.id), ("move_type", "=", "out_refund"), ("state", "=", "posted"),
                 ])
                 net = invoice.amount_untaxed_signed + sum(refunds.mapped("amount_untaxed_signed"))
-                expected = points_for(net, self.program, self.earn_multiplier.get(invoice.id, 1.0))
+                expected = points_for(net, program, self.earn_multiplier.get(invoice.id, 1.0))
             assert held == expected, (
-                f"{invoice.name} ({invoice.state}, {invoice.currency_id.name}) holds {held} points, "
-                f"the program gives {expected}")
+                f"{invoice.name} ({invoice.state}, {invoice.payment_state}, {invoice.currency_id.name}, "
+                f"{invoice.company_id.name}) holds {held} points, the program gives {expected}")
+
+    @invariant()
+    def companies_keep_apart(self):
+        """An entry is of its program's company, and so is the document or order it names."""
+        entries = self.ledger.search([("partner_id", "in", self._all_partner_ids())])
+        for entry in entries:
+            company = entry.program_id.company_id
+            assert entry.company_id == company, f"entry {entry.id} of {company.name} booked in {entry.company_id.name}"
+            assert not entry.move_id or entry.move_id.company_id == company, (
+                f"entry {entry.id} of {company.name}'s program names {entry.move_id.name} of "
+                f"{entry.move_id.company_id.name}")
+            assert not entry.sale_order_id or entry.sale_order_id.company_id == company
+
+    @invariant()
+    def rebates_earn_nothing(self):
+        """Rebate credit notes and the documents reversing them move no points (their spend is
+        left out of the tiers, checked by ``_check_tiers_follow_spend`` and ``_no_spend_change``)."""
+        if self.rebate_move_ids:
+            entries = self.ledger.search([("move_id", "in", self.rebate_move_ids)])
+            assert not entries, f"rebate documents hold points: {entries.mapped('reference')}"
+
+    @invariant()
+    def reserved_products_are_allowed(self):
+        """A confirmed order holds only the reserved products its customer's tier may buy or an
+        administrator allowed on it."""
+        for order in self._orders(("sale",)):
+            products = self.env["product.product"]
+            refused = products.browse(self.refused_at_confirmation.get(order.id, []))
+            allowed = order.wholesale_exclusive_override_product_ids if order.wholesale_exclusive_override_reason \
+                else products
+            assert not refused - allowed, (
+                f"{order.name} was confirmed with {(refused - allowed).mapped('name')} reserved to a higher tier")
+
+    @invariant()
+    def prepayment_money_is_used_once(self):
+        """No payment's money is the base of more discounts than it holds; each posted
+        invoice's discount is based on its customer's money received early enough, or is
+        flagged once that money is gone."""
+        Reservation = self.env["wholesale.prepayment.reservation"].sudo()
+        product = self.case.prepayment_product
+        reservations = Reservation.search([
+            ("move_id.commercial_partner_id", "in", self._all_partner_ids()), *Reservation._holding_domain(),
+        ])
+        for line in reservations.payment_line_id:
+            held = sum(reservations.filtered(lambda r, line=line: r.payment_line_id == line).mapped("base_amount"))
+            amount = abs(line.amount_currency)
+            assert line.currency_id.compare_amounts(held, amount) <= 0, (
+                f"{line.move_id.name}: {held} of discounts' base on a payment of {amount}")
+        for invoice in self._moves(("out_invoice",), ("posted",)):
+            lines = invoice.invoice_line_ids.filtered(lambda line: line.product_id == product)
+            # A fully reversed invoice gives its discount back with the reversal: its money is free.
+            if not lines or invoice.payment_state == "reversed":
+                continue
+            currency = invoice.currency_id
+            given = -sum(lines.mapped("price_total"))
+            own = reservations.filtered(lambda r, invoice=invoice: r.move_id == invoice)
+            # A payment reset or cancelled after the invoice was posted: the accountant is told
+            # to correct the discount (its reservations may go with the payment's items).
+            if invoice.activity_ids.filtered(lambda a: "no longer backed" in (a.summary or "")):
+                continue
+            assert all(line.parent_state == "posted" for line in own.payment_line_id), (
+                f"{invoice.name}: the payments under its discount are gone and nobody is told")
+            cents = currency.rounding * len(lines)
+            assert currency.compare_amounts(given - sum(own.mapped("discount_amount")), cents) <= 0, (
+                f"{invoice.name}: a discount of {given} on reservations of {own.mapped('discount_amount')}")
+            total = invoice.amount_total + given
+            assert currency.compare_amounts(sum(own.mapped("invoice_base_amount")) - total, cents) <= 0
+            for reservation in own:
+                line = reservation.payment_line_id
+                assert line.partner_id.commercial_partner_id == invoice.commercial_partner_id, (
+                    f"{invoice.name} is discounted on {line.partner_id.name}'s money")
+                days = (invoice.invoice_date - line.date).days
+                best = max((rule.percent for rule in PREPAYMENT_RULES if days >= rule.days), default=0.0)
+                assert 0 < reservation.discount_percent <= best, (
+                    f"{invoice.name}: {reservation.discount_percent}% for money received {days} days before")
+
+    def _unbacked_discount(self, invoice):
+        """The prepayment discount of a draft invoice above what the money its customer has
+        received early enough, free of other invoices' discounts, gives it now (0 if none)."""
+        product = self.case.prepayment_product
+        lines = invoice.invoice_line_ids.filtered(lambda line: line.product_id == product)
+        if invoice.move_type != "out_invoice" or not lines:
+            return 0.0
+        currency = invoice.currency_id
+        given = -sum(lines.mapped("price_total"))
+        allowed = 0.0
+        if invoice.invoice_payment_term_id == self.case.prepayment_term and invoice.invoice_date:
+            parts = allocate_prepayments(
+                self._free_prepayments(invoice), invoice.invoice_date, PREPAYMENT_RULES,
+                invoice.amount_total + given, currency.decimal_places,
+            )
+            allowed = prepayment_discount(parts, currency.decimal_places)
+        excess = currency.round(given - allowed)
+        return excess if currency.compare_amounts(excess, currency.rounding * len(lines)) > 0 else 0.0
+
+    def _free_prepayments(self, invoice):
+        """[Prepayment] of the customer's money outstanding and not the base of another
+        invoice's discount (company currency: the machine's payments and these invoices)."""
+        Reservation = self.env["wholesale.prepayment.reservation"].sudo()
+        credits = self.env["account.move.line"].search([
+            ("partner_id", "=", invoice.commercial_partner_id.id), ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
+            ("amount_residual", "<", 0.0), ("move_id.move_type", "=", "entry"),
+            ("company_id", "=", invoice.company_id.id),
+        ])
+        others = Reservation.search([
+            ("payment_line_id", "in", credits.ids), ("move_id", "!=", invoice.id), *Reservation._holding_domain(),
+        ])
+        prepayments = []
+        for line in credits:
+            held = 0.0
+            for reservation in others.filtered(lambda r, line=line: r.payment_line_id == line):
+                matched = sum(partial.amount for partial in line.matched_debit_ids
+                              if partial.debit_move_id.move_id == reservation.move_id)
+                held += max(reservation.base_amount - matched, 0.0)
+            free = round(-line.amount_residual - held, 2)
+            if free > 0:
+                prepayments.append(Prepayment(line.date, free))
+        return prepayments
 
     def _points_on_documents(self, lines):
         """(points on posted invoices, points on posted credit notes) of ``lines``, in

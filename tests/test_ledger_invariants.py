@@ -3,10 +3,17 @@
 A Hypothesis state machine (tests/ledger_machine.py) quotes, redeems, edits, copies,
 confirms, cancels and invoices orders; posts, pays, unreconciles, credits, resets and cancels
 invoices (also in a foreign currency) and the fee of a paid tier; moves time, expires points,
-recalculates tiers, merges customers and awards points over the API; and after every step checks
-the balances, the append-only ledger, each invoice's points, each order's points discount,
-confirmed prices and the memberships fees hold; after each full recalculation, that every
-customer holds the tier its spend (or a running paid membership) gives.
+recalculates tiers, merges customers and awards points over the API; invoices, pays and credits in a
+second company with its own program for the same customers; settles, posts and reverses volume
+rebates; discounts invoices on money received in advance, then edits them or resets the payment;
+sells products reserved to Platinum with an administrator's allowance. Each example first draws
+the programs' settings (points trigger, qualification basis and period, points validity, downgrade
+grace). After every step it checks the balances, the append-only ledger, each invoice's points
+under its company's program, each order's points discount, confirmed prices, the memberships fees
+hold, that entries stay in their company, that rebates earn nothing, that prepaid money backs each
+discount once and that confirmed orders hold only allowed reserved products; after each full
+recalculation, that every customer holds in each program the tier its spend there (or a running
+paid membership) gives, on the drawn basis and period, with the drawn grace.
 
 CI explores a fixed seed; ``WHOLESALE_LOYALTY_DEEP=1`` (``setup/test.sh --deep``) explores ten
 times more with random seeds.
@@ -51,6 +58,39 @@ class LedgerCommon(WholesaleLoyaltyCommon):
         cls.administrator = cls._company_user(
             "wl_ledger_admin", "base.group_system,base.group_partner_manager,sales_team.group_sale_manager"
         )
+        cls.sales_rep = cls._company_user("wl_ledger_sales_rep", "sales_team.group_sale_salesman_all_leads")
+        # Volume rebates are settled monthly: Gold customers get 2%, Platinum 1%.
+        cls.program.rebate_period = "month"
+        cls.gold.rebate_percent = 2
+        cls.platinum.rebate_percent = 1
+        # Payment terms with prepayment discounts (3% for money received 5 days before the
+        # invoice date, 5% for 30 days), and plain ones to switch to.
+        cls.prepayment_term = cls._prepayment_term()
+        cls.plain_term = cls.env["account.payment.term"].create({
+            "name": "Net 30", "company_id": cls.company_data["company"].id,
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
+        })
+        cls.prepayment_product = cls.env.ref("wholesale_loyalty.product_prepayment_discount")
+        # Two products reserved to Platinum: an administrator allows them order by order.
+        cls.reserved_products = cls.env["product.product"].create([
+            {"name": "Reserved press", "list_price": 900.0, "wholesale_exclusive_tier_id": cls.platinum.id},
+            {"name": "Reserved oven", "list_price": 700.0, "wholesale_exclusive_tier_id": cls.platinum.id},
+        ])
+        # A second company with its own program for the same (shared) customers.
+        cls.other_company_data = cls.setup_other_company(name="Second Wholesale Co")
+        cls.other_company = cls.other_company_data["company"]
+        cls.env.user.company_ids |= cls.other_company
+        cls.other_program = cls.env["wholesale.loyalty.program"].create({
+            "name": "Second Company Program",
+            "company_id": cls.other_company.id,
+            "qualification_basis": "invoiced",
+            "qualification_period": "lifetime",
+            "partner_domain": str([("category_id", "in", cls.member_tag.ids)]),
+            "tier_ids": [
+                Command.create({"name": "Bronze", "threshold_amount": 0}),
+                Command.create({"name": "Steel", "threshold_amount": 800, "points_multiplier": 2.0}),
+            ],
+        })
 
 
 @tagged("post_install", "-at_install")

@@ -21,15 +21,7 @@ class TestPrepaymentReservations(WholesaleLoyaltyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.term = cls.env["account.payment.term"].create({
-            "name": "Prepayment 3/5, net 30",
-            "company_id": cls.company_data["company"].id,
-            "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
-            "wholesale_discount_rule_ids": [
-                Command.create({"kind": "prepayment", "days": 5, "discount_percent": 3}),
-                Command.create({"kind": "prepayment", "days": 30, "discount_percent": 5}),
-            ],
-        })
+        cls.term = cls._prepayment_term()
         cls.product = cls.env.ref("wholesale_loyalty.product_prepayment_discount")
         cls.eur = cls.setup_other_currency("EUR", rates=[("2020-01-01", 2.0)])  # 1 company unit = 2 EUR
 

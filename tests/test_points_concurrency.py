@@ -1,10 +1,9 @@
 """Two real transactions confirming orders that together overspend the same points."""
 from odoo import SUPERUSER_ID, Command, api
-from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 
-from .concurrency import DONE, run_together
+from .concurrency import assert_one_wins
 
 
 @tagged("post_install", "-at_install")
@@ -51,20 +50,11 @@ class TestConcurrentRedemption(BaseCase):
         super().tearDownClass()
 
     def test_only_one_of_two_overspending_orders_confirms(self):
-        outcomes = run_together(self.registry, {
-            order_id: lambda env, order_id=order_id: env["sale.order"].browse(order_id).action_confirm()
-            for order_id in self.order_ids
-        })
-        confirmed = [order_id for order_id, outcome in outcomes.items() if outcome == DONE]
-        self.assertEqual(len(outcomes), 2)
-        self.assertEqual(len(confirmed), 1, f"exactly one order may spend the points: {outcomes}")
-        loser = next(order_id for order_id in self.order_ids if order_id not in confirmed)
-        # Odoo retries a request that failed to serialize; the retry gets a clear refusal.
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            with self.assertRaisesRegex(UserError, "has only 40 left"):
-                env["sale.order"].browse(loser).action_confirm()
-            cr.rollback()
+        winner, [loser] = assert_one_wins(
+            self, self.registry, lambda env, order_id: env["sale.order"].browse(order_id).action_confirm(),
+            self.order_ids, "has only 40 left",
+        )
+        confirmed = [winner]
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             customer = env["res.partner"].browse(self.customer_id)

@@ -1,11 +1,10 @@
 """Two real transactions applying a prepayment discount on the same money at once, as two
 accountants would on a server with several workers."""
 from odoo import SUPERUSER_ID, Command, api
-from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 
-from .concurrency import DONE, run_together
+from .concurrency import assert_one_wins
 
 INVOICE_DATE = "2026-03-01"
 
@@ -47,21 +46,12 @@ class TestConcurrentPrepaymentDiscounts(BaseCase):
             } for _index in range(2)]).ids
 
     def test_the_same_money_is_reserved_once(self):
-        outcomes = run_together(self.registry, {
-            invoice_id: lambda env, invoice_id=invoice_id:
-                env["account.move"].browse(invoice_id).action_wholesale_apply_prepayment_discount()
-            for invoice_id in self.invoice_ids
-        })
-        applied = [invoice_id for invoice_id, outcome in outcomes.items() if outcome == DONE]
-        self.assertEqual(len(outcomes), 2)
-        self.assertEqual(len(applied), 1, f"exactly one invoice may be discounted on the money: {outcomes}")
-        loser = next(invoice_id for invoice_id in self.invoice_ids if invoice_id not in applied)
-        # Odoo retries a request that failed to serialize; the retry gets a clear refusal.
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            with self.assertRaisesRegex(UserError, "already the base"):
-                env["account.move"].browse(loser).action_wholesale_apply_prepayment_discount()
-            cr.rollback()
+        winner, [loser] = assert_one_wins(
+            self, self.registry,
+            lambda env, invoice_id: env["account.move"].browse(invoice_id).action_wholesale_apply_prepayment_discount(),
+            self.invoice_ids, "already the base",
+        )
+        applied = [winner]
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             reservations = env["wholesale.prepayment.reservation"].search(
