@@ -139,6 +139,23 @@ class TestPrepaymentReservations(WholesaleLoyaltyCommon):
         self.assertIn(payment.name, str(activity.note))
 
     @freeze_time(INVOICE_DATE)
+    def test_payment_cancelled_and_posted_again_still_backs_its_discount_once(self):
+        payment = self._payment(1150.0, PAID_10_DAYS_BEFORE)
+        invoice, other = self._draft(), self._draft()
+        invoice.action_wholesale_apply_prepayment_discount()
+        invoice.action_post()
+        payment.action_draft()
+        payment.action_cancel()
+        reservation = invoice.wholesale_prepayment_reservation_ids
+        self.assertEqual(reservation.payment_id, payment, "the reservation stays on record with its payment")
+        self.assertFalse(reservation.payment_line_id)
+        payment.action_draft()
+        payment.action_post()
+        self.assertEqual(reservation.payment_line_id, self._payment_line(payment), "it holds the new item's money")
+        self._refused(other, "already the base")
+        self.assertPaymentNotOverReserved(payment, 3)
+
+    @freeze_time(INVOICE_DATE)
     def test_reservations_are_never_deleted_by_hand(self):
         self._payment(1150.0, PAID_10_DAYS_BEFORE)
         first, second = self._draft(), self._draft()

@@ -83,6 +83,8 @@ class AccountMove(models.Model):
         # Checked before anything is posted: a refusal writes nothing.
         self.env["wholesale.payment.discount"]._check_prepayment_discounts(self.filtered(lambda m: m.state == "draft"))
         posted = super()._post(soft=soft)
+        # A payment cancelled and posted again holds again the money its discounts are based on.
+        self.env["wholesale.prepayment.reservation"]._reattach(posted)
         # A customer whose first invoice makes it eligible (most filters ask for a customer
         # rank, which posting gives) joins before earning, or that invoice would earn nothing.
         newcomers = posted._wholesale_customers().filtered(lambda customer: not customer.wholesale_program_id)

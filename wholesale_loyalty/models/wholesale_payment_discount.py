@@ -510,6 +510,7 @@ class WholesalePaymentDiscount(models.AbstractModel):
             vals_list.append({
                 "move_id": invoice.id,
                 "payment_line_id": line.id,
+                "payment_id": line.payment_id.id,
                 "base_amount": base,
                 "invoice_base_amount": part.amount,
                 "discount_percent": part.choice.percent,

@@ -20,9 +20,15 @@ class WholesalePrepaymentReservation(models.Model):
     move_id = fields.Many2one(
         "account.move", string="Invoice", required=True, ondelete="cascade", index=True, readonly=True
     )
+    # A payment cancelled loses its journal items, and gets new ones when posted again: the
+    # reservation stays on record with its payment, and holds the new item's money again.
     payment_line_id = fields.Many2one(
-        "account.move.line", string="Payment Item", required=True, ondelete="cascade", index=True, readonly=True,
-        help="The customer's receivable item of the payment received in advance.",
+        "account.move.line", string="Payment Item", ondelete="set null", index=True, readonly=True,
+        help="The customer's receivable item of the payment received in advance (empty while the payment is "
+        "cancelled).",
+    )
+    payment_id = fields.Many2one(
+        "account.payment", string="Payment", ondelete="set null", index="btree_not_null", readonly=True,
     )
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
     payment_currency_id = fields.Many2one(related="payment_line_id.currency_id", string="Payment Currency")
@@ -42,6 +48,23 @@ class WholesalePrepaymentReservation(models.Model):
     _sql_constraints = [
         ("base_amount_positive", "CHECK(base_amount > 0)", "A prepayment reservation must hold some money."),
     ]
+
+    @api.model
+    def _reattach(self, moves):
+        """Give the reservations of the payments of these posted moves, whose journal items
+        went when the payment was cancelled, the customer's receivable item of the payment
+        again: its money is held again for the discount it backs."""
+        payments = moves.filtered(lambda move: move.state == "posted").origin_payment_id
+        if not payments:
+            return
+        # sudo: the reservations are the discount's own records, re-linked to their payment.
+        for reservation in self.sudo().search([("payment_id", "in", payments.ids), ("payment_line_id", "=", False)]):
+            line = reservation.payment_id.move_id.line_ids.filtered(
+                lambda line, partner=reservation.move_id.commercial_partner_id:
+                    line.account_id.account_type == "asset_receivable"
+                    and line.partner_id.commercial_partner_id == partner and line.credit > 0
+            )[:1]
+            reservation.payment_line_id = line
 
     @api.model
     def _holding_domain(self):

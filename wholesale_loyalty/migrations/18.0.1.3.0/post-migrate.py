@@ -15,6 +15,7 @@ def migrate(cr, version):
         if cron:
             cron.code = code
     _record_allowed_products(env)
+    _record_reserved_payments(env)
 
 
 def _record_allowed_products(env):
@@ -24,3 +25,10 @@ def _record_allowed_products(env):
         ("wholesale_exclusive_override_reason", "!=", False), ("state", "in", ("draft", "sent")),
     ])
     orders._wholesale_record_allowed_products()
+
+
+def _record_reserved_payments(env):
+    """Reservations keep their payment, so that a payment cancelled and posted again holds the
+    money of its discounts again."""
+    for reservation in env["wholesale.prepayment.reservation"].search([("payment_id", "=", False)]):
+        reservation.payment_id = reservation.payment_line_id.payment_id
