@@ -148,6 +148,18 @@ class TestLedgerRegressions(LedgerCommon):
         self.assertEqual(self._ledger_sum(beta), 37, "Alpha's entries moved to Beta")
         self.assertEqual(beta.wholesale_points_balance, 37)
 
+    def test_merged_lots_pay_what_the_customer_owes(self):
+        alpha, beta = self.customers[:2]
+        with freeze_time("2026-01-05"):
+            # A credit note linked to no invoice takes points Alpha does not have: a debt of 10.
+            self._invoice(alpha, 1000.0, "2026-01-05", move_type="out_refund")
+            beta.with_user(self.loyalty_manager).wholesale_award_points(30, "Webinar")
+            self._merge(beta, alpha)
+        self.assertEqual(self._ledger_sum(alpha), 20)
+        self.assertEqual(alpha.wholesale_points_balance, 20)
+        lots = self.env["wholesale.loyalty.ledger"].sudo().search([("partner_id", "=", alpha.id), ("points", ">", 0)])
+        self.assertEqual(sum(lots.mapped("remaining_points")), 20, "the merged lots pay the debt first")
+
     def test_merge_keeps_entries_of_the_same_reference(self):
         alpha, beta = self.customers[:2]
         with freeze_time("2026-01-05"):

@@ -112,6 +112,10 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             dst_customer.id, sources,
         ))
         ledger.invalidate_model(["partner_id", "reference"])
+        # One customer owed points, the other had some: the merged lots pay the debt first.
+        ledger.sudo().search(
+            [("partner_id", "=", dst_customer.id), ("remaining_points", ">", 0)], order="id"
+        )._pay_debt()
 
     def _balance(self, partner, program):
         self.env["wholesale.loyalty.ledger"].flush_model()
