@@ -909,11 +909,45 @@ class LedgerMachine(RuleBasedStateMachine):
                 refunds = self.env["account.move"].search([
                     ("reversed_entry_id", "=", invoice.id), ("move_type", "=", "out_refund"), ("state", "=", "posted"),
                 ])
-                net = invoice.amount_untaxed_signed + sum(refunds.mapped("amount_untaxed_signed"))
+                net = self._goods(invoice) - self._unbacked_deductions(invoice) + sum(map(self._goods, refunds))
                 expected = points_for(net, program, self.earn_multiplier.get(invoice.id, 1.0))
             assert held == expected, (
                 f"{invoice.name} ({invoice.state}, {invoice.payment_state}, {invoice.currency_id.name}, "
                 f"{invoice.company_id.name}) holds {held} points, the program gives {expected}")
+
+    @staticmethod
+    def _goods(move):
+        """A document's untaxed amount without its down-payment lines (company currency)."""
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and not line.is_downpayment)
+        return -sum(lines.mapped("balance"))
+
+    @staticmethod
+    def _unbacked_deductions(invoice):
+        """Down payments the invoice deducts that posted down-payment invoices no longer back."""
+        unbacked = 0.0
+        for deduction in invoice.invoice_line_ids.filtered(lambda line: line.is_downpayment and line.balance > 0):
+            backing = deduction.sale_line_ids.invoice_lines.filtered(lambda line: (
+                line.move_id.state == "posted" and all(line.move_id.invoice_line_ids.mapped("is_downpayment"))))
+            unbacked += max(deduction.balance - max(-sum(backing.mapped("balance")), 0.0), 0.0)
+        return unbacked
+
+    @invariant()
+    def orders_earn_on_their_total(self):
+        """An order invoiced in parts (down payments, then the rest) earns the points rule on
+        what its invoices invoice in total, when they all earn at one multiplier and nothing
+        was credited."""
+        for order in self._orders():
+            invoices = order.invoice_ids.filtered(lambda move: move.move_type == "out_invoice")
+            program = self._member_program(order.partner_id.commercial_partner_id, order.company_id)
+            multipliers = {self.earn_multiplier.get(invoice.id, 1.0) for invoice in invoices}
+            if (len(invoices) < 2 or not program or program.points_trigger != "posted" or len(multipliers) != 1
+                    or any(invoice.state != "posted" or invoice.reversal_move_ids for invoice in invoices)):
+                continue
+            earned = self.ledger.search([("move_id", "in", invoices.ids), ("kind", "=", "earn")])
+            held = sum(self._with_corrections(earned).mapped("points"))
+            total = sum(invoices.mapped("amount_untaxed_signed"))
+            expected = points_for(total, program, multipliers.pop())
+            assert held == expected, f"{order.name}'s invoices hold {held} points, their total {total} earns {expected}"
 
     @invariant()
     def companies_keep_apart(self):

@@ -234,10 +234,12 @@ class ResPartner(models.Model):
         points_service = self.env["wholesale.loyalty.points"]
         holding = points_service._invoices_holding_points(invoices)
         pending = dict.fromkeys(heads.ids, 0)
+        down_payment_moves = points_service._moves_with_down_payments(invoices)
         for invoice in invoices:
             program = points_service._program_of(invoice)
             if program.points_trigger == "paid" and invoice.id not in holding:
-                pending[invoice.commercial_partner_id.id] += points_service._invoice_points(invoice, program)
+                points = points_service._invoice_points(invoice, program, down_payment_moves)
+                pending[invoice.commercial_partner_id.id] += points
         for partner in self:
             partner.wholesale_points_pending = pending.get(partner.commercial_partner_id.id, 0)
 

@@ -37,6 +37,11 @@ class WholesaleLoyaltyLedger(models.Model):
     company_id = fields.Many2one("res.company", required=True, ondelete="restrict", index=True, readonly=True)
     date = fields.Date(required=True, default=fields.Date.context_today, index=True, readonly=True)
     points = fields.Integer(required=True, readonly=True)
+    points_multiplier = fields.Float(
+        digits=(16, 2), readonly=True, aggregator=False,
+        help="The tier multiplier the points of an invoice were earned at; its credit notes take "
+             "points back at the same rate.",
+    )
     kind = fields.Selection(KINDS, required=True, index=True, readonly=True)
     sale_order_id = fields.Many2one("sale.order", ondelete="set null", index="btree_not_null", readonly=True)
     move_id = fields.Many2one("account.move", ondelete="set null", index="btree_not_null", readonly=True)

@@ -283,15 +283,80 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Ids of the invoices that have earned and were not reset since."""
         return set(self._active_earn_entries(invoices))
 
-    def _invoice_points(self, invoice, program=None):
-        """Points this customer invoice earns under its program (0 when none applies)."""
+    def _invoice_points(self, invoice, program=None, down_payment_moves=None):
+        """Points this customer invoice earns under its program (0 when none applies);
+        ``down_payment_moves``: see :meth:`_moves_with_down_payments`."""
         program = program or self._program_of(invoice)
         if not program:
             return 0
         # Reversing a rebate credit note gives a reward back: no purchase (only reversals can be).
         if invoice.reversed_entry_id and program._rebate_documents(invoice):
             return 0
-        return program._points_for(invoice.amount_untaxed_signed, invoice.commercial_partner_id.wholesale_tier_id)
+        base = self._points_base(invoice, down_payment_moves)
+        return program._points_for(base, invoice.commercial_partner_id.wholesale_tier_id)
+
+    def _points_base(self, invoice, down_payment_moves=None):
+        """What an invoice's points are counted on (untaxed, company currency): its goods. A
+        down payment is money in advance for an order, not a purchase: a down-payment invoice
+        counts nothing, and the invoice that deducts it counts the goods in full, so that an
+        order's invoices earn the points rule on their total. A deduction counts back only
+        while down-payment invoices still back it (posted, not credited)."""
+        if invoice.id not in self._known_down_payment_moves(invoice, down_payment_moves):
+            return invoice.amount_untaxed_signed
+        down_payments = self._down_payment_lines(invoice)
+        return self._goods_amount(invoice, down_payment_moves) - self._unbacked_deductions(down_payments)
+
+    def _goods_amount(self, move, down_payment_moves=None):
+        """A customer invoice's or credit note's untaxed amount (signed, company currency)
+        without its down-payment lines."""
+        if move.id not in self._known_down_payment_moves(move, down_payment_moves):
+            return move.amount_untaxed_signed
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return -sum((lines - self._down_payment_lines(move)).mapped("balance"))
+
+    def _down_payment_lines(self, move):
+        return move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and line.is_downpayment)
+
+    def _moves_with_down_payments(self, moves):
+        """Ids of ``moves`` and of their credit notes that have down-payment lines, in one
+        query: most documents have none, and their points need no look at their lines."""
+        if not moves:
+            return set()
+        self.env["account.move.line"].flush_model(["move_id", "is_downpayment"])
+        self.env["account.move"].flush_model(["reversed_entry_id"])
+        rows = self.env.execute_query(SQL(
+            """SELECT DISTINCT line.move_id
+                 FROM account_move_line line
+                 JOIN account_move move ON move.id = line.move_id
+                WHERE line.is_downpayment AND (move.id = ANY(%(ids)s) OR move.reversed_entry_id = ANY(%(ids)s))""",
+            ids=moves.ids,
+        ))
+        return {move_id for (move_id,) in rows}
+
+    def _known_down_payment_moves(self, moves, down_payment_moves):
+        return self._moves_with_down_payments(moves) if down_payment_moves is None else down_payment_moves
+
+    def _unbacked_deductions(self, down_payment_lines):
+        """The part of the down payments deducted by these lines that no posted down-payment
+        invoice backs any more (a down payment credited after it was deducted)."""
+        unbacked = 0.0
+        for deduction in down_payment_lines.filtered(lambda line: line.balance > 0):
+            backing_lines = deduction.sale_line_ids.invoice_lines.filtered(
+                lambda line: line.move_id.state == "posted" and line.move_id._is_downpayment()
+            )
+            backing = max(-sum(backing_lines.mapped("balance")), 0.0)
+            unbacked += max(deduction.balance - backing, 0.0)
+        return unbacked
+
+    def _invoices_deducting(self, invoices, down_payment_moves):
+        """Posted invoices that deduct the down payments invoiced by ``invoices``."""
+        with_down_payments = invoices.filtered(lambda move: move.id in down_payment_moves)
+        down_payments = with_down_payments.invoice_line_ids.filtered("is_downpayment").sale_line_ids
+        if not down_payments:
+            return self.env["account.move"]
+        return down_payments.invoice_lines.move_id.filtered(
+            lambda move: move.move_type == "out_invoice" and move.state == "posted" and not move._is_downpayment()
+        ) - invoices
 
     def _earn_for_invoices(self, invoices, trigger):
         """Give the points of customer invoices that reached their program's trigger."""
@@ -306,20 +371,24 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         for entry in book[0]:
             times_earned[entry.move_id.id] = times_earned.get(entry.move_id.id, 0) + 1
         lang_envs = posted.commercial_partner_id._wholesale_lang_envs()
+        down_payment_moves = self._moves_with_down_payments(posted)
         for invoice in posted:
             program = self._program_of(invoice)
             if not program or program.points_trigger != trigger or invoice.id in active:
                 continue
-            points = self._invoice_points(invoice, program)
+            points = self._invoice_points(invoice, program, down_payment_moves)
             if points <= 0:
                 continue
             customer = invoice.commercial_partner_id
-            vals_list.append(ledger._entry_vals(
+            vals = ledger._entry_vals(
                 customer, program, "earn", points, move=invoice,
                 reference=f"invoice:{invoice.id}:{times_earned.get(invoice.id, 0)}",
                 expiry_date=self._new_lot_expiry(customer, program),
                 note=lang_envs[customer.id]._("Invoice %(invoice)s", invoice=invoice.name),
-            ))
+            )
+            tier = customer.wholesale_tier_id
+            vals["points_multiplier"] = tier.points_multiplier if tier else 1.0
+            vals_list.append(vals)
         if vals_list:
             self._lock_customers(invoices.commercial_partner_id)
         entries = ledger._create_entries(vals_list)
@@ -400,6 +469,13 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         self = self.sudo()
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
         invoices = invoices.sudo().filtered(lambda m: m.move_type == "out_invoice")
+        down_payment_moves = self._moves_with_down_payments(invoices)
+        # What an invoice holds depends on the down payments it deducts being still invoiced.
+        deducting = self._invoices_deducting(invoices, down_payment_moves)
+        if deducting:
+            causes = (causes or self.env["account.move"]) | invoices
+            invoices |= deducting
+            down_payment_moves |= self._moves_with_down_payments(deducting)
         book = self._earn_book(invoices)
         earned = book[0]
         if not earned:
@@ -412,7 +488,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             self._close_earnings(earned.filtered(lambda e, inv=invoice: e.move_id == inv) - in_force,
                                  invoice, reason, book, reversing)
             if in_force:
-                self._sync_earned(in_force, invoice, causes or self.env["account.move"], book, reversing)
+                self._sync_earned(in_force, invoice, causes or self.env["account.move"], book, reversing,
+                                  down_payment_moves)
         return reversing.post()
 
     def _holds_earnings(self, invoice, program):
@@ -437,7 +514,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                               else env._("Invoice reset to draft"))
             reversing.add(entry, nets[entry.id], invoice, note, len(book[1].get(entry.id, ())))
 
-    def _sync_earned(self, earned, invoice, causes, book, reversing):
+    def _sync_earned(self, earned, invoice, causes, book, reversing, down_payment_moves):
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
         _earned, reversals_of, nets = book
         reversals = reversals_of.get(earned.id, ledger).filtered(lambda r: r.points < 0).sorted("id", reverse=True)
@@ -455,17 +532,21 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 give_back(reversal, -nets[reversal.id], refund, env._(
                     "Credit note %(refund)s no longer posted", refund=refund.name or refund.display_name,
                 ))
-        held, target = nets.get(earned.id, 0), self._points_to_hold(earned, invoice)
+        held, target = nets.get(earned.id, 0), self._points_to_hold(earned, invoice, down_payment_moves)
         posted_refunds = invoice.reversal_move_ids.filtered(
             lambda r: r.move_type == "out_refund" and r.state == "posted"
         ).sorted("id")
-        if held > target and posted_refunds:
-            refund = (causes & posted_refunds)[-1:] or posted_refunds[-1:]
-            reversing.add(earned, held - target, refund, env._("Credit note %(refund)s", refund=refund.name),
+        # Taken back by a credit note of the invoice, or by a down payment it deducts that is no
+        # longer invoiced (never by the invoice itself: that would read as a reset).
+        cause = (causes & posted_refunds)[-1:] or posted_refunds[-1:] or (causes - invoice)[-1:]
+        if held > target and cause:
+            reversing.add(earned, held - target, cause, self._taking_note(env, cause),
                           len(reversals_of.get(earned.id, ())))
         elif held < target:
             left = target - held
-            for reversal in reversals.filtered(lambda r: r.move_id in posted_refunds):
+            for reversal in reversals.filtered(lambda r: r.move_id in posted_refunds or (
+                r.move_id.move_type == "out_invoice" and r.move_id != invoice and r.move_id.state == "posted"
+            )):
                 points = min(left, -nets.get(reversal.id, 0))
                 if points > 0:
                     give_back(reversal, points, reversal.move_id, env._(
@@ -473,21 +554,27 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                     ))
                     left -= points
 
-    def _points_to_hold(self, earned, invoice):
+    def _taking_note(self, env, cause):
+        if cause.move_type == "out_refund":
+            return env._("Credit note %(refund)s", refund=cause.name)
+        return env._("Down payment %(invoice)s no longer invoiced", invoice=cause.name or cause.display_name)
+
+    def _points_to_hold(self, earned, invoice, down_payment_moves):
         """What an invoice holds after its posted credit notes (company currency, untaxed)."""
         refunds = invoice.reversal_move_ids.filtered(lambda r: r.move_type == "out_refund" and r.state == "posted")
-        net = invoice.amount_untaxed_signed + sum(refunds.mapped("amount_untaxed_signed"))
-        rule = self._earned_rule(earned, earned.program_id)
+        net = self._points_base(invoice, down_payment_moves) + sum(
+            self._goods_amount(refund, down_payment_moves) for refund in refunds)
+        rule = self._earned_rule(earned, earned.program_id, down_payment_moves)
         return points_to_hold(earned.points, net, rule, rounding=earned.program_id.currency_id.rounding)
 
-    def _earned_rule(self, earned, program):
+    def _earned_rule(self, earned, program, down_payment_moves=None):
         """The points rule as it applied when ``earned`` was booked (same multiplier)."""
         rounding = program.currency_id.rounding
-        base = points_for_amount(
-            earned.move_id.amount_untaxed_signed, program.points_amount_step, program.points_per_step,
-            rounding=rounding,
-        )
-        multiplier = earned.points / base if base else 1.0
+        multiplier = earned.points_multiplier
+        if not multiplier:  # booked before the multiplier was recorded: derived from the points
+            untaxed = self._points_base(earned.move_id, down_payment_moves)
+            base = points_for_amount(untaxed, program.points_amount_step, program.points_per_step, rounding=rounding)
+            multiplier = earned.points / base if base else 1.0
         return lambda amount: points_for_amount(
             amount, program.points_amount_step, program.points_per_step, multiplier,
             program.points_min_order_amount, rounding=rounding,
