@@ -95,6 +95,16 @@ class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
         ).create(values)
         return wizard._create_payments()
 
+    @classmethod
+    def _received_payment(cls, partner, amount, date):
+        """A posted customer payment of ``amount`` received on ``date``, not yet reconciled."""
+        payment = cls.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": partner.id,
+            "amount": amount, "date": date, "journal_id": cls.company_data["default_journal_bank"].id,
+        })
+        payment.action_post()
+        return payment
+
     def _entries(self, partner=None, kind=None):
         domain = [("partner_id", "=", (partner or self.customer).id)]
         if kind:

@@ -74,11 +74,7 @@ class TestAccessMatrix(WholesaleLoyaltyCommon):
             "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
             "wholesale_discount_rule_ids": [Command.create({"kind": "prepayment", "days": 30, "discount_percent": 5})],
         })
-        payment = cls.env["account.payment"].create({
-            "payment_type": "inbound", "partner_type": "customer", "partner_id": cls.customer.id,
-            "amount": 1150.0, "date": "2026-01-30", "journal_id": cls.company_data["default_journal_bank"].id,
-        })
-        payment.action_post()
+        cls._received_payment(cls.customer, 1150.0, "2026-01-30")
 
     # ------------------------------------------------------------------ operations
     # Each runs as ``user`` and returns whether it showed or changed the customer's loyalty.

@@ -206,10 +206,7 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
                 Command.create({"kind": "prepayment", "days": 30, "discount_percent": 2.5}),
             ],
         })
-        self.env["account.payment"].create({
-            "payment_type": "inbound", "partner_type": "customer", "partner_id": self.russian.id,
-            "amount": 11500.0, "date": "2026-01-30", "journal_id": self.company_data["default_journal_bank"].id,
-        }).action_post()
+        self._received_payment(self.russian, 11500.0, "2026-01-30")
         invoice = self._invoice(self.russian, 10000.0, "2026-03-01", post=False, invoice_payment_term_id=term.id)
         invoice.action_wholesale_apply_prepayment_discount()
         line = invoice.invoice_line_ids.filtered(lambda aml: aml.price_subtotal < 0)

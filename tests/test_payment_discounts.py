@@ -62,16 +62,7 @@ class TestPaymentDiscounts(WholesaleLoyaltyCommon):
         return sorted(((bank if isinstance(account, str) else account).code, *rest) for account, *rest in rows)
 
     def _customer_payment(self, amount, date):
-        payment = self.env["account.payment"].create({
-            "payment_type": "inbound",
-            "partner_type": "customer",
-            "partner_id": self.customer.id,
-            "amount": amount,
-            "date": date,
-            "journal_id": self.company_data["default_journal_bank"].id,
-        })
-        payment.action_post()
-        return payment
+        return self._received_payment(self.customer, amount, date)
 
     # ------------------------------------------------------------------ the wizard proposes
 

@@ -349,11 +349,7 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
             "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
             "wholesale_discount_rule_ids": [Command.create({"kind": "prepayment", "days": 5, "discount_percent": 5})],
         })
-        payment = cls.env["account.payment"].create({
-            "payment_type": "inbound", "partner_type": "customer", "partner_id": cls.customer.id,
-            "amount": 1150.0, "date": "2026-02-20", "journal_id": cls.company_data["default_journal_bank"].id,
-        })
-        payment.action_post()
+        cls._received_payment(cls.customer, 1150.0, "2026-02-20")
         cls.draft_invoice = cls._invoice(cls.customer, 1000.0, "2026-03-10", post=False,
                                          invoice_payment_term_id=term.id, invoice_user_id=False)
 

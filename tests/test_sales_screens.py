@@ -160,12 +160,7 @@ class TestInvoiceScreens(WholesaleLoyaltyCommon):
                              invoice_payment_term_id=term.id).with_user(user or self.billing)
 
     def _customer_payment(self, amount, date):
-        payment = self.env["account.payment"].create({
-            "payment_type": "inbound", "partner_type": "customer", "partner_id": self.customer.id,
-            "amount": amount, "date": date, "journal_id": self.company_data["default_journal_bank"].id,
-        })
-        payment.action_post()
-        return payment
+        return self._received_payment(self.customer, amount, date)
 
     def test_prepayment_button_only_where_it_applies(self):
         self._customer_payment(1150.0, "2026-04-01")

@@ -194,7 +194,8 @@ class SaleOrder(models.Model):
         """Why products of this order may not be sold to its customer: one sentence per
         reserved product, each once; the products of ``allowed`` left out."""
         self.ensure_one()
-        lines = self.order_line.filtered(lambda line: line.product_id not in (allowed or line.product_id.browse()))
+        allowed = allowed or self.env["product.product"]
+        lines = self.order_line.filtered(lambda line: line.product_id not in allowed)
         messages = (line._wholesale_exclusive_message() for line in lines)
         return list(dict.fromkeys(filter(None, messages)))
 
@@ -207,7 +208,7 @@ class SaleOrder(models.Model):
         given: those only are allowed."""
         for order in self:
             allowed = order._wholesale_exclusive_refused_products() if order.wholesale_exclusive_override_reason \
-                else order.order_line.product_id.browse()
+                else self.env["product.product"]
             # sudo: the allowance was checked as a loyalty administrator's (_wholesale_check_override_write)
             order.sudo().wholesale_exclusive_override_product_ids = [Command.set(allowed.ids)]
 

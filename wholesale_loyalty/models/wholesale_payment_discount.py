@@ -331,6 +331,10 @@ class WholesalePaymentDiscount(models.AbstractModel):
         """An activity on each posted invoice whose prepayment discount was based on money of
         these payments, reset to draft or cancelled: the discount is no longer backed and
         the accountant corrects it (a credit note of the amount named)."""
+        # Invoices hold no money received in advance: only payments and statement lines can.
+        payment_moves = payment_moves.filtered(lambda move: not move.is_invoice(include_receipts=True))
+        if not payment_moves:
+            return
         reservations = self.env["wholesale.prepayment.reservation"].sudo().search([
             ("payment_line_id.move_id", "in", payment_moves.ids), ("move_id.state", "=", "posted"),
             *self.env["wholesale.prepayment.reservation"]._holding_domain(),
