@@ -145,6 +145,7 @@ class AccountMove(models.Model):
         invoices = moves.filtered(lambda move: move.move_type == "out_invoice") | moves.reversed_entry_id
         points._sync_invoice_points(invoices, causes=moves)
         points._sync_unlinked_refunds(moves)
+        points._sync_advance_order_bonuses(points._orders_of(moves))
         orders = moves.line_ids.sale_line_ids.filtered("wholesale_points_redeemed").order_id
         if orders:
             points._sync_order_redemptions(orders, cause=moves)

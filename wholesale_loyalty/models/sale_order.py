@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
@@ -51,6 +53,12 @@ class SaleOrder(models.Model):
     wholesale_tier_pricelist_id = fields.Many2one(
         related="wholesale_tier_id.pricelist_id", string="Tier Pricelist",
     )
+    wholesale_commitment_date_confirmed = fields.Datetime(
+        string="Delivery Date at Confirmation", readonly=True, copy=False,
+        help="The delivery date the customer asked for when the order was confirmed: a bonus for "
+             "ordering ahead counts from it, or from a closer date asked later.",
+    )
+    wholesale_advance_order_message = fields.Char(compute="_compute_wholesale_advance_order_message")
     wholesale_exclusive_warning = fields.Text(
         string="Reserved Products", compute="_compute_wholesale_exclusive_warning",
         help="Products of this quotation reserved to a higher loyalty tier than the customer's.",
@@ -168,6 +176,30 @@ class SaleOrder(models.Model):
             ) if order.currency_id else order.amount_untaxed
             order.wholesale_points_estimate = program._points_for(untaxed, customer.wholesale_tier_id)
 
+    @api.depends("partner_id", "state", "commitment_date", "partner_id.commercial_partner_id.wholesale_program_id")
+    def _compute_wholesale_advance_order_message(self):
+        today = fields.Date.context_today(self)
+        for order in self:
+            rule = order._wholesale_advance_order_offer(today) if order.state in ("draft", "sent") else None
+            order.wholesale_advance_order_message = rule and self.env._(
+                "Confirm today for delivery on or after %(date)s: +%(points)s points",
+                date=format_date(self.env, today + timedelta(days=rule.days_ahead)), points=rule.points,
+            )
+
+    def _wholesale_advance_order_offer(self, today):
+        """The bonus for ordering ahead a quotation confirmed today earns: the best rule its
+        delivery date meets, or, with none met, the nearest one."""
+        rules = self._wholesale_customer_program().bonus_rule_ids.filtered(
+            lambda rule: rule.active and rule.trigger == "advance_order"
+        )
+        if not rules:
+            return None
+        days_ahead = (self.commitment_date.date() - today).days if self.commitment_date else -1
+        met = rules.filtered(lambda rule: days_ahead >= rule.days_ahead)
+        if met:
+            return met.sorted(lambda rule: (rule.points, rule.days_ahead))[-1]
+        return rules.sorted(lambda rule: (rule.days_ahead, -rule.points))[0]
+
     @api.depends("order_line.wholesale_points_redeemed")
     def _compute_wholesale_points_redeemed(self):
         for order in self:
@@ -250,6 +282,9 @@ class SaleOrder(models.Model):
 
     def write(self, vals):
         self._wholesale_check_override_write(vals)
+        if "wholesale_commitment_date_confirmed" in vals and not self.env.su:
+            raise AccessError(self.env._(
+                "The delivery date asked at confirmation is recorded when the order is confirmed."))
         if "partner_id" in vals:
             # An allowance was given for a customer: another one is checked again.
             moved = self.filtered(lambda order: order.wholesale_exclusive_override_reason
@@ -261,6 +296,9 @@ class SaleOrder(models.Model):
             self._wholesale_record_allowed_products()
         if FREE_SHIPPING_ORDER_FIELDS.intersection(vals):
             self._wholesale_update_free_shipping()
+        if "commitment_date" in vals:
+            # A delivery date moved closer takes back a bonus for ordering ahead.
+            self.env["wholesale.loyalty.points"]._sync_advance_order_bonuses(self.filtered(lambda o: o.state == "sale"))
         return result
 
     @api.model
@@ -361,7 +399,12 @@ class SaleOrder(models.Model):
             if order.wholesale_tier_id != current:
                 order.wholesale_tier_id = current
         result = super()._action_confirm()
-        self.env["wholesale.loyalty.points"]._redeem_orders(self)
+        for order in self:
+            # sudo: the date the bonus counts from is the engine's record, see write()
+            order.sudo().wholesale_commitment_date_confirmed = order.commitment_date
+        points = self.env["wholesale.loyalty.points"]
+        points._redeem_orders(self)
+        points._sync_advance_order_bonuses(self)
         customers = self.partner_id.commercial_partner_id
         self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "realtime", bases=("confirmed",))
         return result
@@ -370,6 +413,7 @@ class SaleOrder(models.Model):
         was_confirmed = self.filtered(lambda order: order.state == "sale")
         result = super()._action_cancel()
         self.env["wholesale.loyalty.points"]._restore_orders(was_confirmed)
+        self.env["wholesale.loyalty.points"]._sync_advance_order_bonuses(was_confirmed)
         if was_confirmed:
             self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(
                 was_confirmed.partner_id.commercial_partner_id, "realtime", bases=("confirmed",)

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class WholesaleLoyaltyBonusRule(models.Model):
@@ -18,15 +19,29 @@ class WholesaleLoyaltyBonusRule(models.Model):
             ("early_payment", "Early payment"),
             ("referral", "Referral"),
             ("first_order", "First order"),
+            ("advance_order", "Order ahead of delivery"),
             ("manual", "Manual"),
         ],
         required=True,
         default="manual",
     )
     days_early = fields.Integer(help="For early payment: days before the due date.")
+    days_ahead = fields.Integer(
+        help="For orders ahead of delivery: an order confirmed at least this many days before its "
+             "delivery date earns the bonus once its first invoice earns points.",
+    )
     points = fields.Integer(required=True, default=100)
 
     _sql_constraints = [
         ("points_positive", "CHECK(points > 0)", "A bonus must give more than zero points."),
         ("days_early_positive", "CHECK(days_early >= 0)", "Days early cannot be negative."),
     ]
+
+    @api.constrains("trigger", "days_ahead")
+    def _check_days_ahead(self):
+        for rule in self.filtered(lambda rule: rule.days_ahead < 0 or (rule.trigger == "advance_order"
+                                                                     and rule.days_ahead < 1)):
+            raise ValidationError(self.env._(
+                "%(rule)s: an order ahead of delivery is ordered at least one day ahead; set its days ahead.",
+                rule=rule.name,
+            ))

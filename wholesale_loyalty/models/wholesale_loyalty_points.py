@@ -393,6 +393,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             self._lock_customers(invoices.commercial_partner_id)
         entries = ledger._create_entries(vals_list)
         self._give_first_order_bonus(entries)
+        self._sync_advance_order_bonuses(self._orders_of(entries.move_id))
         # Credit notes posted before the invoice earned (paid trigger) already lower what it holds.
         self._sync_invoice_points(entries.move_id)
         return entries
@@ -654,6 +655,96 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         lines = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
         counterparts = lines.matched_credit_ids.credit_move_id
         return max(counterparts.mapped("date"), default=None)
+
+    # ------------------------------------------------------------------ orders ahead of delivery
+
+    def _orders_of(self, moves):
+        """Orders of these documents whose program gives bonuses for ordering ahead: the
+        others need no look at their orders."""
+        self = self.sudo()  # reads the programs' rules for whoever posts, pays or cancels
+        if not any(self._has_advance_order_rules(self._program_of(move)) for move in moves.sudo()):
+            return self.env["sale.order"]
+        return moves.sudo().line_ids.sale_line_ids.order_id
+
+    def _has_advance_order_rules(self, program):
+        """Whether the program has, or had, rules for ordering ahead (an archived rule's
+        bonuses still go back with their orders)."""
+        rules = program.with_context(active_test=False).bonus_rule_ids
+        return any(rule.trigger == "advance_order" for rule in rules)
+
+    def _sync_advance_order_bonuses(self, orders):
+        """An order confirmed at least a rule's days ahead of its delivery date holds that
+        rule's bonus once one of its invoices holds its points (the best rule it meets, once
+        per order). Cancelled, back to quotation, its invoices no longer holding points, or
+        its delivery date moved closer, it gives back what it no longer earns."""
+        self = self.sudo()  # the ledger is written on behalf of whoever confirms or invoices
+        orders = orders.sudo().filtered(
+            lambda order: self._has_advance_order_rules(order._wholesale_customer_program()))
+        if not orders:
+            return
+        ledger = self.env["wholesale.loyalty.ledger"].sudo()
+        bonuses = ledger.search([
+            ("kind", "=", "bonus"), ("sale_order_id", "in", orders.ids),
+            ("bonus_rule_id.trigger", "=", "advance_order"),
+        ], order="id")
+        nets = self._nets(bonuses)
+        earning = self._orders_holding_points(orders)
+        reversing = _EarnedReversals(self)
+        for order in orders:
+            entries = bonuses.filtered(lambda entry, order=order: entry.sale_order_id == order)
+            held = sum(nets.get(entry.id, 0) for entry in entries)
+            rule = self._advance_order_rule(order) if order.id in earning else self.env["wholesale.loyalty.bonus.rule"]
+            if rule.points > held:
+                self._give_advance_order_bonus(order, rule, rule.points - held, len(entries))
+            elif held > rule.points:
+                self._take_advance_order_bonus(order, entries, held - rule.points, nets, reversing)
+        reversing.post()
+
+    def _orders_holding_points(self, orders):
+        """Ids of the confirmed orders one of whose invoices holds the points it earned."""
+        invoices = orders.invoice_ids.filtered(lambda move: move.move_type == "out_invoice" and move.state == "posted")
+        book = self._earn_book(invoices)
+        holding = {
+            invoice_id for invoice_id, entry in self._active_earn_entries(invoices, book).items()
+            if book[2].get(entry.id, 0) > 0
+        }
+        return {
+            order.id for order in orders
+            if order.state == "sale" and any(invoice.id in holding for invoice in order.invoice_ids)
+        }
+
+    def _advance_order_rule(self, order):
+        """The rule an order meets for ordering ahead: the best one whose days ahead lie between
+        its confirmation and its delivery date, counted on the earlier of the delivery date
+        asked at confirmation and the one asked now (moving it later adds nothing)."""
+        rules = self._rules(order._wholesale_customer_program(), "advance_order")
+        delivery = min(filter(None, (order.commitment_date, order.wholesale_commitment_date_confirmed)), default=None)
+        if not rules or not delivery or not order.commitment_date or not order.date_order:
+            return self.env["wholesale.loyalty.bonus.rule"]
+        days_ahead = (delivery.date() - order.date_order.date()).days
+        met = rules.filtered(lambda rule: days_ahead >= rule.days_ahead)
+        return met.sorted(lambda rule: (rule.points, rule.days_ahead))[-1:]
+
+    def _give_advance_order_bonus(self, order, rule, points, given_before):
+        customer, program = order.partner_id.commercial_partner_id, rule.program_id
+        env = customer._wholesale_lang_env()
+        self._lock_customers(customer)
+        vals = self._bonus_vals(
+            customer, program, points, f"advance_order:{order.id}:{given_before}",
+            env._("Ordered %(order)s ahead of delivery (%(rule)s)", order=order.name, rule=rule.with_env(env).name),
+            rule=rule,
+        )
+        vals["sale_order_id"] = order.id
+        self.env["wholesale.loyalty.ledger"]._create_entries([vals])
+
+    def _take_advance_order_bonus(self, order, entries, points, nets, reversing):
+        env = order.partner_id.commercial_partner_id._wholesale_lang_env()
+        note = env._("%(order)s no longer ordered ahead of delivery", order=order.name)
+        for entry in entries.sorted("id", reverse=True):
+            taken = min(points, nets.get(entry.id, 0))
+            if taken > 0:
+                reversing.add(entry, taken, order, note, None)
+                points -= taken
 
     def _give_early_payment_bonus(self, invoice, program):
         paid_on = self._payment_date(invoice)
