@@ -214,6 +214,20 @@ SURFACE = {
     ("wholesale.loyalty.rebate", "action_view_invoices"): Public(
         LOYALTY_USERS_AND_BILLING,
         _on("wholesale.loyalty.rebate", "action_view_invoices", lambda test: test.rebate.ids)),
+    # Outbound events: endpoints and their secrets are the loyalty administrators'.
+    ("wholesale.loyalty.webhook", "create"): Public(ADMIN, lambda test, role: (
+        "wholesale.loyalty.webhook", "create", [{"name": "Second CRM", "url": "https://crm.example.com/events"}], {})),
+    ("wholesale.loyalty.webhook", "write"): Public(
+        ADMIN, _on("wholesale.loyalty.webhook", "write", lambda test: test.webhook.ids,
+                   {"event_types": "tier.changed"})),
+    ("wholesale.loyalty.webhook", "unlink"): Public(
+        ADMIN, _on("wholesale.loyalty.webhook", "unlink", lambda test: test.webhook.ids)),
+    ("wholesale.loyalty.webhook", "action_rotate_secret"): Public(
+        ADMIN, _on("wholesale.loyalty.webhook", "action_rotate_secret", lambda test: test.webhook.ids)),
+    ("wholesale.loyalty.webhook", "action_view_events"): Public(
+        ADMIN, _on("wholesale.loyalty.webhook", "action_view_events", lambda test: test.webhook.ids)),
+    ("wholesale.loyalty.event", "action_send_again"): Public(
+        ADMIN, _on("wholesale.loyalty.event", "action_send_again", lambda test: test.event.ids)),
     # The ledger and the tier history are written by the services only.
     ("wholesale.loyalty.ledger", "create"): Public(NOBODY, lambda test, role: (
         "wholesale.loyalty.ledger", "create", [{"partner_id": test.customer.id, "program_id": test.program.id,
@@ -335,6 +349,12 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
             "partner_id": cls.customer.id, "user_id": False,
             "order_line": [Command.create({"product_id": cls.product_a.id, "product_uom_qty": 10, "price_unit": 100})],
         })
+        cls.webhook = cls.env["wholesale.loyalty.webhook"].create({
+            "name": "CRM", "url": "http://127.0.0.1:9/events", "company_id": company.id,
+        })
+        cls.env["wholesale.loyalty.event"]._queue("points.earned", company, cls.customer, {"points": 1})
+        cls.event = cls.env["wholesale.loyalty.event"].search([("webhook_id", "=", cls.webhook.id)], limit=1)
+        cls.event.ensure_one()
         cls._prepaid_draft_invoice(company)
         cls._fee_below_the_price()
         cls.rebate = cls.env["wholesale.loyalty.rebate"].create({

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "queries": "bench_queries.py",
     "points": "bench_points.py",
     "workers": "bench_workers.py",
+    "events": "bench_events.py",
 }
 
 # What a figure means and the goal it is held to; figures not listed are shown as printed.
@@ -65,6 +66,10 @@ FIGURES = {
         "Post and pay invoices: with the add-ons / plain Odoo (interleaved median)", "<= 1.15",
     ),
     "orders_ratio_ours_vs_sale_loyalty": ("Confirm orders: ours / Odoo's sale_loyalty (interleaved median)", "<= 1.0"),
+    "events_delivered_per_second": ("Outbound events: 10,000 posted to a local endpoint by one worker (/s)", ">= 200"),
+    "events_posting_overhead_queries": (
+        "Outbound events: queries an endpoint adds to posting an invoice (none without one)", "<= 2",
+    ),
     "workers_throughput_ratio": ("4 workers, 8 XML-RPC clients posting and paying: throughput ours / plain", ">= 0.85"),
     "workers_errors_ours": ("Errors reaching a client, with the add-ons", "0"),
     "workers_errors_plain": ("Errors reaching a client, plain Odoo", "0"),

@@ -20,3 +20,6 @@ from . import wholesale_payment_discount_rule
 from . import wholesale_payment_discount
 from . import wholesale_loyalty_rebate
 from . import wholesale_prepayment_reservation
+from . import wholesale_loyalty_webhook
+from . import wholesale_loyalty_event
+from . import wholesale_loyalty_event_delivery

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools.points_rules import Lot, allocate
+from ..tools.webhooks import LEDGER_EVENTS
 
 KINDS = [
     ("earn", "Earned"),
@@ -143,7 +144,50 @@ class WholesaleLoyaltyLedger(models.Model):
             if entry.points > 0 and entry.remaining_points and not done
         ])._pay_debt()
         self.env["wholesale.loyalty.points"]._refresh_balances(entries.partner_id)
+        entries._queue_events()
         return entries
+
+    def _queue_events(self):
+        """Tell the endpoints of each entry (``points.*`` events, see ``LEDGER_EVENTS``), with
+        the balance of the customer in the entry's program once it is booked: one query for
+        the balances and one for the events, none when no endpoint listens."""
+        events = self.env["wholesale.loyalty.event"]
+        if not self or not events._listening(set(LEDGER_EVENTS.values())):
+            return
+        rows = self.env.execute_query(SQL(
+            """SELECT partner_id, program_id, SUM(points) FROM wholesale_loyalty_ledger
+                WHERE partner_id = ANY(%s) AND program_id = ANY(%s) GROUP BY partner_id, program_id""",
+            self.partner_id.ids, self.program_id.ids,
+        ))
+        balances = {(partner_id, program_id): balance for partner_id, program_id, balance in rows}
+        items = []
+        # From the last entry back: each entry's balance is the one before the later entries.
+        for entry in reversed(self):
+            key = (entry.partner_id.id, entry.program_id.id)
+            items.append((LEDGER_EVENTS[entry.kind], entry.company_id.id, entry.partner_id.id,
+                          entry._event_data(balances[key])))
+            balances[key] -= entry.points
+        events._queue_batch(reversed(items))
+
+    def _event_data(self, balance):
+        """What a ``points.*`` event says of this entry."""
+        return {
+            **self.env["wholesale.loyalty.event"]._partner_data(self.partner_id),
+            "program_id": self.program_id.id,
+            "entry_id": self.id,
+            "kind": self.kind,
+            "points": self.points,
+            "balance": balance,
+            "date": self.date,
+            "expiry_date": self.expiry_date or None,
+            "reference": self.reference or None,
+            "note": self.note or None,
+            "invoice_id": self.move_id.id or None,
+            "invoice_name": self.move_id.name or None,
+            "sale_order_id": self.sale_order_id.id or None,
+            "sale_order_name": self.sale_order_id.name or None,
+            "reversed_entry_id": self.reversed_entry_id.id or None,
+        }
 
     # ------------------------------------------------------------------ lots
 

@@ -22,6 +22,14 @@ STATES = [
 PAID_STATES = ("paid", "in_payment")
 # What the customer is mailed about (the rest is a note on its chatter): what it holds changed.
 MAILED_EVENTS = ("started", "renewed", "refunded", "expired")
+# What endpoints are told of (see ``_queue_events``): the tier held by the fee starts or ends.
+EVENT_OF = {
+    "started": "paid_tier.started",
+    "renewed": "paid_tier.started",
+    "refunded": "paid_tier.ended",
+    "expired": "paid_tier.ended",
+    "cancelled": "paid_tier.ended",
+}
 
 
 class WholesaleLoyaltyMembership(models.Model):
@@ -605,6 +613,40 @@ class WholesaleLoyaltyMembership(models.Model):
         template = self.env.ref("wholesale_loyalty.mail_template_membership", raise_if_not_found=False)
         if template and mailed:
             template.send_mail_batch(mailed.ids)
+        self._queue_events(events)
+
+    @api.model
+    def _queue_events(self, events):
+        """``paid_tier.started`` for a membership started or renewed, ``paid_tier.ended`` for
+        one that expired, was credited or whose fee is no longer paid."""
+        outbox = self.env["wholesale.loyalty.event"]
+        kinds = [(membership, EVENT_OF.get(event), event) for membership, event in events]
+        kinds = [(membership, kind, event) for membership, kind, event in kinds if kind]
+        if not kinds or not outbox._listening({kind for _m, kind, _e in kinds}):
+            return
+        outbox._queue_batch([
+            (kind, membership.company_id.id, membership.partner_id.id, membership._event_data(event))
+            for membership, kind, event in kinds
+        ])
+
+    def _event_data(self, event):
+        """What a ``paid_tier.*`` event says of this membership."""
+        tier = self.tier_id.with_context(lang="en_US")
+        return {
+            **self.env["wholesale.loyalty.event"]._partner_data(self.partner_id),
+            "membership_id": self.id,
+            "program_id": self.program_id.id,
+            "tier": {"id": tier.id, "name": tier.name},
+            "reason": event,
+            "date_start": self.date_start or None,
+            "date_end": self.date_end or None,
+            "months": self.months,
+            "fee": self.amount,
+            "currency": self.currency_id.name,
+            "invoice_id": self.move_id.id or None,
+            "invoice_name": self.move_id.name or None,
+            "credit_note_id": self.refund_move_id.id or None,
+        }
 
     def _event_summary(self, event, env):
         """What happened to this membership, in words, in the language of ``env``."""

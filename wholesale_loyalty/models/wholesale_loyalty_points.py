@@ -988,6 +988,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         def remind(chunk):
             partners = self.env["res.partner"].union(*[partner for partner, _points in chunk])
             template.send_mail_batch(partners.ids)
+            self._queue_expiry_events(partners, today, horizon)
             # Mails of a committed batch are never queued twice.
             partners.write({"wholesale_expiry_reminded_on": today})  # as the points service (sudo above)
 
@@ -996,6 +997,28 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             isolate="Points expiry reminder", describe=lambda group: f"customer {group[0].id}", logger=_logger,
         )
         return len(run.succeeded)
+
+    def _queue_expiry_events(self, partners, today, horizon):
+        """A ``points.will_expire`` event per customer reminded and program: what expires by
+        ``horizon``, each company told of its own program's points."""
+        events = self.env["wholesale.loyalty.event"]
+        if not events._listening({"points.will_expire"}):
+            return
+        groups = self.env["wholesale.loyalty.ledger"]._read_group(
+            [("partner_id", "in", partners.ids), ("expiry_date", ">=", today), ("expiry_date", "<=", horizon),
+             ("remaining_points", ">", 0)],
+            ["partner_id", "program_id"], ["remaining_points:sum", "expiry_date:min"],
+        )
+        events._queue_batch([
+            ("points.will_expire", program.company_id.id, partner.id, {
+                **events._partner_data(partner),
+                "program_id": program.id,
+                "points": points,
+                "first_expiry_date": first_expiry,
+                "expiring_by": horizon,
+            })
+            for partner, program, points, first_expiry in groups
+        ])
 
     @api.model
     def _cron_expire_points(self):

@@ -236,7 +236,34 @@ class WholesaleLoyaltyRebate(models.Model):
             self._credit_note_vals(program, row, settled_on, tax_bases[row["partner_id"]], lang_envs[row["partner_id"]])
             for row in rows
         ])
-        return self.create([dict(row, move_id=move.id) for row, move in zip(rows, moves, strict=True)])
+        rebates = self.create([dict(row, move_id=move.id) for row, move in zip(rows, moves, strict=True)])
+        rebates._queue_events()
+        return rebates
+
+    def _queue_events(self):
+        """A ``rebate.settled`` event for each settlement, with its draft credit note."""
+        events = self.env["wholesale.loyalty.event"]
+        if not self or not events._listening({"rebate.settled"}):
+            return
+        events._queue_batch([
+            ("rebate.settled", rebate.company_id.id, rebate.partner_id.id, {
+                **events._partner_data(rebate.partner_id),
+                "rebate_id": rebate.id,
+                "program_id": rebate.program_id.id,
+                "date_from": rebate.date_from,
+                "date_to": rebate.date_to,
+                "tier": {"id": rebate.tier_id.id, "name": rebate.tier_id.with_context(lang="en_US").name}
+                if rebate.tier_id else None,
+                "base_amount": rebate.base_amount,
+                "rate": rebate.rate,
+                "previous_amount": rebate.previous_amount,
+                "amount": rebate.amount,
+                "currency": rebate.currency_id.name,
+                "credit_note_id": rebate.move_id.id,
+                "invoice_ids": rebate.invoice_ids.ids,
+            })
+            for rebate in self
+        ])
 
     def _tax_bases(self, rows):
         """{customer id: {taxes: untaxed amount}} of the invoices the ``rows`` rebate, net of

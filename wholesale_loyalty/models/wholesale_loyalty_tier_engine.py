@@ -355,7 +355,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                                      today, reason, unfunded)
         self._write_states(rows)
         history = self._insert_history(changes)
-        history._apply_tier_benefits()
+        history._follow_up()
         return history
 
     def _evaluate_rows(self, program, spend_rows, today, reason):
@@ -368,7 +368,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             return []
         rows, changes = self._decide(program, list(amounts), amounts, today, reason)
         self._write_states(rows)
-        self._insert_history(changes)._apply_tier_benefits()
+        self._insert_history(changes)._follow_up()
         changed = {change.partner_id for change in changes}
         # A customer that fell below its tier today keeps it for the grace period: no change
         # of tier, but one the user who recalculated must hear of.
@@ -590,5 +590,5 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(
             [*STATE_FIELDS, "wholesale_tier_locked", "wholesale_tier_lock_reason"]
         )
-        history._apply_tier_benefits()
+        history._follow_up()
         return history

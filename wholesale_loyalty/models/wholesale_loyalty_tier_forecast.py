@@ -124,6 +124,26 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
             self._schedule_activity(program, partner, risk)
             # sudo: the warning marker is the engine's bookkeeping, written whoever runs it
             partner.sudo().write({"wholesale_tier_risk_warned": _risk_key(risk)})
+        self._queue_events(program, risks, partners)
+
+    def _queue_events(self, program, risks, partners):
+        """A ``tier.will_downgrade`` event for each risk warned of, with what keeps the tier."""
+        events = self.env["wholesale.loyalty.event"]
+        if not events._listening({"tier.will_downgrade"}, [program.company_id.id]):
+            return
+        tiers = self.env["wholesale.loyalty.tier"].with_context(lang="en_US")
+        events._queue_batch([
+            ("tier.will_downgrade", program.company_id.id, partner.id, {
+                **events._partner_data(partner),
+                "program_id": program.id,
+                "program_name": program.with_context(lang="en_US").name,
+                "tier": {"id": risk.tier_id, "name": tiers.browse(risk.tier_id).name},
+                "keep_tier_amount": risk.amount,
+                "keep_tier_by": risk.keep_by,
+                "currency": program.currency_id.name,
+            })
+            for risk, partner in zip(risks, partners, strict=True)
+        ])
 
     def _schedule_activity(self, program, partner, risk):
         user = partner.user_id or program.user_id

@@ -96,9 +96,60 @@ class WholesaleLoyaltyTierHistory(models.Model):
         # sudo: no user creates history; the tier write it records was checked as a loyalty
         # administrator's (res.partner.write), and the rows keep the user as their author.
         history = self.sudo().create(entries).sudo(False)
-        history._apply_tier_benefits()
+        history._follow_up()
         history._send_notifications()
         return history
+
+    def _follow_up(self):
+        """What follows every tier change, in batch (the engine and the manual lock call it
+        for the history they write): the endpoints are told, the new tiers give their benefits."""
+        self._queue_events()
+        self._apply_tier_benefits()
+
+    def _queue_events(self):
+        """A ``tier.changed`` event for each change, to the endpoints of its program's company.
+        A move from another company's program is two events, each company told of its own
+        program only: the customer left one, joined the other."""
+        events = self.env["wholesale.loyalty.event"]
+        if not self or not events._listening({"tier.changed"}):
+            return
+        items = []
+        # sudo: the events carry the change to the endpoints, whoever caused it.
+        for entry in self.sudo().with_context(lang="en_US"):
+            old_company = entry.old_tier_id.company_id or entry.company_id
+            if old_company != entry.company_id and old_company:
+                items.append(("tier.changed", old_company.id, entry.partner_id.id, entry._event_data(
+                    entry.old_tier_id.program_id, entry.old_tier_id, self.env["wholesale.loyalty.tier"],
+                )))
+                items.append(("tier.changed", entry.company_id.id, entry.partner_id.id, entry._event_data(
+                    entry.program_id, self.env["wholesale.loyalty.tier"], entry.new_tier_id,
+                )))
+            else:
+                items.append(("tier.changed", entry.company_id.id, entry.partner_id.id, entry._event_data(
+                    entry.program_id, entry.old_tier_id, entry.new_tier_id,
+                )))
+        events._queue_batch(items)
+
+    def _event_data(self, program, old_tier, new_tier):
+        """What a ``tier.changed`` event says of this change, in ``program``."""
+        def tier(record):
+            return {"id": record.id, "name": record.name, "threshold_amount": record.threshold_amount} if record \
+                else None
+
+        return {
+            **self.env["wholesale.loyalty.event"]._partner_data(self.partner_id),
+            "program_id": program.id,
+            "program_name": program.name,
+            "old_tier": tier(old_tier),
+            "new_tier": tier(new_tier),
+            "direction": self.direction if program == self.program_id and old_tier and new_tier else (
+                "up" if new_tier else "down"),
+            "reason": self.reason,
+            "qualifying_amount": self.qualifying_amount,
+            "currency": program.currency_id.name,
+            "date": self.date,
+            "history_id": self.id,
+        }
 
     def _apply_tier_benefits(self):
         """Carry out what the new tiers of these changes give on the customer's record
