@@ -160,7 +160,7 @@ class SaleOrder(models.Model):
             )
 
     @api.depends(
-        "amount_untaxed", "partner_id", "currency_id",
+        "amount_untaxed", "order_line.product_id", "partner_id", "currency_id",
         "partner_id.commercial_partner_id.wholesale_program_id",
         "partner_id.commercial_partner_id.wholesale_tier_id",
     )
@@ -171,9 +171,10 @@ class SaleOrder(models.Model):
             if not program:
                 order.wholesale_points_estimate = 0
                 continue
+            untaxed = order._wholesale_counted_amount(program)
             untaxed = order.currency_id._convert(
-                order.amount_untaxed, program.currency_id, order.company_id, order.date_order or fields.Date.today()
-            ) if order.currency_id else order.amount_untaxed
+                untaxed, program.currency_id, order.company_id, order.date_order or fields.Date.today()
+            ) if order.currency_id else untaxed
             order.wholesale_points_estimate = program._points_for(untaxed, customer.wholesale_tier_id)
 
     @api.depends("partner_id", "state", "commitment_date", "partner_id.commercial_partner_id.wholesale_program_id")
@@ -199,6 +200,13 @@ class SaleOrder(models.Model):
         if met:
             return met.sorted(lambda rule: (rule.points, rule.days_ahead))[-1]
         return rules.sorted(lambda rule: (rule.days_ahead, -rule.points))[0]
+
+    def _wholesale_counted_amount(self, program):
+        """The untaxed amount of the lines that count toward ``program`` (its categories)."""
+        if not program._counts_by_category():
+            return self.amount_untaxed
+        lines = program._counted_lines(self.order_line.filtered(lambda line: not line.display_type))
+        return sum(lines.mapped("price_subtotal"))
 
     @api.depends("order_line.wholesale_points_redeemed")
     def _compute_wholesale_points_redeemed(self):

@@ -296,23 +296,30 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         return program._points_for(base, invoice.commercial_partner_id.wholesale_tier_id)
 
     def _points_base(self, invoice, down_payment_moves=None):
-        """What an invoice's points are counted on (untaxed, company currency): its goods. A
-        down payment is money in advance for an order, not a purchase: a down-payment invoice
+        """What an invoice's points are counted on (untaxed, company currency): its goods, of
+        the categories its program counts (see ``_counted_lines`` of the program). A down
+        payment is money in advance for an order, not a purchase: a down-payment invoice
         counts nothing, and the invoice that deducts it counts the goods in full, so that an
         order's invoices earn the points rule on their total. A deduction counts back only
         while down-payment invoices still back it (posted, not credited)."""
+        goods = self._goods_amount(invoice, down_payment_moves)
         if invoice.id not in self._known_down_payment_moves(invoice, down_payment_moves):
-            return invoice.amount_untaxed_signed
-        down_payments = self._down_payment_lines(invoice)
-        return self._goods_amount(invoice, down_payment_moves) - self._unbacked_deductions(down_payments)
+            return goods
+        return goods - self._unbacked_deductions(self._down_payment_lines(invoice))
 
     def _goods_amount(self, move, down_payment_moves=None):
         """A customer invoice's or credit note's untaxed amount (signed, company currency)
-        without its down-payment lines."""
-        if move.id not in self._known_down_payment_moves(move, down_payment_moves):
+        without its down-payment lines, and with product categories set on its program, of
+        its counted lines only."""
+        program = self._program_of(move)
+        by_category = program and program._counts_by_category()
+        with_down_payments = move.id in self._known_down_payment_moves(move, down_payment_moves)
+        if not by_category and not with_down_payments:
             return move.amount_untaxed_signed
-        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
-        return -sum((lines - self._down_payment_lines(move)).mapped("balance"))
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and not line.is_downpayment)
+        if by_category:
+            lines = program._counted_lines(lines)
+        return -sum(lines.mapped("balance"))
 
     def _down_payment_lines(self, move):
         return move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and line.is_downpayment)
@@ -438,7 +445,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             return 0
         tier = refund.commercial_partner_id.wholesale_tier_id
         return points_for_amount(
-            -refund.amount_untaxed_signed, program.points_amount_step, program.points_per_step,
+            -program._counted_amount(refund), program.points_amount_step, program.points_per_step,
             tier.points_multiplier if tier else 1.0, rounding=program.currency_id.rounding,
         )
 

@@ -93,6 +93,18 @@ class WholesaleLoyaltyProgram(models.Model):
         default=True,
         help="Fill the tier discount into the discount of quotation lines.",
     )
+    qualifying_categ_ids = fields.Many2many(
+        "product.category", "wholesale_loyalty_program_qualifying_categ_rel", "program_id", "categ_id",
+        string="Counted Product Categories",
+        help="Only invoice lines of products of these categories (and their subcategories) count "
+             "toward tiers, points and rebates. Empty: every product counts.",
+    )
+    excluded_categ_ids = fields.Many2many(
+        "product.category", "wholesale_loyalty_program_excluded_categ_rel", "program_id", "categ_id",
+        string="Excluded Product Categories",
+        help="Invoice lines of products of these categories (and their subcategories) never count "
+             "toward tiers, points and rebates: services, delivery, paid-tier fees...",
+    )
     points_amount_step = fields.Float(default=100.0)
     points_per_step = fields.Integer(default=1)
     points_min_order_amount = fields.Float()
@@ -198,6 +210,18 @@ class WholesaleLoyaltyProgram(models.Model):
                         program=program.name,
                     )
                 )
+
+    @api.constrains("qualifying_categ_ids", "excluded_categ_ids")
+    def _check_categories(self):
+        for program in self:
+            # A subcategory excluded from a counted category is a refinement; the same one in both lists is not.
+            both = set(program.qualifying_categ_ids.ids) & set(program.excluded_categ_ids.ids)
+            if both:
+                raise ValidationError(self.env._(
+                    "Program %(program)s: %(categories)s cannot both count and be excluded.",
+                    program=program.name,
+                    categories=", ".join(self.env["product.category"].browse(sorted(both)).mapped("complete_name")),
+                ))
 
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
@@ -468,6 +492,100 @@ class WholesaleLoyaltyProgram(models.Model):
         ))}
         return moves.filtered(lambda move: move.id in ids)
 
+    # ------------------------------------------------------------------ counted lines
+
+    def _category_ids(self, field_name):
+        """Ids of the categories of ``field_name`` and of their subcategories."""
+        self.ensure_one()
+        categories = self[field_name]
+        if not categories:
+            return set()
+        # sudo: categories are shared by every company; only their ids are read
+        return set(self.env["product.category"].sudo().search([("id", "child_of", categories.ids)]).ids)
+
+    def _counts_by_category(self):
+        self.ensure_one()
+        return bool(self.qualifying_categ_ids or self.excluded_categ_ids)
+
+    def _counted_lines(self, lines):
+        """The lines of ``lines`` (invoice or order lines) whose product counts toward the
+        program: of a counted category when the program names some, of no excluded one. A
+        line without product counts unless the program names the categories that count.
+        The rule of :meth:`_counted_line_condition`, in Python."""
+        self.ensure_one()
+        qualifying, excluded = self._category_ids("qualifying_categ_ids"), self._category_ids("excluded_categ_ids")
+
+        def counts(line):
+            category = line.product_id.categ_id.id
+            if qualifying and category not in qualifying:
+                return False
+            return not category or category not in excluded
+        return lines.filtered(counts)
+
+    def _counted_line_condition(self, template_alias):
+        """SQL condition: an invoice or order line whose product's template is the
+        ``product_template`` row ``template_alias`` (NULL without product) counts toward the
+        program. The rule of :meth:`_counted_lines`, in SQL."""
+        self.ensure_one()
+        template = SQL.identifier(template_alias)
+        qualifying, excluded = self._category_ids("qualifying_categ_ids"), self._category_ids("excluded_categ_ids")
+        conditions = [SQL("TRUE")]
+        if qualifying:
+            conditions.append(SQL("%s.categ_id = ANY(%s)", template, sorted(qualifying)))
+        if excluded:
+            conditions.append(SQL(
+                "(%s.categ_id IS NULL OR %s.categ_id <> ALL(%s))", template, template, sorted(excluded)))
+        return SQL(" AND ").join(conditions)
+
+    def _counted_amount(self, move):
+        """What a customer invoice or credit note counts for toward the program: its untaxed
+        amount (signed, company currency), or with product categories set, the amount of its
+        counted lines (see :meth:`_counted_lines`)."""
+        self.ensure_one()
+        if not self._counts_by_category():
+            return move.amount_untaxed_signed
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return -sum(self._counted_lines(lines).mapped("balance"))
+
+    def _sale_documents_table(self, move_alias):
+        """FROM item ``account_move`` as ``move_alias``, whose ``amount_untaxed_signed`` is,
+        with product categories set, the amount of the document's counted lines: the one
+        place the spend, the rebates and the what-if replay read a document's amount from."""
+        self.ensure_one()
+        alias = SQL.identifier(move_alias)
+        if not self._counts_by_category():
+            return SQL("account_move %s", alias)
+        return SQL(
+            """(SELECT doc.id, doc.commercial_partner_id, doc.state, doc.move_type, doc.company_id,
+                       doc.invoice_date, doc.payment_state, doc.reversed_entry_id,
+                       COALESCE(counted.amount, 0) AS amount_untaxed_signed
+                  FROM account_move doc
+             LEFT JOIN LATERAL (
+                       SELECT SUM(-line.balance) AS amount
+                         FROM account_move_line line
+                    LEFT JOIN product_product product ON product.id = line.product_id
+                    LEFT JOIN product_template template ON template.id = product.product_tmpl_id
+                        WHERE line.move_id = doc.id AND line.display_type = 'product' AND %(counted)s
+                   ) counted ON TRUE) %(alias)s""",
+            counted=self._counted_line_condition("template"), alias=alias,
+        )
+
+    def _order_amount_sql(self, order_alias):
+        """SQL of what the ``sale_order`` row ``order_alias`` counts for (untaxed, order
+        currency): its untaxed amount, or with product categories set, its counted lines'."""
+        self.ensure_one()
+        order = SQL.identifier(order_alias)
+        if not self._counts_by_category():
+            return SQL("%s.amount_untaxed", order)
+        return SQL(
+            """(SELECT COALESCE(SUM(line.price_subtotal), 0)
+                  FROM sale_order_line line
+             LEFT JOIN product_product product ON product.id = line.product_id
+             LEFT JOIN product_template template ON template.id = product.product_tmpl_id
+                 WHERE line.order_id = %(order)s.id AND line.display_type IS NULL AND %(counted)s)""",
+            order=order, counted=self._counted_line_condition("template"),
+        )
+
     def _spend_query(self, partner_ids, date_from, date_to):
         """Query of the qualifying spend per commercial partner (``partner_id, amount``
         rows) over the local days ``date_from`` to ``date_to`` (inclusive; no start when
@@ -496,7 +614,7 @@ class WholesaleLoyaltyProgram(models.Model):
             return SQL(
                 """SELECT p.commercial_partner_id,
                           (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date,
-                          so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)
+                          %(amount)s / COALESCE(NULLIF(so.currency_rate, 0), 1)
                      FROM sale_order so
                      JOIN res_partner p ON p.id = so.partner_id
                     WHERE %(partners)s
@@ -506,11 +624,13 @@ class WholesaleLoyaltyProgram(models.Model):
                       AND so.date_order < %(end)s::timestamp""",
                 partners=_partner_condition(SQL("p.commercial_partner_id"), partner_ids),
                 company=self.company_id.id, start=start, end=end, tz=zone_name(self._timezone()),
+                amount=self._order_amount_sql("so"),
             )
         return SQL(
             """SELECT m.commercial_partner_id, m.invoice_date, m.amount_untaxed_signed
-                 FROM account_move m
+                 FROM %(documents)s
                 WHERE %(partners)s AND %(spend)s""",
+            documents=self._sale_documents_table("m"),
             partners=_partner_condition(SQL("m.commercial_partner_id"), partner_ids),
             spend=self._spend_document_condition("m", date_from, date_to),
         )
@@ -570,6 +690,11 @@ class WholesaleLoyaltyProgram(models.Model):
                                             "amount_untaxed", "currency_rate"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["wholesale.loyalty.rebate"].flush_model(["move_id"])
+        # What the amounts of counted lines read, when a program counts some categories only.
+        self.env["account.move.line"].flush_model(["move_id", "display_type", "balance", "product_id"])
+        self.env["sale.order.line"].flush_model(["order_id", "display_type", "price_subtotal", "product_id"])
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["product.template"].flush_model(["categ_id"])
 
     def action_settle_rebates(self):
         """Settle the volume rebates of the last complete periods now (draft credit notes)."""

@@ -441,7 +441,7 @@ class WholesaleLoyaltySimulation(models.Model):
                        SUM(m.amount_untaxed_signed) FILTER (WHERE %(qualifies)s) AS spend,
                        COUNT(*) FILTER (WHERE %(window)s) AS documents,
                        SUM(m.amount_untaxed_signed) FILTER (WHERE %(window)s) AS amount %(sums)s
-                  FROM account_move m
+                  FROM %(documents)s
                  WHERE %(sale_documents)s
                    AND m.company_id = %(company)s
                    AND (%(scan_from)s::date IS NULL OR m.invoice_date >= %(scan_from)s::date)
@@ -459,6 +459,7 @@ class WholesaleLoyaltySimulation(models.Model):
             qualifies=qualifies,
             window=window,
             excluded=excluded,
+            documents=program._sale_documents_table("m"),
             sale_documents=program._sale_documents_condition("m"),
             company=program.company_id.id,
             scan_from=scan_from,
