@@ -25,6 +25,7 @@ FIGURE = re.compile(r"^([a-z][a-z0-9_]*)=(-?[0-9][0-9.]*)\s*$")
 # In the order they run: the tier benchmark builds the data the reports benchmark reads.
 BENCHMARKS = {
     "tier": "bench_tier_recalc.py",
+    "categories": "bench_spend_categories.py",
     "reports": "bench_reports.py",
     "simulation": "bench_simulation.py",
     "queries": "bench_queries.py",
@@ -40,6 +41,10 @@ FIGURES = {
     ),
     "tier_large_daily_ratio": (
         "Tier recalculation, 200,000 customers / 4,000,000 invoices: engine / SQL lower bound", "<= 1.5",
+    ),
+    "tier_categories_small_daily_ratio": (
+        "Tier recalculation counting spend by product line, small: engine / SQL bound counting the same lines",
+        "<= 1.5",
     ),
     "tier_small_forecast_ratio": (
         "Retention forecast of every customer (rolling period), small: / SQL lower bound", "<= 2",
