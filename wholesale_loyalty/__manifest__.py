@@ -27,6 +27,7 @@
         "views/account_move_views.xml",
         "views/wholesale_loyalty_rebate_views.xml",
         "views/wholesale_loyalty_membership_views.xml",
+        "views/wholesale_loyalty_personal_offer_views.xml",
         "wizards/account_payment_register_views.xml",
         "wizards/wholesale_loyalty_tier_lock_wizard_views.xml",
         "wizards/wholesale_loyalty_redeem_wizard_views.xml",

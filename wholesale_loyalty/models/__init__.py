@@ -20,3 +20,4 @@ from . import wholesale_payment_discount_rule
 from . import wholesale_payment_discount
 from . import wholesale_loyalty_rebate
 from . import wholesale_prepayment_reservation
+from . import wholesale_loyalty_personal_offer
