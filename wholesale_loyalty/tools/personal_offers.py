@@ -36,10 +36,11 @@ def offers_enabled(months, min_months, discount):
 
 def settings_error(months, min_months, discount):
     """Why these program settings are refused, as a key of the message to show, or None:
-    ``negative_months``, ``min_above_months``, ``min_below_one`` or ``discount_range``."""
+    ``negative_months``, ``min_above_months``, ``min_below_one`` or ``discount_range``. With
+    offers off (``months`` 0) the other two settings wait, unchecked against it."""
     if months < 0 or min_months < 0:
         return "negative_months"
-    if min_months > months:
+    if months > 0 and min_months > months:
         return "min_above_months"
     if months > 0 and min_months < 1:
         return "min_below_one"
