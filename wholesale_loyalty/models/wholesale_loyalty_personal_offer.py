@@ -1,3 +1,4 @@
+import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -97,73 +98,95 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
         offers = self.sudo()
         Program = offers.env["wholesale.loyalty.program"].with_context(active_test=False)
         programs = programs.sudo() if programs is not None else Program.search([])
-        offers.env.flush_all()  # the statement reads invoices, partners and offers with SQL
-        run = run_in_batches(
-            offers.env, programs, 1, lambda batch: offers._update_program_offers(batch),
-            commit=commit and may_commit(offers.env),
-        )
+        offers.env.flush_all()  # the statements read invoices, partners and offers with SQL
+        commit = commit and may_commit(offers.env)
+
+        def update(batch):
+            # A few set-based statements that PostgreSQL's JIT would compile for longer than
+            # they run (several times the work at 2,000 customers): off for them only, then
+            # back as it was, like the planner setting of ``tools.batches.streamed`` (a failure
+            # rolls the transaction back, and the setting with it).
+            [(jit, _off)] = offers.env.execute_query(SQL(
+                "SELECT current_setting('jit'), set_config('jit', 'off', true)"
+            ))
+            counts = offers._update_program_offers(batch)
+            offers.env.execute_query(SQL("SELECT set_config('jit', %s, true)", jit))
+            return counts
+
+        run = run_in_batches(offers.env, programs, 1, update, commit=commit)
         self.invalidate_model()
         return sum(run.results, Counter())
 
     def _update_program_offers(self, program):
-        """Apply the program's offer rule to all its members at once (see ``_update_offers``)."""
+        """Apply the program's offer rule to all its members at once (see ``_update_offers``).
+
+        The pairs earned today go to a temporary table first, analyzed: the statements that
+        compare them with the offers are then planned on real row counts (the hash joins of
+        a set-based pass, not the nested loops a guess of one row would give)."""
         program.ensure_one()
         today = program._today()
         discount = float_round(program.personal_offer_discount, precision_digits=2)
         enabled = program.active and offers_enabled(
             program.personal_offer_months, program.personal_offer_min_months, discount
         )
-        earned = self._earned_query(program, today) if enabled else SQL(
-            "SELECT NULL::int, NULL::int WHERE FALSE"
-        )
-        [row] = self.env.execute_query(SQL(
-            """
-            WITH earned(partner_id, product_id) AS MATERIALIZED (%(earned)s),
-            running AS (
-                SELECT id, partner_id, product_id, discount_percent, date_from, date_to
-                  FROM wholesale_loyalty_personal_offer
-                 WHERE program_id = %(program)s AND date_from <= %(today)s AND date_to >= %(today)s
-            ), kept AS (
-                SELECT r.id, r.date_to FROM running r
-                  JOIN earned e ON e.partner_id = r.partner_id AND e.product_id = r.product_id
-                 WHERE r.discount_percent = %(discount)s
-            ), extended AS (
-                UPDATE wholesale_loyalty_personal_offer o
-                   SET date_to = %(until)s, write_uid = %(uid)s, write_date = %(now)s
-                  FROM kept k
-                 WHERE o.id = k.id AND k.date_to < %(until)s
-             RETURNING o.id
-            ), ended AS (
-                UPDATE wholesale_loyalty_personal_offer o
-                   SET date_to = %(yesterday)s, write_uid = %(uid)s, write_date = %(now)s
-                  FROM running r
-                 WHERE o.id = r.id AND r.date_from < %(today)s AND r.id NOT IN (SELECT id FROM kept)
-             RETURNING o.id
-            ), dropped AS (
-                -- Found and lost on the same day: no history worth an offer of no day.
-                DELETE FROM wholesale_loyalty_personal_offer o
-                 USING running r
-                 WHERE o.id = r.id AND r.date_from >= %(today)s AND r.id NOT IN (SELECT id FROM kept)
-             RETURNING o.id
-            ), created AS (
-                INSERT INTO wholesale_loyalty_personal_offer
-                       (partner_id, program_id, company_id, product_id, discount_percent, date_from, date_to,
-                        create_uid, write_uid, create_date, write_date)
-                SELECT e.partner_id, %(program)s, %(company)s, e.product_id, %(discount)s, %(today)s, %(until)s,
-                       %(uid)s, %(uid)s, %(now)s, %(now)s
-                  FROM earned e
-                 WHERE NOT EXISTS (SELECT 1 FROM kept k JOIN running r ON r.id = k.id
-                                    WHERE r.partner_id = e.partner_id AND r.product_id = e.product_id)
-             RETURNING id
-            )
-            SELECT (SELECT COUNT(*) FROM created), (SELECT COUNT(*) FROM extended),
-                   (SELECT COUNT(*) FROM ended) + (SELECT COUNT(*) FROM dropped)
-            """,
-            earned=earned, program=program.id, company=program.company_id.id, discount=discount,
-            today=today, yesterday=today - timedelta(days=1), until=offer_end(today),
-            uid=self.env.uid, now=fields.Datetime.now(),
+        earned = SQL.identifier(f"wholesale_offer_earned_{uuid.uuid4().hex[:12]}")
+        nothing = SQL("SELECT NULL::int AS partner_id, NULL::int AS product_id WHERE FALSE")
+        self.env.execute_query(SQL(
+            "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s", earned,
+            self._earned_query(program, today) if enabled else nothing,
         ))
-        return Counter(dict(zip(("created", "extended", "ended"), row, strict=True)))
+        self.env.execute_query(SQL("ANALYZE %s", earned))
+        values = {
+            "earned": earned, "program": program.id, "company": program.company_id.id, "discount": discount,
+            "today": today, "yesterday": today - timedelta(days=1), "until": offer_end(today),
+            "uid": self.env.uid, "now": fields.Datetime.now(),
+        }
+        running = SQL(
+            "o.program_id = %(program)s AND o.date_from <= %(today)s AND o.date_to >= %(today)s", **values
+        )
+        still_earned = SQL(
+            """o.discount_percent = %(discount)s
+               AND EXISTS (SELECT 1 FROM %(earned)s e
+                            WHERE e.partner_id = o.partner_id AND e.product_id = o.product_id)""",
+            **values,
+        )
+        counts = Counter()
+        counts["extended"] = len(self.env.execute_query(SQL(
+            """UPDATE wholesale_loyalty_personal_offer o
+                  SET date_to = %(until)s, write_uid = %(uid)s, write_date = %(now)s
+                WHERE %(running)s AND %(still_earned)s AND o.date_to < %(until)s
+            RETURNING o.id""",
+            running=running, still_earned=still_earned, **values,
+        )))
+        counts["ended"] = len(self.env.execute_query(SQL(
+            """UPDATE wholesale_loyalty_personal_offer o
+                  SET date_to = %(yesterday)s, write_uid = %(uid)s, write_date = %(now)s
+                WHERE %(running)s AND o.date_from < %(today)s AND NOT (%(still_earned)s)
+            RETURNING o.id""",
+            running=running, still_earned=still_earned, **values,
+        )))
+        # Found and lost on the same day: no history worth an offer of no day.
+        counts["ended"] += len(self.env.execute_query(SQL(
+            """DELETE FROM wholesale_loyalty_personal_offer o
+                WHERE %(running)s AND o.date_from >= %(today)s AND NOT (%(still_earned)s)
+            RETURNING o.id""",
+            running=running, still_earned=still_earned, **values,
+        )))
+        # What runs of the program now is what is still earned: the other pairs start today.
+        counts["created"] = len(self.env.execute_query(SQL(
+            """INSERT INTO wholesale_loyalty_personal_offer
+                      (partner_id, program_id, company_id, product_id, discount_percent, date_from, date_to,
+                       create_uid, write_uid, create_date, write_date)
+               SELECT e.partner_id, %(program)s, %(company)s, e.product_id, %(discount)s, %(today)s, %(until)s,
+                      %(uid)s, %(uid)s, %(now)s, %(now)s
+                 FROM %(earned)s e
+                WHERE NOT EXISTS (SELECT 1 FROM wholesale_loyalty_personal_offer o
+                                   WHERE %(running)s AND o.partner_id = e.partner_id AND o.product_id = e.product_id)
+            RETURNING id""",
+            running=running, **values,
+        )))
+        self.env.execute_query(SQL("DROP TABLE %s", earned))
+        return +counts
 
     @api.model
     def _earned_query(self, program, today):
@@ -176,28 +199,32 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
         does not count even when the credit note came later. Services (paid-tier fees,
         discounts, points), down payments and the add-on's own products are no goods."""
         start, end = offer_window(today, program.personal_offer_months)
+        # The lines are read by their own date (stored on the line, as the window's GROUP BY
+        # reads them): a credit note is dated after its invoice, so every line of the window's
+        # months is among those from its first day; the month each counts in is filtered after.
         return SQL(
             """
             SELECT bought.partner_id, bought.product_id
-              FROM (SELECT m.commercial_partner_id AS partner_id, l.product_id
+              FROM (SELECT m.commercial_partner_id AS partner_id, l.product_id,
+                           date_trunc('month', CASE WHEN m.reversed_entry_id IS NULL THEN l.invoice_date
+                                                    ELSE (SELECT r.invoice_date FROM account_move r
+                                                           WHERE r.id = m.reversed_entry_id) END) AS month
                       FROM account_move_line l
                       JOIN account_move m ON m.id = l.move_id
-                      LEFT JOIN account_move r ON r.id = m.reversed_entry_id
                       JOIN product_product pp ON pp.id = l.product_id
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN res_partner p ON p.id = m.commercial_partner_id
                      WHERE %(documents)s
                        AND m.company_id = %(company)s
-                       AND m.invoice_date >= %(start)s
-                       AND COALESCE(r.invoice_date, m.invoice_date) BETWEEN %(start)s AND %(end)s
+                       AND l.invoice_date >= %(start)s
                        AND l.display_type = 'product'
                        AND l.is_downpayment IS NOT TRUE
                        AND pt.type = 'consu'
                        AND l.product_id <> ALL(%(own_products)s)
-                       AND p.wholesale_program_id = %(program)s
-                  GROUP BY m.commercial_partner_id, l.product_id,
-                           date_trunc('month', COALESCE(r.invoice_date, m.invoice_date))
+                       AND m.commercial_partner_id IN (
+                           SELECT id FROM res_partner WHERE wholesale_program_id = %(program)s)
+                  GROUP BY 1, 2, 3
                     HAVING SUM(-l.balance) > 0) AS bought
+             WHERE bought.month BETWEEN %(start)s AND %(end)s
           GROUP BY bought.partner_id, bought.product_id
             HAVING COUNT(*) >= %(min_months)s
             """,
