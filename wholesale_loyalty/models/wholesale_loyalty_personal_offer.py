@@ -199,9 +199,13 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
         does not count even when the credit note came later. Services (paid-tier fees,
         discounts, points), down payments and the add-on's own products are no goods."""
         start, end = offer_window(today, program.personal_offer_months)
-        # The lines are read by their own date (stored on the line, as the window's GROUP BY
-        # reads them): a credit note is dated after its invoice, so every line of the window's
-        # months is among those from its first day; the month each counts in is filtered after.
+        # Members and goods go in as lists, which PostgreSQL checks by hash: the pass is the
+        # window's GROUP BY itself, whatever the statistics of partners and products say
+        # (a program enrolled tonight, products created today would otherwise be guessed at
+        # one row and planned as nested loops over every line).
+        # The lines are read by their own date (stored on the line): a credit note is dated
+        # after its invoice, so every line of the window's months is among those from its
+        # first day; the month each counts in is filtered after.
         return SQL(
             """
             SELECT bought.partner_id, bought.product_id
@@ -211,17 +215,13 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
                                                            WHERE r.id = m.reversed_entry_id) END) AS month
                       FROM account_move_line l
                       JOIN account_move m ON m.id = l.move_id
-                      JOIN product_product pp ON pp.id = l.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
                      WHERE %(documents)s
                        AND m.company_id = %(company)s
+                       AND m.commercial_partner_id = ANY(%(members)s)
                        AND l.invoice_date >= %(start)s
                        AND l.display_type = 'product'
                        AND l.is_downpayment IS NOT TRUE
-                       AND pt.type = 'consu'
-                       AND l.product_id <> ALL(%(own_products)s)
-                       AND m.commercial_partner_id IN (
-                           SELECT id FROM res_partner WHERE wholesale_program_id = %(program)s)
+                       AND l.product_id = ANY(%(goods)s)
                   GROUP BY 1, 2, 3
                     HAVING SUM(-l.balance) > 0) AS bought
              WHERE bought.month BETWEEN %(start)s AND %(end)s
@@ -229,9 +229,26 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
             HAVING COUNT(*) >= %(min_months)s
             """,
             documents=program._sale_documents_condition("m"), company=program.company_id.id,
-            start=start, end=end, own_products=self._own_product_ids(), program=program.id,
-            min_months=program.personal_offer_min_months,
+            members=self._member_ids(program), goods=self._goods_ids(),
+            start=start, end=end, min_months=program.personal_offer_min_months,
         )
+
+    @api.model
+    def _member_ids(self, program):
+        """Ids of the customers (commercial partners) that are members of ``program``."""
+        return [row[0] for row in self.env.execute_query(SQL(
+            "SELECT id FROM res_partner WHERE wholesale_program_id = %s AND parent_id IS NULL", program.id,
+        ))]
+
+    @api.model
+    def _goods_ids(self):
+        """Ids of the products that are goods: no service (paid-tier fees, fitting), none of
+        the add-on's own products (points, rebates, prepayment discounts)."""
+        return [row[0] for row in self.env.execute_query(SQL(
+            """SELECT pp.id FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                WHERE pt.type = 'consu' AND pp.id <> ALL(%s)""",
+            self._own_product_ids(),
+        ))]
 
     @api.model
     def _own_product_ids(self):
