@@ -41,11 +41,12 @@ MAX_REBATE_DOCUMENTS = 4
 # The prepayment rules of the test case's payment terms (days before the invoice date, %).
 PREPAYMENT_RULES = [DiscountRule(days=5, percent=3.0), DiscountRule(days=30, percent=5.0)]
 PAID = ("paid", "in_payment")
-# Program settings an example draws (trigger, basis, period, validity months, grace days): one
-# choice among all combinations, so that every setting shows up across a run.
+# Program settings an example draws (trigger, basis, period, validity months, grace days,
+# paid-tier fees left out of the spend): one choice among all combinations, so that every
+# setting shows up across a run.
 CONFIGURATIONS = list(itertools.product(
     ("posted", "paid"), ("invoiced", "paid", "confirmed"), ("lifetime", "rolling", "previous_month"),
-    (0, 1, 12), (0, 30),
+    (0, 1, 12), (0, 30), (False, True),
 ))
 # Lines of a 2-decimal currency: one cent per line may be lost to rounding.
 CENT = 0.01
@@ -241,10 +242,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def configure(self, configuration, points):
         """Both companies' programs get the settings of the example (before anything else
         happens); customers may start with points to spend, awarded today."""
-        trigger, basis, period, validity, grace = configuration
+        trigger, basis, period, validity, grace, fees_excluded = configuration
         self.programs.write({
             "points_trigger": trigger, "qualification_basis": basis, "qualification_period": period,
             "period_months": 3, "points_validity_months": validity, "downgrade_grace_days": grace,
+            "excluded_categ_ids": [Command.set(self.case.fees_category.ids if fees_excluded else [])],
         })
         self.env["wholesale.loyalty.tier.engine"]._recalculate()
         if points:
@@ -739,8 +741,8 @@ class LedgerMachine(RuleBasedStateMachine):
             timezone = program._timezone()
             days = {order: local_today(timezone, order.date_order) for order in orders}
             return round(sum(
-                order.amount_untaxed / (order.currency_rate or 1.0) for order, day in days.items()
-                if (date_from is None or day >= date_from) and day <= date_to
+                self._counted_order_amount(order, program) / (order.currency_rate or 1.0)
+                for order, day in days.items() if (date_from is None or day >= date_from) and day <= date_to
             ), 2)
         domain = [
             ("commercial_partner_id", "=", customer.id), ("move_type", "in", ("out_invoice", "out_refund")),
@@ -752,7 +754,22 @@ class LedgerMachine(RuleBasedStateMachine):
             domain.append(("invoice_date", ">=", date_from))
         if program.qualification_basis == "paid":
             domain.append(("payment_state", "in", ("paid", "in_payment", "reversed")))
-        return round(sum(self.env["account.move"].search(domain).mapped("amount_untaxed_signed")), 2)
+        documents = self.env["account.move"].search(domain)
+        return round(sum(self._counted_amount(move, program) for move in documents), 2)
+
+    def _counted_lines(self, lines, program):
+        """Lines whose product is of no category the program leaves out."""
+        excluded = program.excluded_categ_ids
+        return lines.filtered(lambda line: not line.product_id or line.product_id.categ_id not in excluded)
+
+    def _counted_amount(self, move, program):
+        """A document's untaxed amount (company currency) without the lines left out."""
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return -sum(self._counted_lines(lines, program).mapped("balance"))
+
+    def _counted_order_amount(self, order, program):
+        lines = order.order_line.filtered(lambda line: not line.display_type)
+        return sum(self._counted_lines(lines, program).mapped("price_subtotal"))
 
     @precondition(lambda self: len(self.customer_ids) > 1)
     @rule(source=PICK, into=PICK)
@@ -909,17 +926,18 @@ class LedgerMachine(RuleBasedStateMachine):
                 refunds = self.env["account.move"].search([
                     ("reversed_entry_id", "=", invoice.id), ("move_type", "=", "out_refund"), ("state", "=", "posted"),
                 ])
-                net = self._goods(invoice) - self._unbacked_deductions(invoice) + sum(map(self._goods, refunds))
+                net = self._goods(invoice, program) - self._unbacked_deductions(invoice) + sum(
+                    self._goods(refund, program) for refund in refunds)
                 expected = points_for(net, program, self.earn_multiplier.get(invoice.id, 1.0))
             assert held == expected, (
                 f"{invoice.name} ({invoice.state}, {invoice.payment_state}, {invoice.currency_id.name}, "
                 f"{invoice.company_id.name}) holds {held} points, the program gives {expected}")
 
-    @staticmethod
-    def _goods(move):
-        """A document's untaxed amount without its down-payment lines (company currency)."""
+    def _goods(self, move, program):
+        """A document's untaxed amount without its down-payment lines and the lines its program
+        leaves out (company currency)."""
         lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and not line.is_downpayment)
-        return -sum(lines.mapped("balance"))
+        return -sum(self._counted_lines(lines, program).mapped("balance"))
 
     @staticmethod
     def _unbacked_deductions(invoice):

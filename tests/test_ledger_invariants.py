@@ -45,8 +45,10 @@ class LedgerCommon(WholesaleLoyaltyCommon):
         cls.program.points_validity_months = 1
         cls.customers = cls.customer | cls._customer("Beta Supply") | cls._customer("Gamma Wholesale")
         # Gold can be bought for a month: the machine invoices, pays, credits and cancels the fee.
+        # Its own category: a drawn setting leaves it out of the spend (spend by product line).
+        cls.fees_category = cls.env["product.category"].create({"name": "Paid tiers (ledger machine)"})
         cls.membership_product = cls.env["product.product"].create({
-            "name": "Gold membership", "type": "service", "list_price": 200.0,
+            "name": "Gold membership", "type": "service", "list_price": 200.0, "categ_id": cls.fees_category.id,
         })
         cls.gold.write({
             "membership_available": True, "membership_product_id": cls.membership_product.id,

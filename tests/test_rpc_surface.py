@@ -109,7 +109,7 @@ KPI_ACTIONS = (
     "action_open_nonmember_customers", "action_open_members", "action_open_analysis",
     "action_open_points_earned", "action_open_points_redeemed", "action_open_points_expired",
     "action_open_liability", "action_open_expiring_30d", "action_open_expiring_90d",
-    "action_open_tier_graph", "action_open_memberships",
+    "action_open_tier_graph", "action_open_memberships", "action_open_personal_offers",
 )
 
 

@@ -29,6 +29,7 @@
         "views/wholesale_loyalty_membership_views.xml",
         "views/wholesale_loyalty_event_views.xml",
         "views/wholesale_loyalty_webhook_views.xml",
+        "views/wholesale_loyalty_personal_offer_views.xml",
         "wizards/account_payment_register_views.xml",
         "wizards/wholesale_loyalty_tier_lock_wizard_views.xml",
         "wizards/wholesale_loyalty_redeem_wizard_views.xml",

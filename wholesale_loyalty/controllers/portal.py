@@ -38,5 +38,21 @@ class WholesaleLoyaltyPortal(CustomerPortal):
             "customer": customer.sudo(),
             "entries": entries,
             "pager": pager,
+            "offers": self._wholesale_personal_offers(customer),
         })
         return request.render("wholesale_loyalty.portal_my_wholesale_loyalty", values)
+
+    def _wholesale_personal_offers(self, customer):
+        """The running personal offers of ``customer`` (the user's commercial partner) in its
+        program, by product."""
+        # sudo: portal users have no access right on offers; the search is bound to their own
+        # commercial partner and its current program, whatever the request asks for.
+        customer = customer.sudo()
+        program = customer.wholesale_program_id
+        if not program.personal_offer_months:
+            return request.env["wholesale.loyalty.personal.offer"]
+        Offer = request.env["wholesale.loyalty.personal.offer"].sudo()
+        return Offer.search([
+            ("partner_id", "=", customer.id), ("program_id", "=", program.id),
+            *Offer._running_domain(program._today()),
+        ]).sorted(lambda offer: offer.product_id.display_name or "")

@@ -2,9 +2,10 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_date
+from odoo.tools import format_date, formatLang
 
 from ..tools.access import LOYALTY_USER, check_caller_groups
+from ..tools.payment_discounts import percent_digits
 from ..tools.points_rules import redeem_cap
 
 # What decides whether a quotation's tier ships it free, besides its lines.
@@ -33,6 +34,10 @@ class SaleOrder(models.Model):
     )
     wholesale_keep_tier_message = fields.Char(
         string="Tier at Risk", compute="_compute_wholesale_keep_tier_message"
+    )
+    wholesale_offer_message = fields.Char(
+        string="Personal Offers", compute="_compute_wholesale_offer_message",
+        help="The customer's personal offers on the products it buys regularly.",
     )
     wholesale_points_estimate = fields.Integer(
         string="Points to Earn",
@@ -159,6 +164,43 @@ class SaleOrder(models.Model):
                 tier=customer.wholesale_keep_tier_id.name,
             )
 
+    @api.depends("partner_id", "state", "order_line.product_id")
+    def _compute_wholesale_offer_message(self):
+        for order in self:
+            order.wholesale_offer_message = order._wholesale_offer_message() \
+                if order.state in ("draft", "sent") else False
+
+    def _wholesale_offer_message(self):
+        """"Your regular items: 5% off" with the offered products of this quotation, or how
+        many products the customer has offers on when none is on it yet; False without offers."""
+        self.ensure_one()
+        program = self._wholesale_customer_program()
+        if not program.personal_offer_months:
+            return False
+        customer = self.partner_id.commercial_partner_id
+        # sudo: the running offers of this order's customer in the order company's program only
+        offers = self.env["wholesale.loyalty.personal.offer"].sudo().search([
+            ("program_id", "=", program.id), ("partner_id", "=", customer.id),
+            *self.env["wholesale.loyalty.personal.offer"]._running_domain(program._today()),
+        ])
+        if not offers:
+            return False
+        quoted = offers.filtered(lambda offer: offer.product_id in self.order_line.product_id)
+        parts = []
+        for discount in sorted(set((quoted or offers).mapped("discount_percent")), reverse=True):
+            percent = formatLang(self.env, discount, digits=percent_digits(discount))
+            same = (quoted or offers).filtered(lambda offer, discount=discount: offer.discount_percent == discount)
+            if quoted:
+                parts.append(self.env._(
+                    "%(percent)s%% off %(products)s", percent=percent,
+                    products=", ".join(same.product_id.with_context(display_default_code=False).mapped("display_name")),
+                ))
+            else:
+                parts.append(self.env._(
+                    "%(percent)s%% off on %(count)s products", percent=percent, count=len(same.product_id),
+                ))
+        return self.env._("Your regular items: %(offers)s", offers="; ".join(parts))
+
     @api.depends(
         "amount_untaxed", "order_line.product_id", "partner_id", "currency_id",
         "partner_id.commercial_partner_id.wholesale_program_id",
@@ -277,7 +319,8 @@ class SaleOrder(models.Model):
     @api.onchange("partner_id")
     def _onchange_partner_id_wholesale_discount(self):
         # Another customer prices the lines with its own tier, as a new line would be.
-        if self.state in ("draft", "sent") and (self.wholesale_tier_id or self._origin.wholesale_tier_id):
+        if self.state in ("draft", "sent") and (self.wholesale_tier_id or self._origin.wholesale_tier_id
+                                                or self._wholesale_customer_program().personal_offer_months):
             self.order_line._compute_discount()
 
     @api.model_create_multi

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -69,18 +70,21 @@ class SaleOrderLine(models.Model):
         return super(SaleOrderLine, self - self.filtered("wholesale_points_redeemed"))._compute_price_unit()
 
     def _compute_discount(self):
-        """The tier discount is set when a line is priced. Pricing again keeps a discount that
-        was negotiated by hand, and lines of a confirmed order keep the discount the customer
-        accepted; only an explicit repricing (update prices, refresh tier) replaces them."""
+        """The tier discount, or the customer's personal offer on the product, is set when a
+        line is priced. Pricing again keeps a discount that was negotiated by hand, and lines
+        of a confirmed order keep the discount the customer accepted; only an explicit
+        repricing (update prices, refresh tier) replaces them."""
         reprice = self.env.context.get("wholesale_reprice")
         points_lines = self.filtered("wholesale_points_redeemed")
         others = self - points_lines
+        offers = others._wholesale_offer_discounts()
         kept = {} if reprice else {
             line: line.discount for line in others
-            if line._wholesale_tier_managed() and (line._wholesale_manual_discount() or line._wholesale_accepted())
+            if line._wholesale_tier_managed(offers.get(line))
+            and (line._wholesale_manual_discount() or line._wholesale_accepted())
         }
         for line in others:
-            if line._wholesale_tier_managed() and line not in kept:
+            if line._wholesale_tier_managed(offers.get(line)) and line not in kept:
                 # The base super() starts from when the pricelist gives no discount.
                 line.discount = 0.0
         result = super(SaleOrderLine, others)._compute_discount()
@@ -90,10 +94,12 @@ class SaleOrderLine(models.Model):
                 line.discount = kept[line]
                 continue
             tier = line._wholesale_pricing_tier()
-            if tier:
-                # The better of the pricelist discount and the tier discount, never both stacked.
-                line.discount = max(line.discount, tier.discount_percent)
-            line.wholesale_priced_discount = line.discount if tier else 0.0
+            offer = offers.get(line, 0.0)
+            if tier or offer:
+                # The best of the pricelist discount, the tier discount and the personal offer,
+                # never two of them stacked.
+                line.discount = max(line.discount, tier.discount_percent if tier else 0.0, offer)
+            line.wholesale_priced_discount = line.discount if tier or offer else 0.0
         return result
 
     @api.depends("invoice_lines.price_subtotal")
@@ -223,11 +229,35 @@ class SaleOrderLine(models.Model):
             return tier
         return self.env["wholesale.loyalty.tier"]
 
-    def _wholesale_tier_managed(self):
-        """Lines whose discount comes (or came) from a tier; others follow Odoo's rules alone."""
+    def _wholesale_tier_managed(self, offer=None):
+        """Lines whose discount comes (or came) from a tier or a personal offer (``offer``: its
+        discount, see :meth:`_wholesale_offer_discounts`); others follow Odoo's rules alone."""
         return self._wholesale_discountable() and bool(
-            self._wholesale_pricing_tier() or self.wholesale_priced_discount
+            self._wholesale_pricing_tier() or self.wholesale_priced_discount or offer
         )
+
+    def _wholesale_offer_discounts(self):
+        """{line: discount} of the lines whose customer has a running personal offer on their
+        product in the program of the order's company: one grouped read per program."""
+        by_program = defaultdict(lambda: self.browse())
+        for line in self:
+            if line.order_id and line._wholesale_discountable():
+                by_program[line.order_id._wholesale_customer_program()] |= line
+        discounts = {}
+        for program, lines in by_program.items():
+            if not program.personal_offer_months:
+                continue
+            # sudo: whoever prices a quotation (a sales rep, a portal customer signing it) gets
+            # the order's customer's offers on the order's products, nothing else.
+            found = self.env["wholesale.loyalty.personal.offer"].sudo()._discounts(
+                program, set(lines.order_id.partner_id.commercial_partner_id.ids), set(lines.product_id.ids),
+                program._today(),
+            )
+            for line in lines:
+                discount = found.get((line.order_id.partner_id.commercial_partner_id.id, line.product_id.id))
+                if discount:
+                    discounts[line] = discount
+        return discounts
 
     def _wholesale_manual_discount(self):
         # New lines are being priced; saved ones with another discount than priced were negotiated.

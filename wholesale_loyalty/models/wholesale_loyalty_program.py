@@ -7,6 +7,7 @@ from odoo.tools import SQL, float_compare
 
 from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.numbers import check_numbers
+from ..tools.personal_offers import settings_error
 from ..tools.points_rules import points_for_amount
 from ..tools.tier_rules import TierStep, local_today, utc_bounds, zone_name
 
@@ -16,6 +17,8 @@ SALE_DOCUMENTS = ("out_invoice", "out_refund")
 DEFAULT_PARTNER_DOMAIN = '[("customer_rank", ">", 0)]'
 # Changing these on a saved program moves customers between programs.
 MEMBERSHIP_FIELDS = ("partner_domain", "sequence")
+# The settings of personal offers, in the order of ``tools.personal_offers.settings_error``.
+PERSONAL_OFFER_FIELDS = ("personal_offer_months", "personal_offer_min_months", "personal_offer_discount")
 
 
 class WholesaleLoyaltyProgram(models.Model):
@@ -134,6 +137,29 @@ class WholesaleLoyaltyProgram(models.Model):
         help="Settlement period of the tiers' volume rebates: a customer whose spend in the period "
         "reaches a tier gets its rebate on all of the period's purchases.",
     )
+    # Personal offers from purchase history (see wholesale.loyalty.personal.offer).
+    personal_offer_months = fields.Integer(
+        string="Personal Offers: Months Looked Back",
+        default=0,
+        tracking=True,
+        help="Full calendar months of purchase history the nightly run looks at to find each "
+        "member's regular products; 0 gives no personal offers.",
+    )
+    personal_offer_min_months = fields.Integer(
+        string="Personal Offers: Months with a Purchase",
+        default=3,
+        tracking=True,
+        help="A member gets a personal offer on a product it bought in at least this many of those "
+        "months (net of credit notes).",
+    )
+    personal_offer_discount = fields.Float(
+        string="Personal Offers: Discount (%)",
+        digits="Discount",
+        default=5.0,
+        tracking=True,
+        help="Discount of a personal offer on quotation lines of the product. A line gets the best of "
+        "the pricelist discount, the tier discount and this one, never more than one of them.",
+    )
 
     _sql_constraints = [
         ("points_amount_step_positive", "CHECK(points_amount_step > 0)", "The amount per points step must be above 0."),
@@ -154,6 +180,21 @@ class WholesaleLoyaltyProgram(models.Model):
             "retention_warning_days_positive",
             "CHECK(retention_warning_days >= 0)",
             "The warning before a tier loss cannot be negative.",
+        ),
+        (
+            "personal_offer_months_positive",
+            "CHECK(personal_offer_months >= 0 AND personal_offer_min_months >= 0)",
+            "The months of personal offers cannot be negative.",
+        ),
+        (
+            "personal_offer_min_months_range",
+            "CHECK(personal_offer_months = 0 OR personal_offer_min_months BETWEEN 1 AND personal_offer_months)",
+            "The months with a purchase of personal offers must be between 1 and the months looked back.",
+        ),
+        (
+            "personal_offer_discount_range",
+            "CHECK(personal_offer_discount >= 0 AND personal_offer_discount <= 100)",
+            "The discount of personal offers must be between 0 and 100%.",
         ),
     ]
 
@@ -240,6 +281,34 @@ class WholesaleLoyaltyProgram(models.Model):
                     )
                 ) from error
 
+    @api.constrains("personal_offer_months", "personal_offer_min_months", "personal_offer_discount")
+    def _check_personal_offer_settings(self):
+        for program in self:
+            program._check_personal_offer_values(program.name, {
+                fname: program[fname] for fname in PERSONAL_OFFER_FIELDS
+            })
+
+    @api.model
+    def _check_personal_offer_values(self, name, values):
+        """Refuse personal offer settings (all three in ``values``) that make no offer rule,
+        naming the program."""
+        error = settings_error(*(values[fname] or 0 for fname in PERSONAL_OFFER_FIELDS))
+        if error == "negative_months":
+            raise ValidationError(self.env._(
+                "Program %(program)s: the months of personal offers cannot be negative.", program=name))
+        if error == "min_above_months":
+            raise ValidationError(self.env._(
+                "Program %(program)s: personal offers need a purchase in %(min)s months, more than the "
+                "%(months)s months looked back.", program=name,
+                min=values["personal_offer_min_months"], months=values["personal_offer_months"]))
+        if error == "min_below_one":
+            raise ValidationError(self.env._(
+                "Program %(program)s: personal offers need a purchase in at least 1 month.", program=name))
+        if error == "discount_range":
+            raise ValidationError(self.env._(
+                "Program %(program)s: the discount of personal offers must be between 0 and 100%%.",
+                program=name))
+
     @api.model
     def _check_range_values(self, name, values):
         """Refuse values outside the ranges of the SQL constraints above, naming the program,
@@ -282,6 +351,9 @@ class WholesaleLoyaltyProgram(models.Model):
         check_numbers(self, vals_list)
         for vals in vals_list:
             self._check_range_values(vals.get("name"), vals)
+            self._check_personal_offer_values(vals.get("name") or self.env._("New"), {
+                fname: vals.get(fname, self._fields[fname].default(self)) for fname in PERSONAL_OFFER_FIELDS
+            })
         programs = super().create(vals_list)
         programs._show_line_discounts()
         # Customers matching a new program are members at once, not after the nightly run.
@@ -294,6 +366,10 @@ class WholesaleLoyaltyProgram(models.Model):
         check_numbers(self, [vals])
         for program in self:
             self._check_range_values(vals.get("name", program.name), vals)
+            if any(fname in vals for fname in PERSONAL_OFFER_FIELDS):
+                self._check_personal_offer_values(vals.get("name", program.name), {
+                    fname: vals.get(fname, program[fname]) for fname in PERSONAL_OFFER_FIELDS
+                })
         before = {program: (program.partner_domain, program.sequence) for program in self}
         result = super().write(vals)
         if vals.get("apply_tier_discount") or vals.get("active"):
