@@ -626,7 +626,12 @@ class WholesaleLoyaltyProgram(models.Model):
     def _sale_documents_table(self, move_alias):
         """FROM item ``account_move`` as ``move_alias``, whose ``amount_untaxed_signed`` is,
         with product categories set, the amount of the document's counted lines: the one
-        place the spend, the rebates and the what-if replay read a document's amount from."""
+        place the spend, the rebates and the what-if replay read a document's amount from.
+
+        The counted amounts are one join of the documents with their lines, grouped by every
+        column the callers filter on: PostgreSQL moves those filters into the grouped query,
+        so a customer's spend reads that customer's documents and their lines only, and a run
+        over every customer joins them all in one pass."""
         self.ensure_one()
         alias = SQL.identifier(move_alias)
         if not self._counts_by_category():
@@ -634,15 +639,13 @@ class WholesaleLoyaltyProgram(models.Model):
         return SQL(
             """(SELECT doc.id, doc.commercial_partner_id, doc.state, doc.move_type, doc.company_id,
                        doc.invoice_date, doc.payment_state, doc.reversed_entry_id,
-                       COALESCE(counted.amount, 0) AS amount_untaxed_signed
+                       COALESCE(SUM(-line.balance) FILTER (WHERE %(counted)s), 0) AS amount_untaxed_signed
                   FROM account_move doc
-             LEFT JOIN LATERAL (
-                       SELECT SUM(-line.balance) AS amount
-                         FROM account_move_line line
-                    LEFT JOIN product_product product ON product.id = line.product_id
-                    LEFT JOIN product_template template ON template.id = product.product_tmpl_id
-                        WHERE line.move_id = doc.id AND line.display_type = 'product' AND %(counted)s
-                   ) counted ON TRUE) %(alias)s""",
+                  JOIN account_move_line line ON line.move_id = doc.id AND line.display_type = 'product'
+             LEFT JOIN product_product product ON product.id = line.product_id
+             LEFT JOIN product_template template ON template.id = product.product_tmpl_id
+              GROUP BY doc.id, doc.commercial_partner_id, doc.state, doc.move_type, doc.company_id,
+                       doc.invoice_date, doc.payment_state, doc.reversed_entry_id) %(alias)s""",
             counted=self._counted_line_condition("template"), alias=alias,
         )
 
