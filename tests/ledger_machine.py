@@ -8,6 +8,8 @@ all examples start from the same database state.
 """
 import itertools
 import math
+import re
+from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -812,10 +814,16 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def memberships_follow_their_fees(self):
         """A fee line fully paid and not credited holds a membership; a fee line unpaid
-        (or paid no more) holds none that counts; a credited one none that runs."""
+        (or paid no more) holds none that counts; a credited one none that runs. Fee money a
+        customer got back beyond the fee it credits (a fee credited twice, a credit note of
+        the fee linked to no invoice) takes the customer's other memberships, so their paid
+        fees hold at least what was not given back."""
         memberships = self.env["wholesale.loyalty.membership"].sudo()
         product = self.case.membership_product
+        returned_elsewhere = self._fee_money_returned_elsewhere(product)
+        held, owed = defaultdict(float), defaultdict(float)
         for invoice in self._moves(("out_invoice",)):
+            customer = invoice.commercial_partner_id.id
             for line in invoice.invoice_line_ids.filtered(lambda line: line.product_id == product):
                 membership = memberships.search([("move_line_id", "=", line.id)])
                 credited = self.env["account.move"].search_count([
@@ -827,10 +835,38 @@ class LedgerMachine(RuleBasedStateMachine):
                 if credited:
                     assert not membership.filtered(lambda m: m.state == "active"), (
                         f"{invoice.name}: a credited fee still holds a running membership")
+                elif paid and returned_elsewhere[customer] > CENT:
+                    assert len(counting) <= 1, f"{invoice.name}: a paid fee holds {len(counting)} memberships"
+                    held[customer] += sum(counting.mapped("amount"))
+                    owed[customer] += -line.balance
                 elif paid:
                     assert len(counting) == 1, f"{invoice.name}: a paid fee holds {len(counting)} memberships"
                 else:
                     assert not counting, f"{invoice.name} ({invoice.payment_state}): an unpaid fee holds a membership"
+        for customer, amount in owed.items():
+            assert held[customer] >= amount - returned_elsewhere[customer] - CENT, (
+                f"customer {customer}: fees of {amount} paid, {returned_elsewhere[customer]} given back elsewhere, "
+                f"memberships of {held[customer]} held")
+
+    def _fee_money_returned_elsewhere(self, product):
+        """{customer id: fee money its posted credit notes give back beyond the fee of the
+        invoice each one credits (all of it for a credit note linked to no invoice)}."""
+        refunds = self.env["account.move"].search([
+            ("move_type", "=", "out_refund"), ("state", "=", "posted"),
+            ("invoice_line_ids.product_id", "=", product.id),
+        ])
+        credited = defaultdict(float)
+        for refund in refunds:
+            lines = refund.invoice_line_ids.filtered(lambda line: line.product_id == product)
+            credited[refund.commercial_partner_id.id, refund.reversed_entry_id.id] += sum(lines.mapped("balance"))
+        returned = defaultdict(float)
+        for (customer, invoice_id), money in credited.items():
+            fee = 0.0
+            if invoice_id:
+                invoice = self.env["account.move"].browse(invoice_id)
+                fee = -sum(invoice.invoice_line_ids.filtered(lambda line: line.product_id == product).mapped("balance"))
+            returned[customer] += max(money - fee, 0.0)
+        return returned
 
     @invariant()
     def balance_is_the_ledger(self):
@@ -881,11 +917,13 @@ class LedgerMachine(RuleBasedStateMachine):
             before = self.entries[entry.id]
             now = self._entry_values(entry)
             expected = dict(before, partner_id=self._survivor(before["partner_id"]))
-            merged_reference = f"{before['reference']}:merged:{before['partner_id']}"
-            if before["partner_id"] != expected["partner_id"] and now.get("reference") == merged_reference:
+            merged_reference = re.escape(before["reference"] or "") + r"(:merged:\d+)+"
+            moved = before["partner_id"] != expected["partner_id"]
+            if moved and re.fullmatch(merged_reference, now["reference"] or ""):
                 # A merged-away customer's entry whose cause the survivor also had keeps it
-                # apart with the merged partner's id: the one change a merge makes but moving.
-                expected["reference"] = merged_reference
+                # apart with the id of the partner it belonged to then (the merged one, or one
+                # merged into it before): the one change a merge makes but moving.
+                expected["reference"] = now["reference"]
             assert now == expected, f"ledger entry {entry.id} changed: {expected} -> {now}"
             assert 0 <= entry.remaining_points <= max(entry.points, 0)
         for entry in self.ledger.search([

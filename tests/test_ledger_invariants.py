@@ -173,6 +173,20 @@ class TestLedgerRegressions(LedgerCommon):
         self.assertEqual(self._ledger_sum(beta), 37)
         self.assertEqual(beta.wholesale_points_balance, 37)
 
+    def test_merges_in_a_chain_keep_entries_of_the_same_reference(self):
+        """Alpha merged into Beta, then Beta into Gamma: Alpha's award moved to Beta without a
+        clash, and to Gamma beside Gamma's own of the same reference."""
+        alpha, beta, gamma = self.customers
+        with freeze_time("2026-01-05"):
+            alpha.with_user(self.loyalty_manager).wholesale_award_points(1, "Webinar", reference="crm-2")
+            gamma.with_user(self.loyalty_manager).wholesale_award_points(5, "Webinar", reference="crm-2")
+            self._merge(alpha, beta)
+            self._merge(beta, gamma)
+        entries = self.env["wholesale.loyalty.ledger"].sudo().search([("partner_id", "=", gamma.id)])
+        self.assertEqual(sorted(entries.mapped("reference")), ["crm-2", f"crm-2:merged:{beta.id}"])
+        self.assertEqual(self._ledger_sum(gamma), 6)
+        self.assertEqual(gamma.wholesale_points_balance, 6)
+
     def test_sales_rep_merges_two_members_and_tier_follows_the_merged_spend(self):
         alpha, beta = self.customers[:2]
         (alpha | beta).email = "buying@example.com"
@@ -189,3 +203,44 @@ class TestLedgerRegressions(LedgerCommon):
         self.assertEqual(beta.wholesale_tier_id, self.gold, "1,300 of merged spend reaches Gold")
         self.assertEqual(beta.wholesale_points_balance, self._ledger_sum(beta))
         self.assertEqual(self._ledger_sum(beta), 6 + 7)
+
+    def _fee_invoice(self, customer):
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": customer.id, "invoice_date": "2026-01-05",
+            "invoice_line_ids": [Command.create({
+                "product_id": self.membership_product.id, "quantity": 1, "price_unit": 200.0,
+                "tax_ids": [Command.clear()],
+            })],
+        })
+        invoice.action_post()
+        return invoice
+
+    def _credit_and_copy(self, invoice):
+        """The credit note wizard's 'modify': a posted credit note and a new draft invoice."""
+        before = self.env["account.move"].search([]).ids
+        self.env["account.move.reversal"].with_context(active_model="account.move", active_ids=invoice.ids).create({
+            "journal_id": invoice.journal_id.id, "date": "2026-01-05", "reason": "Returned",
+        }).modify_moves()
+        new = self.env["account.move"].search([("id", "not in", before)])
+        return new.filtered(lambda move: move.move_type == "out_refund"), new.filtered(
+            lambda move: move.move_type == "out_invoice")
+
+    def test_a_fee_credited_twice_takes_back_the_next_fee_paid(self):
+        """Paid twice and credited twice, the fee money is all back with the customer: the
+        second credit of the first fee takes the second fee's membership."""
+        customer = self.customers[0]
+        memberships = self.env["wholesale.loyalty.membership"].sudo()
+        with freeze_time("2026-01-05"):
+            self._invoice(customer, 150.0, "2026-01-05", move_type="out_refund")
+            first = self._fee_invoice(customer)
+            _refund, second = self._credit_and_copy(first)
+            receivable = first.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+            receivable.matched_credit_ids.credit_move_id.remove_move_reconcile()
+            self._pay(first, "2026-01-05")
+            second.action_post()
+            self._pay(second, "2026-01-05")
+            self.assertEqual(memberships.search([("move_id", "=", second.id)]).state, "active")
+            self._credit_and_copy(first)
+            self.assertEqual(memberships.search([("move_id", "=", second.id)]).state, "refunded",
+                             "400 paid, 400 credited: no fee money kept")
+            self.assertFalse(memberships.search([("partner_id", "=", customer.id), ("state", "=", "active")]))
