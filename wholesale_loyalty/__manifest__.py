@@ -1,6 +1,6 @@
 {
     "name": "Wholesale Loyalty",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "summary": "B2B loyalty: customer tiers earned by spend, tier discounts, points and payment discounts",
     "author": "Wholesale Loyalty Contributors",

@@ -1,6 +1,6 @@
 {
     "name": "Wholesale Loyalty Reports",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Sales/Sales",
     "summary": "Loyalty KPIs of members vs non-members, points liability, ROI, what-if simulations, statements",
     "author": "Wholesale Loyalty Contributors",
