@@ -31,7 +31,9 @@ class WholesaleLoyaltyLedger(models.Model):
     _order = "date desc, id desc"
     _rec_name = "reference"
 
-    partner_id = fields.Many2one("res.partner", required=True, ondelete="restrict", index=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, ondelete="restrict", index=True, readonly=True,
+    )
     program_id = fields.Many2one(
         "wholesale.loyalty.program", required=True, ondelete="restrict", index=True, readonly=True
     )
@@ -43,9 +45,10 @@ class WholesaleLoyaltyLedger(models.Model):
         help="The tier multiplier the points of an invoice were earned at; its credit notes take "
              "points back at the same rate.",
     )
-    kind = fields.Selection(KINDS, required=True, index=True, readonly=True)
+    kind = fields.Selection(KINDS, string="Type", required=True, index=True, readonly=True)
     sale_order_id = fields.Many2one("sale.order", ondelete="set null", index="btree_not_null", readonly=True)
-    move_id = fields.Many2one("account.move", ondelete="set null", index="btree_not_null", readonly=True)
+    move_id = fields.Many2one("account.move", string="Invoice", ondelete="set null", index="btree_not_null",
+                              readonly=True)
     bonus_rule_id = fields.Many2one(
         "wholesale.loyalty.bonus.rule", ondelete="set null", index="btree_not_null", readonly=True
     )

@@ -26,7 +26,7 @@ class WholesaleLoyaltyTierHistory(models.Model):
     _order = "date desc, id desc"
     _rec_name = "partner_id"
 
-    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade", index=True)
     program_id = fields.Many2one("wholesale.loyalty.program", ondelete="cascade", index=True)
     company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="program_id.currency_id")
