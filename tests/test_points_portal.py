@@ -64,3 +64,12 @@ class TestPointsPortal(WholesaleLoyaltyCommon, HttpCase):
         self.authenticate("wl_portal", "wl_portal_pw")
         page = self.url_open("/my/wholesale-loyalty").text
         self.assertIn("/my/wholesale-loyalty/statement?download=1", page)
+
+    def test_portal_page_sums_the_program_up_in_sentences(self):
+        self.authenticate("wl_portal", "wl_portal_pw")
+        page = html.fromstring(self.url_open("/my/wholesale-loyalty").text)
+        sentences = [item.text_content() for item in page.xpath("//ul[hasclass('o_wholesale_program_summary')]/li")]
+        self.assertEqual(len(sentences), 4, "one sentence per tier and one for points")
+        self.assertTrue(sentences[1].startswith("Gold: from"))
+        self.assertIn("off every line", sentences[1])
+        self.assertTrue(sentences[3].startswith("Points: 1 per"))

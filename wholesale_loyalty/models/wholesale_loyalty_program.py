@@ -3,7 +3,7 @@ from ast import literal_eval
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, formatLang
 
 from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.numbers import check_numbers
@@ -127,6 +127,9 @@ class WholesaleLoyaltyProgram(models.Model):
     )
     tier_ids = fields.One2many("wholesale.loyalty.tier", "program_id", copy=True)
     tier_count = fields.Integer(compute="_compute_tier_count")
+    summary = fields.Text(
+        compute="_compute_summary", help="The program in plain sentences: how each tier is reached and what it gives.",
+    )
     bonus_rule_ids = fields.One2many("wholesale.loyalty.bonus.rule", "program_id", copy=True)
     member_count = fields.Integer(compute="_compute_member_count")
     rebate_period = fields.Selection(
@@ -224,6 +227,77 @@ class WholesaleLoyaltyProgram(models.Model):
                 )
             else:
                 program.qualification_period_display = labels.get(program.qualification_period, False)
+
+    @api.depends(
+        "qualification_basis", "qualification_period", "period_months", "apply_tier_discount",
+        "points_amount_step", "points_per_step", "points_min_order_amount", "points_trigger", "point_value",
+        "max_redeem_percent", "points_validity_months", "tier_ids.name", "tier_ids.threshold_amount",
+        "tier_ids.discount_percent", "tier_ids.points_multiplier", "tier_ids.rebate_percent",
+        "tier_ids.free_shipping", "tier_ids.free_shipping_min_amount", "tier_ids.points_never_expire",
+    )
+    def _compute_summary(self):
+        for program in self:
+            program.summary = "\n".join(program._summary_lines())
+
+    def _summary_lines(self):
+        """The program in plain sentences, one per tier and one for points: what a customer
+        does to reach each tier and what it gives."""
+        self.ensure_one()
+        env = self.env
+        spend = {
+            "invoiced": env._("invoiced"), "paid": env._("paid"), "confirmed": env._("in confirmed orders"),
+        }[self.qualification_basis]
+        period = {
+            "lifetime": env._("in total"),
+            "rolling": env._("in the last %(months)s months", months=self.period_months),
+            "previous_month": env._("last month"),
+            "calendar_year": env._("this calendar year"),
+        }[self.qualification_period]
+        lines = [self._tier_summary(tier, spend, period) for tier in self.tier_ids.sorted("threshold_amount")]
+        lines.append(self._points_summary())
+        return lines
+
+    def _tier_summary(self, tier, spend, period):
+        env, money = self.env, self.currency_id.format
+        gives = []
+        if self.apply_tier_discount and tier.discount_percent:
+            gives.append(env._("%(percent)s%% off every line", percent=formatLang(env, tier.discount_percent)))
+        if float_compare(tier.points_multiplier, 1.0, precision_digits=2):
+            gives.append(env._("%(factor)s× points", factor=formatLang(env, tier.points_multiplier)))
+        if tier.rebate_percent:
+            gives.append(env._("a %(percent)s%% rebate", percent=formatLang(env, tier.rebate_percent)))
+        if tier.free_shipping:
+            gives.append(env._("free shipping from %(amount)s", amount=money(tier.free_shipping_min_amount)))
+        if tier.points_never_expire:
+            gives.append(env._("points that never expire"))
+        return env._(
+            "%(tier)s: from %(amount)s %(spend)s %(period)s%(gives)s",
+            tier=tier.name, amount=money(tier.threshold_amount), spend=spend, period=period,
+            gives=(": " + "; ".join(gives)) if gives else "",
+        )
+
+    def _points_summary(self):
+        env, money = self.env, self.currency_id.format
+        when = env._("when an invoice is paid") if self.points_trigger == "paid" else env._("when an invoice is posted")
+        text = env._(
+            "Points: %(points)s per %(step)s %(when)s, worth %(value)s each, paying up to %(share)s%% of an order",
+            points=self.points_per_step, step=money(self.points_amount_step), when=when,
+            value=self._point_value_text(),
+            share=formatLang(env, self.max_redeem_percent),
+        )
+        if self.points_validity_months:
+            text += env._("; they expire after %(months)s months", months=self.points_validity_months)
+        return text
+
+    def _point_value_text(self):
+        """The point value with its currency, in full when finer than the currency's cents."""
+        currency = self.currency_id
+        if currency.round(self.point_value) == self.point_value:
+            return currency.format(self.point_value)
+        amount = formatLang(self.env, self.point_value, digits=4)
+        if currency.position == "before":
+            return f"{currency.symbol}\N{NO-BREAK SPACE}{amount}"
+        return f"{amount}\N{NO-BREAK SPACE}{currency.symbol}"
 
     @api.depends("tier_ids")
     def _compute_tier_count(self):
