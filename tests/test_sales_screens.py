@@ -259,6 +259,19 @@ class TestInvoiceScreens(WholesaleLoyaltyCommon):
         self.assertIn("Early payment discount Pay by Amount due You save", text)
         self.assertRegex(text, r"05/11/2026 [^/]*1,115\.50[^/]*34\.50[^/]*05/21/2026 [^/]*1,127\.00[^/]*23\.00")
 
+    @freeze_time("2026-05-01")
+    def test_invoice_form_shows_the_cash_discount_schedule_to_billing_users(self):
+        billing = self._company_user("wl_screens_offer_billing", "account.group_account_invoice")
+        invoice = self._draft(self.early_term, amount=1000.0).sudo()
+        invoice.action_post()
+        self.assertEqual(invoice.with_user(billing).wholesale_early_payment_offer.split("\n"), [
+            "Pay $\xa01,115.50 by 05/11/2026: save $\xa034.50",
+            "Pay $\xa01,127.00 by 05/21/2026: save $\xa023.00",
+        ])
+        self._pay(invoice, "2026-05-01")
+        invoice.invalidate_recordset()
+        self.assertFalse(invoice.wholesale_early_payment_offer, "a paid invoice offers nothing")
+
     @freeze_time("2026-05-15")
     def test_schedule_keeps_the_dates_not_passed_yet_and_prints_in_the_customer_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")

@@ -1,5 +1,5 @@
 from odoo import Command, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..tools.access import BILLING, check_caller_groups
 
@@ -24,6 +24,10 @@ class AccountMove(models.Model):
         help="The customer's loyalty tier in the program of this invoice's company.",
     )
     wholesale_tier_color = fields.Integer(compute="_compute_wholesale_tier")
+    wholesale_early_payment_offer = fields.Text(
+        string="Early Payment Offer", compute="_compute_wholesale_early_payment_offer",
+        help="The cash discounts the payment terms still offer on this invoice, as its PDF and the portal show them.",
+    )
 
     @api.depends(
         "state", "move_type", "invoice_payment_term_id.wholesale_discount_rule_ids.kind",
@@ -51,6 +55,19 @@ class AccountMove(models.Model):
             shown = move.is_sale_document() and tier and program.company_id == move.company_id
             move.wholesale_tier_name = tier.name if shown else False
             move.wholesale_tier_color = tier.color if shown else 0
+
+    @api.depends("state", "payment_state", "invoice_date", "invoice_date_due", "invoice_payment_term_id",
+                 "amount_residual")
+    def _compute_wholesale_early_payment_offer(self):
+        for move in self:
+            offers = move._wholesale_early_payment_offers() if move.move_type == "out_invoice" \
+                and move.state == "posted" else []
+            move.wholesale_early_payment_offer = "\n".join(
+                self.env._("Pay %(amount)s by %(date)s: save %(saving)s",
+                           amount=move.currency_id.format(offer.amount_due), date=format_date(self.env, offer.pay_by),
+                           saving=move.currency_id.format(offer.saving))
+                for offer in offers
+            ) or False
 
     def init(self):
         result = super().init()
