@@ -47,6 +47,7 @@ class TestReportsStatement(WholesaleReportsCommon):
         # Terms of the program, its own text, and the tax note.
         terms = self._text(page, "o_statement_terms")
         self.assertIn("points pay up to 20% of an order", terms)
+        self.assertRegex(terms, r"earns 1\s+point, times your tier's multiplier", "one point, not point(s)")
         self.assertIn("Points expire 3 months after they are earned", terms)
         self.assertIn("Points cannot be exchanged for cash.", terms)
         self.assertIn("may be taxable", self._text(page, "o_statement_tax_note"))
