@@ -182,6 +182,12 @@ class TestFreeShipping(WholesaleLoyaltyCommon):
         self.assertIn("Free shipping: Gold tier", delivery.name)
         self.assertAlmostEqual(delivery.wholesale_carrier_price, 20.0)
 
+    def test_a_carrier_free_over_an_amount_gives_the_line_one_reason_the_tiers(self):
+        self.carrier.write({"free_over": True, "amount": 800.0})
+        _order, delivery = self._quotation_with_delivery()
+        self.assertEqual(delivery.price_unit, 0.0)
+        self.assertEqual(delivery.name.split("\n"), ["Express", "Free shipping: Gold tier"])
+
     def test_removing_the_tier_restores_the_carrier_price(self):
         order, delivery = self._quotation_with_delivery()
         order.wholesale_tier_id = False

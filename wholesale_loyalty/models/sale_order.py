@@ -392,8 +392,12 @@ class SaleOrder(models.Model):
         values = super()._prepare_delivery_line_vals(carrier, price_unit)
         reason = self._wholesale_free_shipping_reason()
         if reason:
+            description = values["name"]
+            if carrier.free_over and self.currency_id.is_zero(price_unit):
+                # Odoo's own "Free Shipping" line: the tier's reason is the one the line gives.
+                description = description.rsplit("\n", 1)[0]
             values.update(
-                price_unit=0.0, name=f"{values['name']}\n{reason}",
+                price_unit=0.0, name=f"{description}\n{reason}",
                 wholesale_free_shipping_reason=reason, wholesale_carrier_price=price_unit,
             )
         return values
