@@ -2,6 +2,7 @@
 prepayment discounts on draft invoices, and the bad input they refuse."""
 import psycopg2
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -437,3 +438,13 @@ class TestPaymentDiscounts(WholesaleLoyaltyCommon):
         self.assertIn("Paid 20 days before the due date: 3% off, pay", self.term.wholesale_discount_example)
         self.assertIn("Paid 30 days before the invoice date: 5% off, pay", self.term.wholesale_discount_example)
         self.assertIn("Paid 3 days before the due date: 1.5% off", self.term.wholesale_discount_example)
+
+    def test_the_pay_wizard_gives_one_message_for_the_discount(self):
+        """Odoo's own 'Early Payment Discount ... applied' gives way to the wholesale message,
+        which names the rule, when the wholesale schedule gives the discount."""
+        view = self.env.ref("account.view_account_payment_register_form")
+        arch = etree.fromstring(self.env["account.payment.register"].get_view(view.id)["arch"])
+        [odoo_message] = arch.xpath("//div[@role='alert'][.//b[contains(., 'Early Payment Discount of')]]")
+        self.assertIn("wholesale_discount_available", odoo_message.get("invisible"))
+        [ours] = arch.xpath("//div[@role='status'][.//field[@name='wholesale_discount_note']]")
+        self.assertEqual(ours.get("invisible"), "not wholesale_discount_available")
