@@ -3,6 +3,7 @@ without new purchases, what keeps the tier, and the warning sent once per risk."
 from datetime import date
 
 from freezegun import freeze_time
+from lxml import html
 
 from odoo import Command
 from odoo.exceptions import ValidationError
@@ -134,6 +135,14 @@ class TestTierForecast(WholesaleLoyaltyCommon):
             })
             self.assertIn("to keep Gold", order.wholesale_keep_tier_message)
             self.assertIn("1,000.00", order.wholesale_keep_tier_message)
+
+    def test_statement_shows_the_risk_as_the_portal_does(self):
+        with freeze_time("2026-03-01"):
+            self._invoice(self.customer, 1200.0, "2026-01-10")
+            content, _kind = self.env["ir.actions.report"]._render_qweb_html(
+                "wholesale_loyalty_reports.report_loyalty_statement", self.customer.ids)
+        [line] = html.fromstring(content).xpath("//p[hasclass('o_statement_keep_tier')]")
+        self.assertEqual(" ".join(line.text_content().split()), "Buy $ 1,000.00 more by 04/10/2026 to keep Gold.")
 
     def test_warning_is_sent_once_per_risk(self):
         salesperson = self._company_user("forecast_rep", "sales_team.group_sale_salesman")
