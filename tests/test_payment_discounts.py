@@ -438,6 +438,13 @@ class TestPaymentDiscounts(WholesaleLoyaltyCommon):
         self.assertIn("Paid 20 days before the due date: 3% off, pay", self.term.wholesale_discount_example)
         self.assertIn("Paid 30 days before the invoice date: 5% off, pay", self.term.wholesale_discount_example)
         self.assertIn("Paid 3 days before the due date: 1.5% off", self.term.wholesale_discount_example)
+        self.assertIn("Paid 2 days before the due date: 1% off", self.term.wholesale_discount_example,
+                      "every day of the daily premium up to its cap")
+
+    def test_a_long_daily_premium_shows_its_start_and_its_cap(self):
+        self.term.write({"wholesale_daily_discount_percent": 0.1, "wholesale_daily_discount_max": 1.5})
+        early_days = [days for days, _choice in self.term._wholesale_example_days("early")]
+        self.assertEqual(early_days, [1, 10, 15, 20], "15 days of premium: a range, not 15 lines")
 
     def test_the_pay_wizard_gives_one_message_for_the_discount(self):
         """Odoo's own 'Early Payment Discount ... applied' gives way to the wholesale message,

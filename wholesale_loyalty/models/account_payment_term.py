@@ -7,6 +7,9 @@ from odoo.exceptions import ValidationError
 
 from ..tools.payment_discounts import choose_discount, format_percent
 
+# Days of a daily premium a schedule shows one by one; beyond, its start and its cap.
+MAX_DAILY_STEPS = 10
+
 
 class AccountPaymentTerm(models.Model):
     _inherit = "account.payment.term"
@@ -137,12 +140,14 @@ class AccountPaymentTerm(models.Model):
         return max((line._get_due_date(date_ref) for line in self.line_ids), default=date_ref)
 
     def _wholesale_example_days(self, kind):
-        """(days, choice) pairs worth showing: every rule, and where the daily premium starts and
-        reaches its cap."""
+        """(days, choice) pairs worth showing: every rule, and every day of the daily premium up
+        to its cap (only where it starts and where it reaches the cap when that takes more than
+        MAX_DAILY_STEPS days: a range)."""
         rules = self._wholesale_rules(kind)
         days = {rule.days for rule in rules}
         if kind == "early" and self.wholesale_daily_discount_percent > 0:
-            days |= {1, math.ceil(self.wholesale_daily_discount_max / self.wholesale_daily_discount_percent)}
+            cap_day = math.ceil(self.wholesale_daily_discount_max / self.wholesale_daily_discount_percent)
+            days |= set(range(1, cap_day + 1)) if cap_day <= MAX_DAILY_STEPS else {1, cap_day}
         choose = self._wholesale_early_choice if kind == "early" else self._wholesale_prepayment_choice
         return [(day, choose(day)) for day in sorted(days) if choose(day).percent > 0]
 
