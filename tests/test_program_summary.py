@@ -1,5 +1,5 @@
 """The program form and the portal sum a program up in plain sentences."""
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import WholesaleLoyaltyCommon
 
@@ -34,3 +34,12 @@ class TestProgramSummary(WholesaleLoyaltyCommon):
         self.assertIn("when an invoice is paid", lines[-1])
         self.assertIn("0.0125", lines[-1], "a point value finer than the currency is shown in full")
         self.assertTrue(lines[-1].endswith("; they expire after 12 months"))
+
+    def test_a_new_program_is_summed_up_once_saved(self):
+        form = Form(self.env["wholesale.loyalty.program"])  # the form computes it while filled in
+        form.name = "Draft Program"
+        with form.tier_ids.new() as tier:
+            tier.name = "Bronze"
+            tier.threshold_amount = 300
+        program = form.save()
+        self.assertTrue(program.summary.startswith(f"Bronze: from {self._money(300)} invoiced in the last 12 months"))

@@ -229,7 +229,7 @@ class WholesaleLoyaltyProgram(models.Model):
                 program.qualification_period_display = labels.get(program.qualification_period, False)
 
     @api.depends(
-        "qualification_basis", "qualification_period", "period_months", "apply_tier_discount",
+        "currency_id", "qualification_basis", "qualification_period", "period_months", "apply_tier_discount",
         "points_amount_step", "points_per_step", "points_min_order_amount", "points_trigger", "point_value",
         "max_redeem_percent", "points_validity_months", "tier_ids.name", "tier_ids.threshold_amount",
         "tier_ids.discount_percent", "tier_ids.points_multiplier", "tier_ids.rebate_percent",
@@ -237,7 +237,8 @@ class WholesaleLoyaltyProgram(models.Model):
     )
     def _compute_summary(self):
         for program in self:
-            program.summary = "\n".join(program._summary_lines())
+            # A new program has no currency until its company is set: nothing to sum up yet.
+            program.summary = "\n".join(program._summary_lines()) if program.currency_id else False
 
     def _summary_lines(self):
         """The program in plain sentences, one per tier and one for points: what a customer
@@ -246,13 +247,13 @@ class WholesaleLoyaltyProgram(models.Model):
         env = self.env
         spend = {
             "invoiced": env._("invoiced"), "paid": env._("paid"), "confirmed": env._("in confirmed orders"),
-        }[self.qualification_basis]
+        }.get(self.qualification_basis, "")
         period = {
             "lifetime": env._("in total"),
             "rolling": env._("in the last %(months)s months", months=self.period_months),
             "previous_month": env._("last month"),
             "calendar_year": env._("this calendar year"),
-        }[self.qualification_period]
+        }.get(self.qualification_period, "")
         lines = [self._tier_summary(tier, spend, period) for tier in self.tier_ids.sorted("threshold_amount")]
         lines.append(self._points_summary())
         return lines
