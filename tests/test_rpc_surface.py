@@ -121,6 +121,11 @@ def quotation(test):
     return [test.quotation.id]
 
 
+def _bonus_rule(test):
+    """A bonus rule of the program, made for the call (each role's call may delete it)."""
+    return test.env["wholesale.loyalty.bonus.rule"].create({"program_id": test.program.id, "name": "Welcome"})
+
+
 def program(test):
     return [test.program.id]
 
@@ -203,6 +208,13 @@ SURFACE = {
         ADMIN, _on("wholesale.loyalty.membership", "action_approve", lambda test: test.fee_to_approve.ids)),
     ("wholesale.loyalty.tier", "action_view_partners"): Public(
         LOYALTY_USERS, _on("wholesale.loyalty.tier", "action_view_partners", lambda test: test.gold.ids)),
+    ("wholesale.loyalty.bonus.rule", "create"): Public(ADMIN, lambda test, role: (
+        "wholesale.loyalty.bonus.rule", "create", [{"program_id": test.program.id, "name": "Two weeks ahead",
+                                                    "trigger": "advance_order", "days_ahead": 14}], {})),
+    ("wholesale.loyalty.bonus.rule", "write"): Public(
+        ADMIN, _on("wholesale.loyalty.bonus.rule", "write", lambda test: _bonus_rule(test).ids, {"points": 150})),
+    ("wholesale.loyalty.bonus.rule", "unlink"): Public(
+        ADMIN, _on("wholesale.loyalty.bonus.rule", "unlink", lambda test: _bonus_rule(test).ids)),
     ("wholesale.loyalty.tier", "create"): Public(ADMIN, lambda test, role: (
         "wholesale.loyalty.tier", "create", [{"program_id": test.program.id, "name": "Diamond",
                                               "threshold_amount": 20000}], {})),

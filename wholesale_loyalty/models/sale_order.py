@@ -454,7 +454,8 @@ class SaleOrder(models.Model):
             if order.wholesale_tier_id != current:
                 order.wholesale_tier_id = current
         result = super()._action_confirm()
-        for order in self:
+        # Most orders ask no delivery date and write nothing here.
+        for order in self.filtered(lambda o: o.commitment_date != o.wholesale_commitment_date_confirmed):
             # sudo: the date the bonus counts from is the engine's record, see write()
             order.sudo().wholesale_commitment_date_confirmed = order.commitment_date
         points = self.env["wholesale.loyalty.points"]

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
 
 
 class WholesaleLoyaltyBonusRule(models.Model):
@@ -45,3 +46,28 @@ class WholesaleLoyaltyBonusRule(models.Model):
                 "%(rule)s: an order ahead of delivery is ordered at least one day ahead; set its days ahead.",
                 rule=rule.name,
             ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()  # _advance_order_program_ids
+        return rules
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()  # _advance_order_program_ids
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _advance_order_program_ids
+        return result
+
+    @api.model
+    @ormcache()
+    def _advance_order_program_ids(self):
+        """Ids of the programs that have, or had (archived rules), rules for ordering ahead:
+        posting, paying or cancelling a document of any other program looks no further, and
+        asks the database nothing for it. Every worker drops it when a rule changes."""
+        rules = self.sudo().with_context(active_test=False).search([("trigger", "=", "advance_order")])
+        return frozenset(rules.program_id.ids)

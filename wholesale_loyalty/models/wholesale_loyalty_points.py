@@ -402,7 +402,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         self._give_first_order_bonus(entries)
         self._sync_advance_order_bonuses(self._orders_of(entries.move_id))
         # Credit notes posted before the invoice earned (paid trigger) already lower what it holds.
-        self._sync_invoice_points(entries.move_id)
+        self._sync_invoice_points(entries.move_id, down_payment_moves=down_payment_moves)
         return entries
 
     def _reverse_invoices(self, invoices, reason):
@@ -468,16 +468,17 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 self._give_back(entry, back, refund, note)
                 points -= back
 
-    def _sync_invoice_points(self, invoices, causes=None, reason=None):
+    def _sync_invoice_points(self, invoices, causes=None, reason=None, down_payment_moves=None):
         """Bring what each customer invoice holds to what it earns now: its points rule (at the
         multiplier it earned with) on its net untaxed amount after its posted credit notes;
         nothing when it is not posted. A credit note reset to draft or cancelled gives back
         exactly what it took, and what a credit note takes is computed from the credit notes
-        posted now."""
+        posted now. ``down_payment_moves``: see :meth:`_moves_with_down_payments`, when the
+        caller has it for these invoices already."""
         self = self.sudo()
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
         invoices = invoices.sudo().filtered(lambda m: m.move_type == "out_invoice")
-        down_payment_moves = self._moves_with_down_payments(invoices)
+        down_payment_moves = set(self._known_down_payment_moves(invoices, down_payment_moves))
         # What an invoice holds depends on the down payments it deducts being still invoiced.
         deducting = self._invoices_deducting(invoices, down_payment_moves)
         if deducting:
@@ -676,8 +677,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _has_advance_order_rules(self, program):
         """Whether the program has, or had, rules for ordering ahead (an archived rule's
         bonuses still go back with their orders)."""
-        rules = program.with_context(active_test=False).bonus_rule_ids
-        return any(rule.trigger == "advance_order" for rule in rules)
+        return program.id in self.env["wholesale.loyalty.bonus.rule"]._advance_order_program_ids()
 
     def _sync_advance_order_bonuses(self, orders):
         """An order confirmed at least a rule's days ahead of its delivery date holds that

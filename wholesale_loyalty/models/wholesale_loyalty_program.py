@@ -662,15 +662,21 @@ class WholesaleLoyaltyProgram(models.Model):
         """The lines of ``lines`` (invoice or order lines) whose product counts toward the
         program: of a counted category when the program names some, of no excluded one. A
         line without product counts unless the program names the categories that count.
-        The rule of :meth:`_counted_line_condition`, in Python."""
+        The rule of :meth:`_counted_line_condition`, in Python: a category lies under another
+        when its ``parent_path`` starts with the other's, so no search is needed per line."""
         self.ensure_one()
-        qualifying, excluded = self._category_ids("qualifying_categ_ids"), self._category_ids("excluded_categ_ids")
+        # sudo: categories are shared by every company; only their place in the tree is read
+        qualifying = self.sudo().qualifying_categ_ids.mapped("parent_path")
+        excluded = self.sudo().excluded_categ_ids.mapped("parent_path")
+
+        def under(category, paths):
+            return any(category.parent_path.startswith(path) for path in paths)
 
         def counts(line):
-            category = line.product_id.categ_id.id
-            if qualifying and category not in qualifying:
-                return False
-            return not category or category not in excluded
+            category = line.product_id.categ_id.sudo()
+            if not category:
+                return not qualifying
+            return (not qualifying or under(category, qualifying)) and not under(category, excluded)
         return lines.filtered(counts)
 
     def _counted_line_condition(self, template_alias):
