@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_tier_recalc import drop_registry, vacuum_analyze  # noqa: E402
 from tests.benchmarks.common import (  # noqa: E402
+    copy_rows,
     emit,
     ensure_database,
     insert_copies,
@@ -92,7 +93,7 @@ def build_data(env, customers):
         {"customers": customers, "total": customers * LINES_PER_CUSTOMER, "products": products.ids,
          "count": PRODUCTS},
     )
-    copy_rows(cr, "account_move", invoice.id, "d", {
+    copy_rows(cr, "account_move", invoice.id, "bench_offer_doc", "d", {
         "name": "'BENCHO/' || d.n", "partner_id": "d.partner_id", "commercial_partner_id": "d.partner_id",
         "move_type": "d.move_type", "invoice_date": "d.day", "date": "d.day",
         "amount_untaxed_signed": "CASE WHEN d.move_type = 'out_refund' THEN -d.amount ELSE d.amount END",
@@ -107,33 +108,18 @@ def build_data(env, customers):
     )
     # A sale credits income: -balance is the revenue, positive for invoices.
     balance = "CASE WHEN d.move_type = 'out_refund' THEN d.amount ELSE -d.amount END"
-    copy_rows(cr, "account_move_line", line.id, "d", {
+    copy_rows(cr, "account_move_line", line.id, "bench_offer_move", "d", {
         "move_id": "d.move_id", "move_name": "'BENCHO/' || d.n", "partner_id": "d.partner_id",
         "product_id": "d.product_id", "date": "d.day", "invoice_date": "d.day",
         "balance": balance, "amount_currency": balance,
         "debit": "GREATEST(" + balance + ", 0)", "credit": "GREATEST(-(" + balance + "), 0)",
         "price_unit": "d.amount", "price_subtotal": "d.amount", "price_total": "d.amount",
-    }, source="bench_offer_move")
+    })
     env["res.partner"].browse(partner.id).active = False
     env.flush_all()
     cr.commit()
     vacuum_analyze(cr.dbname, "res_partner", "account_move", "account_move_line")
     print(f"# data built in {time.perf_counter() - start:.0f} s", flush=True)
-
-
-def copy_rows(cr, table, template_id, alias, overrides, source="bench_offer_doc"):
-    """One copy of row ``template_id`` of ``table`` per row of ``source`` (as ``alias``)."""
-    cr.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'",
-        [table],
-    )
-    columns = [row[0] for row in cr.fetchall()]
-    select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
-    cr.execute(
-        f'INSERT INTO {table} ({", ".join(columns)}) '  # noqa: S608 - benchmark, names from the catalog
-        f"SELECT {select} FROM {table} t, {source} {alias} WHERE t.id = %s",
-        [template_id],
-    )
 
 
 def bench_program(env):

@@ -27,7 +27,7 @@ from tests.benchmarks.bench_tier_recalc import (  # noqa: E402
     prepare_database,
     vacuum_analyze,
 )
-from tests.benchmarks.common import emit, open_registry  # noqa: E402
+from tests.benchmarks.common import copy_rows, emit, open_registry  # noqa: E402
 
 
 def parse_args():
@@ -71,27 +71,17 @@ def ensure_invoice_lines(env, goods):
               AND l.display_type = 'product' LIMIT 1"""
     )
     [(template_line,)] = cr.fetchall()
-    cr.execute(
-        "SELECT column_name FROM information_schema.columns"
-        " WHERE table_name = 'account_move_line' AND column_name <> 'id'"
-    )
-    columns = [row[0] for row in cr.fetchall()]
-    overrides = {
+    copy_rows(cr, "account_move_line", template_line, """(
+        SELECT m.* FROM account_move m
+         WHERE m.name LIKE 'BENCH/%%' AND NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.move_id = m.id)
+    )""", "m", {
         "move_id": "m.id", "move_name": "m.name", "partner_id": "m.partner_id", "date": "m.date",
         "invoice_date": "m.invoice_date", "product_id": str(product.id),
         "balance": "-m.amount_untaxed_signed", "amount_currency": "-m.amount_untaxed_signed",
         "credit": "m.amount_untaxed_signed", "debit": "0",
         "price_unit": "m.amount_untaxed_signed", "price_subtotal": "m.amount_untaxed_signed",
         "price_total": "m.amount_untaxed_signed",
-    }
-    select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
-    cr.execute(
-        f'INSERT INTO account_move_line ({", ".join(columns)}) '  # noqa: S608 - names from the catalog
-        f"SELECT {select} FROM account_move_line t, account_move m "
-        f"WHERE t.id = %s AND m.name LIKE 'BENCH/%%' "
-        f"AND NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.move_id = m.id)",
-        [template_line],
-    )
+    })
     cr.commit()
     vacuum_analyze(cr.dbname, "account_move_line")
     print(f"# lines added in {time.perf_counter() - start:.0f} s", flush=True)

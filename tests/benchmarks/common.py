@@ -148,6 +148,23 @@ def insert_copies(cr, table, template_id, count, overrides, series_alias="n"):
     return [row[0] for row in cr.fetchall()]
 
 
+def copy_rows(cr, table, template_id, source, alias, overrides):
+    """One copy of row ``template_id`` of ``table`` per row of ``source`` (a table name or a
+    parenthesised SELECT, seen as ``alias``), in one statement; ``overrides`` maps column -> SQL
+    expression over ``alias``. Like :func:`insert_copies`, with the copies driven by rows."""
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'",
+        [table],
+    )
+    columns = [row[0] for row in cr.fetchall()]
+    select = ", ".join(overrides.get(col, f"t.{col}") for col in columns)
+    cr.execute(
+        f'INSERT INTO {table} ({", ".join(columns)}) '  # noqa: S608 - benchmark, names from the catalog
+        f"SELECT {select} FROM {table} t, {source} {alias} WHERE t.id = %s",
+        [template_id],
+    )
+
+
 def emit(name, value, digits=3):
     """One figure as ``name=value``: the line ``run_all.py`` collects into its table."""
     text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
