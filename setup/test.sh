@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds a fresh test database with both add-ons and runs the
-# whole pytest-odoo suite in tests/. The database is dropped afterwards.
+# whole pytest-odoo suite in tests/, then the upgrade test (setup/upgrade-test.sh). The
+# databases are dropped afterwards.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # --deep: the ledger state machine explores ten times more sequences, with random seeds.
@@ -52,4 +53,7 @@ set +e
 status=$?
 set -e
 # pytest exits 5 when it collected nothing: that is a failure for us.
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+
+log "Upgrading a database of the previous release"
+"$PROJECT_DIR/setup/upgrade-test.sh"

@@ -872,17 +872,26 @@ class LedgerMachine(RuleBasedStateMachine):
     def balance_is_the_ledger(self):
         self.checks += 1
         self.env.invalidate_all()
+        accounts = self.env["wholesale.loyalty.member"].sudo().with_context(active_test=False)
         for customer in self._customers():
-            entries = self.ledger.search([("partner_id", "=", customer.id)])
-            balance = sum(entries.mapped("points"))
-            assert customer.wholesale_points_balance == balance, (
-                f"{customer.name}: stored balance {customer.wholesale_points_balance}, ledger {balance}")
-            # Lots keep what is left to spend; a negative balance is a debt no lot covers.
-            open_points = sum(entries.filtered(lambda e: e.points > 0).mapped("remaining_points"))
-            assert open_points == max(balance, 0), (
-                f"{customer.name}: open lots hold {open_points} points, balance {balance}")
-            spent = entries.filtered(lambda e: e.points < 0)
-            assert not any(spent.mapped("remaining_points")), "a consuming entry holds points"
+            # Each company's program keeps the customer's points of its own account.
+            for program in self.programs:
+                entries = self.ledger.search([("partner_id", "=", customer.id), ("program_id", "=", program.id)])
+                balance = sum(entries.mapped("points"))
+                account = accounts.search([("partner_id", "=", customer.id), ("program_id", "=", program.id)])
+                stored = account.points_balance if account else 0
+                assert stored == balance, (
+                    f"{customer.name} in {program.name}: stored balance {stored}, ledger {balance}")
+                seen = customer.sudo().with_company(program.company_id)
+                if seen.wholesale_program_id == program:
+                    assert seen.wholesale_points_balance == balance, (
+                        f"{customer.name} in {program.name}: shown balance {seen.wholesale_points_balance}")
+                # Lots keep what is left to spend; a negative balance is a debt no lot covers.
+                open_points = sum(entries.filtered(lambda e: e.points > 0).mapped("remaining_points"))
+                assert open_points == max(balance, 0), (
+                    f"{customer.name} in {program.name}: open lots hold {open_points} points, balance {balance}")
+                spent = entries.filtered(lambda e: e.points < 0)
+                assert not any(spent.mapped("remaining_points")), "a consuming entry holds points"
 
     @invariant()
     def analysis_follows_the_documents(self):

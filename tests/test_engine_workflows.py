@@ -61,7 +61,7 @@ class TestLocalTimePeriods(WholesaleLoyaltyCommon):
         with freeze_time("2026-10-31 22:00:00"):
             self.customer.wholesale_recompute_tier()
         self.assertTier(self.customer, self.gold, 1200.0)
-        self.assertEqual(str(self.customer.wholesale_tier_evaluated_on), "2026-11-01")
+        self.assertEqual(str(self.customer.wholesale_member_ids.tier_evaluated_on), "2026-11-01")
 
     def test_user_timezone_when_the_company_has_none(self):
         self.company_partner.tz = False
@@ -229,15 +229,17 @@ class TestProgramMembership(WholesaleLoyaltyCommon):
         self.assertTier(partner, self.platinum)
         self.assertTrue(partner.wholesale_tier_locked)
 
-    def test_quotation_enrolls_an_eligible_customer(self):
+    def test_quotation_shows_the_tier_an_eligible_customer_would_join(self):
         partner = self._late_joiner()
         order = self.env["sale.order"].create({
             "partner_id": partner.id,
             "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1})],
         })
         self.assertEqual(order.wholesale_tier_id, self.silver)
-        self.assertEqual(partner.wholesale_program_id, self.program)
         self.assertIn("Gold", order.wholesale_next_tier_message)
+        self.assertFalse(partner.wholesale_program_id, "a quotation being read enrolls nobody")
+        order.action_confirm()
+        self.assertEqual(partner.wholesale_program_id, self.program, "its confirmation does")
 
     def test_customer_matching_nothing_stays_out(self):
         outsider = self.env["res.partner"].create({"name": "Outsider", "is_company": True})

@@ -120,7 +120,7 @@ class TestEventTypes(WholesaleLoyaltyCommon):
         self.assertAlmostEqual(settled["amount"], 24.0)
         self.assertEqual(settled["tier"]["name"], "Gold")
 
-    def test_move_to_another_companys_program_tells_each_company_its_own(self):
+    def test_joining_another_companys_program_tells_only_that_company(self):
         other_company = self.setup_other_company()["company"]
         foreign = self.env["wholesale.loyalty.webhook"].create({
             "name": "Other CRM", "url": "https://other.example.com/events", "secret": "s",
@@ -133,12 +133,13 @@ class TestEventTypes(WholesaleLoyaltyCommon):
         })
         self.env["wholesale.loyalty.tier.engine"]._enroll(other_program)
         events = self.env["wholesale.loyalty.event"].search([("partner_id", "=", self.customer.id)])
-        mine = events.filtered(lambda event: event.webhook_id == self.webhook and event.payload.get("reason")
-                               == "program_change")
+        mine = events.filtered(lambda event: event.webhook_id == self.webhook)
         theirs = events.filtered(lambda event: event.webhook_id == foreign)
-        self.assertEqual(self.customer.wholesale_program_id, other_program)
-        self.assertEqual(mine.payload["old_tier"]["id"], self.silver.id)
-        self.assertIsNone(mine.payload["new_tier"])
-        self.assertEqual(mine.payload["program_id"], self.program.id)
-        self.assertIsNone(theirs.payload["old_tier"], "nothing of the other company's program")
+        # Each company runs its own program: the customer is a member of both.
+        self.assertEqual(self.customer.wholesale_program_id, self.program)
+        self.assertEqual(self.customer.wholesale_tier_id, self.silver)
+        self.assertEqual(self.customer.with_company(other_company).wholesale_program_id, other_program)
+        self.assertFalse(mine.filtered(lambda event: event.payload.get("program_id") == other_program.id),
+                         "nothing of the other company's program")
+        self.assertIsNone(theirs.payload["old_tier"], "nothing of this company's program")
         self.assertEqual(theirs.payload["program_id"], other_program.id)

@@ -96,6 +96,9 @@ class WholesaleReportsCommon(WholesaleLoyaltyCommon):
             **values,
         })
 
+    def _found(self, action):
+        return self.env[action["res_model"]].search(action["domain"])
+
     def assertRecordsOf(self, action, records):
         """The action opens exactly ``records``."""
         found = self.env[action["res_model"]].search(action["domain"])

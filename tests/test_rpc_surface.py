@@ -437,11 +437,12 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
                    (SELECT COUNT(*) FROM wholesale_loyalty_program),
                    (SELECT COUNT(*) FROM wholesale_loyalty_rebate),
                    (SELECT COUNT(*) FROM wholesale_prepayment_reservation),
-                   (SELECT COUNT(*) FROM res_partner WHERE wholesale_program_id IS NOT NULL),
+                   (SELECT COUNT(*) FROM wholesale_loyalty_member WHERE active),
                    (SELECT COUNT(*) FROM account_partial_reconcile),
                    (SELECT COUNT(*) FROM sale_order_line),
-                   (SELECT ARRAY[wholesale_tier_id, wholesale_points_balance]::text || wholesale_tier_locked::text
-                      FROM res_partner WHERE id = %s),
+                   (SELECT string_agg(ARRAY[program_id, tier_id, points_balance]::text || tier_locked::text, ','
+                                      ORDER BY id)
+                      FROM wholesale_loyalty_member WHERE partner_id = %s),
                    (SELECT ARRAY[max_redeem_percent, points_per_step]::text FROM wholesale_loyalty_program
                      WHERE id = %s),
                    (SELECT string_agg(concat_ws(':', id, threshold_amount, discount_percent), ',' ORDER BY id)

@@ -219,7 +219,8 @@ class TestSalePointsWorkflows(WholesaleLoyaltyCommon):
             "partner_id": self.customer.id, "company_id": other_company.id,
             "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1})],
         })
-        with self.assertRaisesRegex(UserError, "can only pay orders of"):
+        # The customer's points are of this company's program; the other company has none.
+        with self.assertRaisesRegex(UserError, "is not a member of a loyalty program"):
             self._redeem(order, 10)
         self.assertEqual(order.wholesale_points_redeemed, 0)
 

@@ -136,7 +136,9 @@ class TestTierEngine(WholesaleLoyaltyCommon):
 
     def _row_versions(self, partners):
         self.env.flush_all()
-        self.env.cr.execute("SELECT id, ctid::text FROM res_partner WHERE id = ANY(%s)", [partners.ids])
+        self.env.cr.execute(
+            "SELECT partner_id, ctid::text FROM wholesale_loyalty_member WHERE partner_id = ANY(%s)", [partners.ids]
+        )
         return dict(self.env.cr.fetchall())
 
     def test_interrupted_run_ends_like_a_clean_run(self):
@@ -176,7 +178,7 @@ class TestTierEngine(WholesaleLoyaltyCommon):
             self.env["res.partner"]._cron_wholesale_recalculate_tiers(batch_size=2)
         after = self._row_versions(customers)
         self.assertTier(customers[2], self.gold, 6000.0)
-        self.assertEqual(str(customers[2].wholesale_tier_evaluated_on), "2026-04-03")
+        self.assertEqual(str(customers[2].wholesale_member_ids.tier_evaluated_on), "2026-04-03")
         self.assertNotEqual(after[customers[2].id], row_versions[customers[2].id])
         self.assertEqual({pid: after[pid] for pid in customers[:2].ids},
                          {pid: row_versions[pid] for pid in customers[:2].ids})

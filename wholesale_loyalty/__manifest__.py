@@ -1,6 +1,6 @@
 {
     "name": "Wholesale Loyalty",
-    "version": "18.0.1.4.0",
+    "version": "18.0.2.0.0",
     "category": "Sales/Sales",
     "summary": "B2B loyalty: customer tiers earned by spend, tier discounts, points and payment discounts",
     "author": "Wholesale Loyalty Contributors",
@@ -19,6 +19,7 @@
         "data/mail_template_data.xml",
         "views/wholesale_loyalty_tier_views.xml",
         "views/wholesale_loyalty_program_views.xml",
+        "views/wholesale_loyalty_member_views.xml",
         "views/wholesale_loyalty_tier_history_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",

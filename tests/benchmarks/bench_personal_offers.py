@@ -71,7 +71,7 @@ def build_data(env, customers):
     line = invoice.invoice_line_ids
     partner_ids = insert_copies(cr, "res_partner", partner.id, customers, {
         "name": "'Bench offer customer ' || n", "complete_name": "'Bench offer customer ' || n",
-        "ref": f"'{TAG}-' || n", "wholesale_program_id": "NULL", "wholesale_tier_id": "NULL",
+        "ref": f"'{TAG}-' || n",
     })
     cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", [partner_ids])
     cr.execute("CREATE TEMP TABLE bench_offer_partner (k int PRIMARY KEY, id int) ON COMMIT DROP")

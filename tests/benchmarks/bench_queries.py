@@ -27,13 +27,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import count_queries, emit, ensure_database, insert_copies, open_registry  # noqa: E402
+from tests.benchmarks.common import (  # noqa: E402
+    bench_database,
+    count_queries,
+    emit,
+    ensure_database,
+    insert_copies,
+    open_registry,
+)
 
 # Databases of their own: the bulk rows rolled back here leave dead rows that would slow down
 # the timed benchmarks of the points flows until a vacuum.
 DATABASES = {
-    "plain": ("wholesale_bench_q_plain", "sale_management,account"),
-    "ours": ("wholesale_bench_q_points", "sale_management,account,wholesale_loyalty"),
+    "plain": (bench_database("wholesale_bench_q_plain"), "sale_management,account"),
+    "ours": (bench_database("wholesale_bench_q_points"), "sale_management,account,wholesale_loyalty"),
 }
 OPERATIONS = ("post_invoice", "pay_invoice", "confirm_order", "discount_payment", "odoo_discount_payment")
 SIZES = ("empty", "large")
@@ -182,20 +189,34 @@ def measure_operations(env, fixture):
 
 def add_customers(env, fixture, count):
     """``count`` customers copied from one the ORM made, by one INSERT; in ours members of the
-    fixture customer's program and tier."""
+    fixture customer's program and tier (their accounts copied from the fixture customer's, by
+    one INSERT more)."""
     template = env["res.partner"].create({"name": "Query bench template", "is_company": True, "customer_rank": 1})
     env.flush_all()
     overrides = {"name": "'Bulk customer ' || n", "complete_name": "'Bulk customer ' || n", "ref": "'QB-' || n"}
-    if fixture.ours:
-        customer = fixture.customer
-        overrides.update({
-            "wholesale_program_id": str(customer.wholesale_program_id.id),
-            "wholesale_tier_id": str(customer.wholesale_tier_id.id),
-            "wholesale_points_balance": "0",
-        })
     ids = insert_copies(env.cr, "res_partner", template.id, count, overrides)
     env.cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", [ids])
+    if fixture.ours:
+        add_members(env, fixture.customer, ids)
     return ids
+
+
+def add_members(env, customer, partner_ids):
+    """An account for each of ``partner_ids`` in the program of ``customer``, at its tier,
+    without points (the ledger's entries bring them)."""
+    member = env["wholesale.loyalty.member"].search([("partner_id", "=", customer.id)], limit=1)
+    assert member, "the fixture customer has no account"
+    env.flush_all()
+    env.cr.execute(
+        """INSERT INTO wholesale_loyalty_member
+                  (partner_id, program_id, company_id, active, tier_id, tier_since, qualifying_amount,
+                   tier_evaluated_on, tier_locked, points_balance, create_uid, write_uid, create_date, write_date)
+           SELECT p.id, t.program_id, t.company_id, TRUE, t.tier_id, t.tier_since, t.qualifying_amount,
+                  t.tier_evaluated_on, FALSE, 0, t.create_uid, t.write_uid, t.create_date, t.write_date
+             FROM wholesale_loyalty_member t, unnest(%s::int[]) AS p(id)
+            WHERE t.id = %s""",
+        [partner_ids, member.id],
+    )
 
 
 def add_ledger(env, fixture, partner_ids, count):

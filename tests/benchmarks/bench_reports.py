@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.common import (  # noqa: E402
+    bench_database,
     emit,
     ensure_database,
     interleaved_ratio,
@@ -31,7 +32,7 @@ from tests.benchmarks.common import (  # noqa: E402
 
 TAG = "BENCH-TIER"
 MODULES = "wholesale_loyalty,wholesale_loyalty_reports"
-DATABASES = {False: "wholesale_bench", True: "wholesale_bench_quick"}  # by --quick
+DATABASES = {False: bench_database("wholesale_bench"), True: bench_database("wholesale_bench_quick")}  # by --quick
 PERIOD = ("2025-08-24", "2026-08-23")  # the last 12 months of the benchmark's invoices
 LAST_QUARTER = "2026-06-01"
 REPORT_MEASURES = ["revenue:sum", "invoice_count:sum", "points_earned:sum", "points_redeemed:sum"]
@@ -81,49 +82,56 @@ def check_ready(env):
 
 
 def enroll_members(env, program):
-    """Two customers out of three join the program, at the tier their lifetime spend gives."""
+    """Two customers out of three join the program (their accounts in it created or brought
+    up to date), at the tier their lifetime spend gives."""
     env.cr.execute(
         """WITH spend AS (
                SELECT m.commercial_partner_id AS partner_id, SUM(m.amount_untaxed_signed) AS amount
                  FROM account_move m
                 WHERE m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')
              GROUP BY 1)
-           UPDATE res_partner p
-              SET wholesale_program_id = %(program)s,
-                  wholesale_qualifying_amount = s.amount,
-                  wholesale_tier_id = (SELECT t.id FROM wholesale_loyalty_tier t
-                                        WHERE t.program_id = %(program)s AND t.threshold_amount <= s.amount
-                                     ORDER BY t.threshold_amount DESC LIMIT 1)
-             FROM spend s
-            WHERE s.partner_id = p.id AND p.ref LIKE %(tag)s AND p.id %% 3 <> 0""",
-        {"program": program.id, "tag": f"{TAG}-%"},
+           INSERT INTO wholesale_loyalty_member AS mb
+                  (partner_id, program_id, company_id, active, qualifying_amount, tier_id,
+                   tier_locked, points_balance)
+           SELECT p.id, %(program)s, %(company)s, TRUE, s.amount,
+                  (SELECT t.id FROM wholesale_loyalty_tier t
+                    WHERE t.program_id = %(program)s AND t.threshold_amount <= s.amount
+                 ORDER BY t.threshold_amount DESC LIMIT 1),
+                  FALSE, 0
+             FROM spend s JOIN res_partner p ON p.id = s.partner_id
+            WHERE p.ref LIKE %(tag)s AND p.id %% 3 <> 0
+           ON CONFLICT (partner_id, program_id) DO UPDATE
+              SET active = TRUE, qualifying_amount = EXCLUDED.qualifying_amount, tier_id = EXCLUDED.tier_id""",
+        {"program": program.id, "company": program.company_id.id, "tag": f"{TAG}-%"},
     )
     enrolled = env.cr.rowcount
     # Fresh statistics, or the planner believes nobody is a member (transactional: rolled back too).
-    env.cr.execute("ANALYZE res_partner")
+    env.cr.execute("ANALYZE wholesale_loyalty_member")
+    env.invalidate_all()
     return enrolled
 
 
 def fill_ledger(env, program):
     """Earnings, redemptions and expiries for the members' invoices, in three statements."""
-    common = """FROM account_move m JOIN res_partner p ON p.id = m.commercial_partner_id
-               WHERE m.name LIKE 'BENCH/%%' AND p.wholesale_program_id = %(program)s
-                 AND m.amount_untaxed_signed >= 200"""
+    common = """FROM account_move m
+                JOIN wholesale_loyalty_member mb ON mb.partner_id = m.commercial_partner_id
+                     AND mb.program_id = %(program)s AND mb.active
+               WHERE m.name LIKE 'BENCH/%%' AND m.amount_untaxed_signed >= 200"""
     columns = """(partner_id, program_id, company_id, date, points, kind, remaining_points, expiry_date,
                   move_id, reference, create_uid, write_uid, create_date, write_date)"""
     statements = {
         "earn": f"""INSERT INTO wholesale_loyalty_ledger {columns}
-                    SELECT p.id, %(program)s, m.company_id, m.invoice_date,
+                    SELECT mb.partner_id, %(program)s, m.company_id, m.invoice_date,
                            floor(m.amount_untaxed_signed / 100), 'earn', floor(m.amount_untaxed_signed / 100),
                            m.invoice_date + 365, m.id, 'bench-earn-' || m.id, 1, 1, now(), now()
                     {common}""",
         "redeem": f"""INSERT INTO wholesale_loyalty_ledger {columns}
-                      SELECT p.id, %(program)s, m.company_id, m.invoice_date + 20,
+                      SELECT mb.partner_id, %(program)s, m.company_id, m.invoice_date + 20,
                              -floor(m.amount_untaxed_signed / 200), 'redeem', 0, NULL,
                              NULL, 'bench-redeem-' || m.id, 1, 1, now(), now()
                       {common} AND m.id %% 4 = 0""",
         "expire": f"""INSERT INTO wholesale_loyalty_ledger {columns}
-                      SELECT p.id, %(program)s, m.company_id, m.invoice_date + 365, -1, 'expire', 0, NULL,
+                      SELECT mb.partner_id, %(program)s, m.company_id, m.invoice_date + 365, -1, 'expire', 0, NULL,
                              NULL, 'bench-expire-' || m.id, 1, 1, now(), now()
                       {common} AND m.id %% 10 = 0""",
     }
@@ -131,6 +139,14 @@ def fill_ledger(env, program):
     for kind, statement in statements.items():
         env.cr.execute(statement, {"program": program.id})
         counts[kind] = env.cr.rowcount
+    # The members' balances, as the points service keeps them (one statement here).
+    env.cr.execute(
+        """UPDATE wholesale_loyalty_member mb SET points_balance = s.points
+             FROM (SELECT partner_id, SUM(points) AS points FROM wholesale_loyalty_ledger
+                    WHERE program_id = %(program)s GROUP BY partner_id) s
+            WHERE mb.partner_id = s.partner_id AND mb.program_id = %(program)s""",
+        {"program": program.id},
+    )
     env.cr.execute("ANALYZE wholesale_loyalty_ledger")
     env.invalidate_all()
     return counts

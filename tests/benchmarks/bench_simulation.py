@@ -44,7 +44,7 @@ def main():
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         program, invoices = check_ready(env)
-        members = env["res.partner"].search_count([("wholesale_program_id", "=", program.id)])
+        members = env["wholesale.loyalty.member"].search_count([("program_id", "=", program.id)])
         if not members:
             members = enroll_members(env, program)
         emit("simulation_members", members)

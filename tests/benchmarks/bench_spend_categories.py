@@ -1,6 +1,6 @@
 """Tier recalculation of a program that counts spend by product line (an excluded product
 category), against the raw SQL lower bound that counts the same invoice lines: one GROUP BY
-over the lines of the counted categories plus one UPDATE.
+over the lines of the counted categories plus one UPSERT into the members' table.
 
 Uses the tier benchmark's database (``bench_tier_recalc.py`` builds it) and gives each of its
 invoices one product line, once. ``tier_categories_<size>_daily_ratio`` is the median of
@@ -18,13 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.benchmarks.bench_tier_recalc import (  # noqa: E402
     OUR_MODULES,
     SIZES,
-    TAG,
     Bench,
     bench_program,
     engine_run,
     fmt,
     move_gold_threshold,
     prepare_database,
+    upsert_members_sql,
     vacuum_analyze,
 )
 from tests.benchmarks.common import copy_rows, emit, open_registry  # noqa: E402
@@ -91,26 +91,15 @@ def sql_bound_counting_lines(env, program):
     """The tier benchmark's bound, summing the lines of the counted categories instead of the
     invoices' totals."""
     excluded = program._category_ids("excluded_categ_ids")
-    env.cr.execute(
-        """UPDATE res_partner p
-              SET wholesale_qualifying_amount = s.amount, wholesale_tier_id = s.tier_id
-             FROM (SELECT a.partner_id, a.amount,
-                          (SELECT t.id FROM wholesale_loyalty_tier t
-                            WHERE t.program_id = %(program)s AND t.threshold_amount <= a.amount
-                         ORDER BY t.threshold_amount DESC LIMIT 1) AS tier_id
-                     FROM (SELECT m.commercial_partner_id AS partner_id, SUM(-l.balance) AS amount
-                             FROM account_move m
-                             JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'product'
-                             JOIN product_product pp ON pp.id = l.product_id
-                             JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                            WHERE m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')
-                              AND m.company_id = %(company)s AND pt.categ_id <> ALL(%(excluded)s)
-                         GROUP BY m.commercial_partner_id) a) s
-            WHERE p.id = s.partner_id AND p.ref LIKE %(tag)s
-              AND (p.wholesale_qualifying_amount, p.wholesale_tier_id) IS DISTINCT FROM (s.amount, s.tier_id)""",
-        {"program": program.id, "company": program.company_id.id, "tag": f"{TAG}-%",
-         "excluded": sorted(excluded)},
-    )
+    upsert_members_sql(env, program, """
+        SELECT m.commercial_partner_id AS partner_id, SUM(-l.balance) AS amount
+          FROM account_move m
+          JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'product'
+          JOIN product_product pp ON pp.id = l.product_id
+          JOIN product_template pt ON pt.id = pp.product_tmpl_id
+         WHERE m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')
+           AND m.company_id = %(company)s AND pt.categ_id <> ALL(%(excluded)s)
+      GROUP BY m.commercial_partner_id""", excluded=sorted(excluded))
 
 
 def main():

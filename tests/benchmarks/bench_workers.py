@@ -110,8 +110,10 @@ def prepare_data(database):
         if "wholesale.loyalty.program" in env:
             program = bench_program(env)
             env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "manual")
-            members = customers.filtered(lambda customer: customer.wholesale_program_id == program)
-            print(f"# {database}: {len(members)} of {len(customers)} customers in {program.name}", flush=True)
+            members = env["wholesale.loyalty.member"].search_count(
+                [("partner_id", "in", customers.ids), ("program_id", "=", program.id)]
+            )
+            print(f"# {database}: {members} of {len(customers)} customers in {program.name}", flush=True)
         cr.commit()
         return customers.ids, product.id
 

@@ -16,6 +16,13 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
+def bench_database(name):
+    """The database ``name`` under the prefix of ``WHOLESALE_BENCH_DB_PREFIX`` (empty by
+    default), so that several checkouts on one server each run the benchmarks on databases
+    of their own."""
+    return os.environ.get("WHOLESALE_BENCH_DB_PREFIX", "") + name
+
+
 def odoo_source():
     for candidate in (os.environ.get("ODOO_SRC"), "/opt/odoo-18.0", PROJECT_DIR / ".odoo-src"):
         if candidate and (Path(candidate) / "odoo-bin").exists():

@@ -7,6 +7,7 @@ from . import sale_order_line
 from . import wholesale_loyalty_bonus_rule
 from . import wholesale_loyalty_program
 from . import wholesale_loyalty_tier
+from . import wholesale_loyalty_member
 from . import wholesale_loyalty_tier_engine
 from . import wholesale_loyalty_tier_forecast
 from . import wholesale_loyalty_tier_history

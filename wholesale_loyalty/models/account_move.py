@@ -43,16 +43,15 @@ class AccountMove(models.Model):
                 and product not in move.invoice_line_ids.product_id
             )
 
-    @api.depends("commercial_partner_id.wholesale_tier_id", "company_id", "move_type")
+    @api.depends("commercial_partner_id.wholesale_member_ids.tier_id", "company_id", "move_type")
     def _compute_wholesale_tier(self):
         for move in self:
             # sudo: billing users have no access to the loyalty models; only the name and
             # colour of the customer's tier are read, and only when its program belongs to
             # the invoice's company, so nothing of another company's loyalty shows.
-            customer = move.commercial_partner_id.sudo()
-            program = customer.wholesale_program_id
+            customer = move.commercial_partner_id.with_company(move.company_id).sudo()
             tier = customer.wholesale_tier_id
-            shown = move.is_sale_document() and tier and program.company_id == move.company_id
+            shown = move.is_sale_document() and tier
             move.wholesale_tier_name = tier.name if shown else False
             move.wholesale_tier_color = tier.color if shown else 0
 
@@ -104,7 +103,9 @@ class AccountMove(models.Model):
         self.env["wholesale.prepayment.reservation"]._reattach(posted)
         # A customer whose first invoice makes it eligible (most filters ask for a customer
         # rank, which posting gives) joins before earning, or that invoice would earn nothing.
-        newcomers = posted._wholesale_customers().filtered(lambda customer: not customer.wholesale_program_id)
+        newcomers = posted.filtered(
+            lambda move: not move.commercial_partner_id.with_company(move.company_id).wholesale_program_id
+        )._wholesale_customers()
         if newcomers:
             self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")
         # Points first: they are earned at the tier held before this invoice counts.

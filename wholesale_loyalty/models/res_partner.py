@@ -1,99 +1,87 @@
-from datetime import timedelta
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 from odoo.tools import format_date
 
 from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.points_rules import EXPIRING_SOON_DAYS
-from ..tools.tier_rules import TierPlace, change_direction, next_step
+from ..tools.tier_rules import TierPlace, change_direction
 
-TIER_STATE_FIELDS = (
-    "wholesale_program_id",
-    "wholesale_tier_id",
-    "wholesale_tier_since",
-    "wholesale_qualifying_amount",
-    "wholesale_downgrade_since",
-    "wholesale_tier_evaluated_on",
-    "wholesale_tier_locked",
-    "wholesale_tier_lock_reason",
-    "wholesale_referrer_id",
-    "wholesale_points_balance",
-)
+# The partner's views of its member in the current company (``wholesale.loyalty.member``):
+# {partner field: member field}.
+MEMBER_VIEWS = {
+    "wholesale_program_id": "program_id",
+    "wholesale_tier_id": "tier_id",
+    "wholesale_tier_since": "tier_since",
+    "wholesale_qualifying_amount": "qualifying_amount",
+    "wholesale_downgrade_since": "downgrade_since",
+    "wholesale_downgrade_on": "downgrade_on",
+    "wholesale_next_tier_id": "next_tier_id",
+    "wholesale_amount_to_next_tier": "amount_to_next_tier",
+    "wholesale_tier_locked": "tier_locked",
+    "wholesale_tier_lock_reason": "tier_lock_reason",
+    "wholesale_points_balance": "points_balance",
+}
+# What a loyalty administrator may set by hand; the engine decides the rest.
+MANUAL_FIELDS = ("wholesale_tier_id", "wholesale_tier_locked", "wholesale_tier_lock_reason")
 
 # Loyalty state only the tier engine, the points service (both with their own privileges)
 # and loyalty administrators change: a tier or a balance is worth money.
-PROTECTED_FIELDS = frozenset(TIER_STATE_FIELDS) - {"wholesale_referrer_id"} | {"wholesale_expiry_reminded_on"}
-# What a user of another company sees of a customer whose program is not of its companies.
-FOREIGN_PROGRAM_VALUES = {
-    "wholesale_qualifying_amount": 0.0,
-    "wholesale_points_balance": 0,
-    "wholesale_points_pending": 0,
-    "wholesale_points_expiring_30d": 0,
-    "wholesale_amount_to_next_tier": 0.0,
-}
+PROTECTED_FIELDS = frozenset(MEMBER_VIEWS) - {"wholesale_downgrade_on", "wholesale_next_tier_id",
+                                              "wholesale_amount_to_next_tier"}
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    wholesale_member_ids = fields.One2many(
+        "wholesale.loyalty.member", "partner_id", string="Loyalty Accounts", readonly=True,
+    )
     wholesale_program_id = fields.Many2one(
-        "wholesale.loyalty.program",
-        string="Loyalty Program",
-        ondelete="set null",
-        index=True,
-        readonly=True,
-        copy=False,
+        "wholesale.loyalty.program", string="Loyalty Program",
+        compute="_compute_wholesale_member_views", search="_search_wholesale_program_id",
     )
     wholesale_tier_id = fields.Many2one(
-        "wholesale.loyalty.tier",
-        string="Loyalty Tier",
-        ondelete="set null",
-        index=True,
-        readonly=True,
-        copy=False,
-        tracking=True,
+        "wholesale.loyalty.tier", string="Loyalty Tier",
+        compute="_compute_wholesale_member_views", readonly=False,
+        search="_search_wholesale_tier_id",
     )
     wholesale_tier_color = fields.Integer(related="wholesale_tier_id.color")
-    wholesale_tier_since = fields.Date(string="Tier Since", readonly=True, copy=False)
+    wholesale_tier_since = fields.Date(string="Tier Since", compute="_compute_wholesale_member_views")
     wholesale_qualifying_amount = fields.Monetary(
-        string="Qualifying Spend",
-        currency_field="wholesale_currency_id",
-        readonly=True,
-        copy=False,
+        string="Qualifying Spend", currency_field="wholesale_currency_id",
+        compute="_compute_wholesale_member_views", search="_search_wholesale_qualifying_amount",
     )
     wholesale_currency_id = fields.Many2one(
         related="wholesale_program_id.currency_id", string="Loyalty Currency"
     )
     wholesale_downgrade_since = fields.Date(
-        string="Below Tier Since",
-        readonly=True,
-        copy=False,
+        string="Below Tier Since", compute="_compute_wholesale_member_views",
         help="First day the qualifying spend fell below the tier; the downgrade waits for "
         "the program's grace period.",
     )
     wholesale_downgrade_on = fields.Date(
-        string="Downgrade On",
-        compute="_compute_wholesale_downgrade_on",
+        string="Downgrade On", compute="_compute_wholesale_member_views",
         help="Day the customer moves down to the tier the spend earns, unless the spend "
         "reaches the tier again before: below tier since, plus the program's grace days.",
     )
-    wholesale_tier_evaluated_on = fields.Date(
-        readonly=True, copy=False,
-        help="Day of the last evaluation that changed the customer's program, tier or qualifying spend.",
-    )
     wholesale_next_tier_id = fields.Many2one(
-        "wholesale.loyalty.tier", string="Next Tier", compute="_compute_wholesale_next_tier"
+        "wholesale.loyalty.tier", string="Next Tier", compute="_compute_wholesale_member_views"
     )
     wholesale_amount_to_next_tier = fields.Monetary(
         string="Spend to Next Tier",
         currency_field="wholesale_currency_id",
-        compute="_compute_wholesale_next_tier",
+        compute="_compute_wholesale_member_views",
     )
-    wholesale_tier_locked = fields.Boolean(string="Tier Locked", copy=False, tracking=True)
-    wholesale_tier_lock_reason = fields.Char(string="Lock Reason", copy=False, tracking=True)
+    wholesale_tier_locked = fields.Boolean(
+        string="Tier Locked", compute="_compute_wholesale_member_views", readonly=False,
+        search="_search_wholesale_tier_locked",
+    )
+    wholesale_tier_lock_reason = fields.Char(
+        string="Lock Reason", compute="_compute_wholesale_member_views", readonly=False,
+    )
     wholesale_team_id = fields.Many2one(
         "crm.team",
         string="Sales Team",
@@ -120,10 +108,9 @@ class ResPartner(models.Model):
         "wholesale.loyalty.tier.history", "partner_id", string="Tier History"
     )
     wholesale_points_balance = fields.Integer(
-        string="Points Balance",
-        readonly=True,
-        copy=False,
-        help="Sum of the customer's ledger entries, kept up to date by every points movement.",
+        string="Points Balance", compute="_compute_wholesale_member_views",
+        search="_search_wholesale_points_balance",
+        help="Sum of the customer's ledger entries in its program, kept up to date by every points movement.",
     )
     wholesale_points_pending = fields.Integer(
         string="Pending Points", compute="_compute_wholesale_points_pending",
@@ -138,7 +125,6 @@ class ResPartner(models.Model):
         compute="_compute_wholesale_points_value",
         help="What the points balance is worth when redeemed, at the program's point value.",
     )
-    wholesale_expiry_reminded_on = fields.Date(readonly=True, copy=False)
     wholesale_keep_tier_id = fields.Many2one(
         "wholesale.loyalty.tier", string="Tier at Risk", compute="_compute_wholesale_keep_tier",
         help="The tier the customer loses without new spend (rolling periods), on the day below.",
@@ -152,10 +138,6 @@ class ResPartner(models.Model):
         help="The first day the spend of the rolling period falls below the tier without new purchases "
         "(for a customer already below it: the downgrade day).",
     )
-    wholesale_tier_risk_warned = fields.Char(
-        readonly=True, copy=False,
-        help="The tier and day of the last tier-loss warning sent, so that each risk is warned of once.",
-    )
     wholesale_ledger_ids = fields.One2many("wholesale.loyalty.ledger", "partner_id", string="Points Ledger")
     wholesale_membership_tier_id = fields.Many2one(
         "wholesale.loyalty.tier", string="Paid Tier", compute="_compute_wholesale_membership",
@@ -166,46 +148,106 @@ class ResPartner(models.Model):
         help="Last day of the paid membership, renewals included.",
     )
 
-    @api.depends("wholesale_tier_id", "wholesale_qualifying_amount", "wholesale_program_id")
-    def _compute_wholesale_next_tier(self):
-        ladders = {}
+    # ------------------------------------------------------------------ views of the member
+
+    def _wholesale_member(self):
+        """This customer's account in the program of the current company (an empty
+        recordset when it is a member of none). Contacts show their commercial partner's."""
+        self.ensure_one()
+        members = self.env["wholesale.loyalty.member"]._of(self, self.env.company)
+        return members.get(self.commercial_partner_id.id) or self.env["wholesale.loyalty.member"]
+
+    @api.depends_context("company")
+    @api.depends(
+        "commercial_partner_id",
+        *(f"commercial_partner_id.wholesale_member_ids.{fname}" for fname in (
+            "program_id", "tier_id", "tier_since", "qualifying_amount", "downgrade_since",
+            "tier_locked", "tier_lock_reason", "points_balance", "active",
+        )),
+    )
+    def _compute_wholesale_member_views(self):
+        members = self.env["wholesale.loyalty.member"]._of(self, self.env.company)
+        empty = self.env["wholesale.loyalty.member"]
         for partner in self:
-            program = partner._wholesale_visible_program()
-            if not program:
-                partner.wholesale_next_tier_id = False
-                partner.wholesale_amount_to_next_tier = 0.0
-                continue
-            if program not in ladders:
-                ladders[program] = program._ladder()
-            step = next_step(ladders[program], partner.wholesale_tier_id.id or None)
-            partner.wholesale_next_tier_id = step.tier_id if step else False
-            partner.wholesale_amount_to_next_tier = (
-                max(step.threshold - partner.wholesale_qualifying_amount, 0.0) if step else 0.0
-            )
+            # sudo: a partner shows the state of its own account in the current company,
+            # whoever may read the partner
+            member = members.get(partner.commercial_partner_id.id, empty).sudo()
+            for partner_field, member_field in MEMBER_VIEWS.items():
+                value = member[member_field]
+                partner[partner_field] = value.sudo(False) if isinstance(value, models.BaseModel) else value
+
+    def _wholesale_write_manual(self, values):
+        """A loyalty administrator's tier, lock and reason (``values``, in partner fields) go
+        to the customers' members in the current company (``write`` checked the rights and
+        enrolled the customers)."""
+        renamed = {MEMBER_VIEWS[fname]: value for fname, value in values.items()}
+        for head in self.commercial_partner_id:
+            member = head._wholesale_member()
+            if not member:
+                raise UserError(self.env._(
+                    "%(partner)s is a member of no loyalty program of %(company)s.",
+                    partner=head.display_name, company=self.env.company.name,
+                ))
+            # sudo: the member's state is the engine's; the administrator's right was checked
+            member.sudo().write(renamed)
+
+    def _wholesale_search_member(self, member_field, operator, value):
+        """Domain of the partners whose member in the current company has ``member_field``
+        ``operator`` ``value``; partners that are members of no program there match as if
+        the field were empty."""
+        members = self.env["wholesale.loyalty.member"]
+        company = self.env.company
+        condition = [(member_field, operator, value)]
+        matching = [("commercial_partner_id", "in", members._search_members(condition, company))]
+        if not self._wholesale_empty_matches(operator, value):
+            return matching
+        return expression.OR([
+            matching, [("commercial_partner_id", "not in", members._search_members([], company))],
+        ])
+
+    @staticmethod
+    def _wholesale_empty_matches(operator, value):
+        """Whether an empty value (no member) satisfies ``operator`` ``value``."""
+        values = value if isinstance(value, list | tuple) else [value]
+        has_empty = any(item in (False, None, 0, 0.0) for item in values)
+        if operator in ("=", "in"):
+            return has_empty
+        if operator in ("!=", "not in"):
+            return not has_empty
+        if operator in ("<", "<=", ">", ">=") and isinstance(value, int | float) and not isinstance(value, bool):
+            return {"<": value > 0, "<=": value >= 0, ">": value < 0, ">=": value <= 0}[operator]
+        return False
+
+    def _search_wholesale_program_id(self, operator, value):
+        return self._wholesale_search_member("program_id", operator, value)
+
+    def _search_wholesale_tier_id(self, operator, value):
+        return self._wholesale_search_member("tier_id", operator, value)
+
+    def _search_wholesale_qualifying_amount(self, operator, value):
+        return self._wholesale_search_member("qualifying_amount", operator, value)
+
+    def _search_wholesale_tier_locked(self, operator, value):
+        return self._wholesale_search_member("tier_locked", operator, value)
+
+    def _search_wholesale_points_balance(self, operator, value):
+        return self._wholesale_search_member("points_balance", operator, value)
 
     @api.depends("wholesale_tier_id", "wholesale_qualifying_amount", "wholesale_program_id")
     def _compute_wholesale_keep_tier(self):
         forecast = self.env["wholesale.loyalty.tier.forecast"]
         risks = {}
-        heads = self.commercial_partner_id
-        for program in heads.sudo().wholesale_program_id:  # sudo: see _wholesale_visible_program
-            members = heads.filtered(lambda head, program=program: head.sudo().wholesale_program_id == program)
-            risks.update(forecast._risks(program, members.ids))
+        members = self.env["wholesale.loyalty.member"]._of(self, self.env.company)
+        by_program = {}
+        for member in members.values():
+            by_program.setdefault(member.sudo().program_id, []).append(member.partner_id.id)
+        for program, partner_ids in by_program.items():
+            risks.update(forecast._risks(program, partner_ids))
         for partner in self:
-            head = partner.commercial_partner_id
-            risk = risks.get(head.id) if head._wholesale_visible_program() else None
+            risk = risks.get(partner.commercial_partner_id.id)
             partner.wholesale_keep_tier_id = risk.tier_id if risk else False
             partner.wholesale_keep_tier_amount = risk.amount if risk else 0.0
             partner.wholesale_keep_tier_by = risk.keep_by if risk else False
-
-    @api.depends("wholesale_downgrade_since", "wholesale_program_id.downgrade_grace_days")
-    def _compute_wholesale_downgrade_on(self):
-        for partner in self:
-            program = partner._wholesale_visible_program()
-            since = partner.wholesale_downgrade_since
-            partner.wholesale_downgrade_on = (
-                since + timedelta(days=program.downgrade_grace_days) if since and program else False
-            )
 
     @api.depends("wholesale_points_balance", "wholesale_program_id.point_value")
     def _compute_wholesale_points_value(self):
@@ -227,6 +269,7 @@ class ResPartner(models.Model):
         heads = self.commercial_partner_id
         invoices = self.env["account.move"].search([
             ("commercial_partner_id", "in", heads.ids),
+            ("company_id", "=", self.env.company.id),
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "not in", ("paid", "in_payment", "reversed")),
@@ -248,6 +291,7 @@ class ResPartner(models.Model):
         groups = dict(self.env["wholesale.loyalty.ledger"].sudo()._read_group(
             [
                 ("partner_id", "in", self.commercial_partner_id.ids),
+                ("program_id", "in", self.commercial_partner_id.sudo().wholesale_program_id.ids),
                 ("remaining_points", ">", 0),
                 ("expiry_date", ">=", today),
                 ("expiry_date", "<=", today + relativedelta(days=EXPIRING_SOON_DAYS)),
@@ -257,36 +301,6 @@ class ResPartner(models.Model):
         ))
         for partner in self:
             partner.wholesale_points_expiring_30d = groups.get(partner.commercial_partner_id, 0)
-
-    @api.constrains("wholesale_tier_locked", "wholesale_tier_lock_reason")
-    def _check_wholesale_lock_reason(self):
-        for partner in self:
-            if partner.wholesale_tier_locked and not (partner.wholesale_tier_lock_reason or "").strip():
-                raise ValidationError(
-                    self.env._(
-                        "Locking the tier of %(partner)s needs a reason.",
-                        partner=partner.display_name,
-                    )
-                )
-
-    @api.constrains("wholesale_tier_id", "wholesale_program_id")
-    def _check_wholesale_tier_program(self):
-        for partner in self:
-            tier = partner.wholesale_tier_id
-            if tier and tier.program_id != partner.wholesale_program_id:
-                raise ValidationError(
-                    self.env._(
-                        "Tier %(tier)s belongs to program %(program)s, not to the program of "
-                        "%(partner)s.",
-                        tier=tier.name,
-                        program=tier.program_id.name,
-                        partner=partner.display_name,
-                    )
-                )
-
-    @api.model
-    def _commercial_fields(self):
-        return super()._commercial_fields() + list(TIER_STATE_FIELDS)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -300,39 +314,35 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         self._wholesale_check_protected_write(self._wholesale_changed_protected(vals))
-        manual = "wholesale_tier_id" in vals or "wholesale_tier_locked" in vals
-        before = {}
+        vals = dict(vals)
+        manual = {fname: vals.pop(fname) for fname in MANUAL_FIELDS if fname in vals}
+        for fname in PROTECTED_FIELDS.difference(MANUAL_FIELDS).intersection(vals):
+            vals.pop(fname)  # views of what the engine and the ledger decide: nothing to write
+        result = super().write(vals) if vals or not manual else True
         if manual:
             # A tier set by hand belongs to the program the customer is eligible for.
-            self._wholesale_ensure_enrolled()
-            heads = self.filtered(lambda partner: partner.is_company or not partner.parent_id)
-            before = {partner: partner.wholesale_tier_id for partner in heads}
-        result = super().write(vals)
-        if manual:
-            self.env["wholesale.loyalty.tier.history"]._record_manual_changes(before, vals)
+            heads = self._wholesale_ensure_enrolled()
+            before = {head: head.wholesale_tier_id for head in heads}
+            if isinstance(manual.get("wholesale_tier_id"), models.BaseModel):
+                manual["wholesale_tier_id"] = manual["wholesale_tier_id"].id
+            heads._wholesale_write_manual(manual)
+            self.env["wholesale.loyalty.tier.history"]._record_manual_changes(before, manual)
         return result
 
     def _wholesale_changed_protected(self, vals):
-        """Protected fields ``vals`` changes. Contacts copying the state of their commercial
-        partner (Odoo's sync of commercial fields, run as the user editing the contact) change
-        nothing of the customer's loyalty."""
+        """Protected fields ``vals`` changes: writing back the value a partner shows (a form
+        saving every field, a merge) changes nothing."""
         changed = PROTECTED_FIELDS.intersection(vals)
         if not changed or not self:
             return changed
-        synced = set()
-        for fname in changed:
-            field = self._fields[fname]
+        unchanged = {
+            fname for fname in changed
             if all(
-                (field.convert_to_write(partner[fname], partner) or False) == (vals[fname] or False)
-                or partner.commercial_partner_id != partner
-                and (field.convert_to_write(partner.commercial_partner_id[fname], partner) or False)
-                == (vals[fname] or False)
+                (self._fields[fname].convert_to_write(partner[fname], partner) or False) == (vals[fname] or False)
                 for partner in self
-            ):
-                # Writing back the value a partner holds (a form saving every field, a
-                # merge) changes nothing either.
-                synced.add(fname)
-        return changed - synced
+            )
+        }
+        return changed - unchanged
 
     @api.model
     def _wholesale_check_protected_write(self, fnames):
@@ -347,16 +357,7 @@ class ResPartner(models.Model):
                 "The points balance is the sum of the points ledger: award or adjust points instead."
             ))
         if self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
-            # An administrator manages the members of the programs of its companies only.
-            foreign = self.commercial_partner_id.filtered(
-                lambda head: head.sudo().wholesale_program_id and not head._wholesale_visible_program()
-            )
-            if not foreign:
-                return
-            raise AccessError(self.env._(
-                "%(partner)s is a member of a loyalty program of another company.",
-                partner=foreign[:1].display_name,
-            ))
+            return
         raise AccessError(self.env._(
             "Only loyalty administrators can change a customer's loyalty tier, lock or points "
             "(%(fields)s).",
@@ -364,26 +365,9 @@ class ResPartner(models.Model):
         ))
 
     def _wholesale_visible_program(self):
-        """This partner's program when it belongs to one of the current companies, else an
-        empty program: a shared customer shows nothing of another company's loyalty."""
+        """This partner's program in the current company (an empty program when none)."""
         self.ensure_one()
-        # sudo: reads only the company of the program, to hide it from other companies' users
-        program = self.sudo().wholesale_program_id
-        if program and (not program.company_id or program.company_id in self.env.companies):
-            return program
-        return self.env["wholesale.loyalty.program"].sudo()
-
-    def _read_format(self, fnames, load="_classic_read"):
-        # Users of another company see neither the spend nor the points of its program.
-        result = super()._read_format(fnames, load)
-        hidden = [fname for fname in FOREIGN_PROGRAM_VALUES if fname in fnames]
-        if not hidden or self.env.su:
-            return result
-        foreign = {partner.id for partner in self if not partner._wholesale_visible_program()}
-        for values in result:
-            if values["id"] in foreign:
-                values.update({fname: FOREIGN_PROGRAM_VALUES[fname] for fname in hidden})
-        return result
+        return self.commercial_partner_id.sudo().wholesale_program_id
 
     def _wholesale_check_manager(self):
         if not self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
@@ -617,12 +601,6 @@ class ResPartner(models.Model):
         if newcomers:
             self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")
         return heads
-
-    def _wholesale_sql_written(self, fnames):
-        """Forget the cached values of ``fnames`` that SQL just wrote on these partners, and
-        of what is computed from them (next tier, the quotation's next-tier message, ...)."""
-        self.invalidate_recordset(fnames)
-        self.modified(fnames)
 
     def _wholesale_lang_envs(self):
         """{partner id: environment in the language of the texts stored for or sent to the

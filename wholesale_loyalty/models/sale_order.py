@@ -7,6 +7,7 @@ from odoo.tools import format_date, formatLang
 from ..tools.access import LOYALTY_USER, check_caller_groups
 from ..tools.payment_discounts import percent_digits
 from ..tools.points_rules import redeem_cap
+from ..tools.tier_rules import next_step
 
 # What decides whether a quotation's tier ships it free, besides its lines.
 FREE_SHIPPING_ORDER_FIELDS = frozenset({"wholesale_tier_id", "partner_id", "pricelist_id", "currency_id"})
@@ -90,7 +91,7 @@ class SaleOrder(models.Model):
     def _compute_wholesale_points_balance(self):
         for order in self:
             # sudo: the balance of the order company's program only
-            customer = order.partner_id.commercial_partner_id.sudo()
+            customer = order._wholesale_customer()
             shown = order._wholesale_customer_program()
             order.wholesale_points_balance = customer.wholesale_points_balance if shown else 0
 
@@ -106,28 +107,38 @@ class SaleOrder(models.Model):
 
     @api.depends("partner_id")
     def _compute_wholesale_tier_id(self):
-        # An eligible customer not enrolled yet joins now, so that the quotation shows the tier.
-        self.filtered(lambda order: order.state in ("draft", "sent")).partner_id._wholesale_ensure_enrolled()
+        # An eligible customer not enrolled yet shows the tier it would join; it joins with
+        # its first document (confirmation, posting), never with a quotation being read.
         for order in self:
             if order.state in ("draft", "sent") or not order.wholesale_tier_id:
                 order.wholesale_tier_id = order._wholesale_customer_tier()
 
     def _wholesale_customer_program(self):
-        """The customer's program when it is of this order's company: a document of a company
-        only uses a program of that company."""
+        """The program of this order's company the customer is a member of, or the one it
+        would join when it is a member of none yet: a document only uses its company's program."""
         self.ensure_one()
-        # sudo: reads only the program's company; the program is returned for this company
-        program = self.partner_id.commercial_partner_id.sudo().wholesale_program_id
-        if program and program.company_id == self.company_id:
-            return program
-        return self.env["wholesale.loyalty.program"].sudo()
+        customer = self._wholesale_customer()
+        if customer.wholesale_program_id or not customer.id:
+            return customer.wholesale_program_id
+        return self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id).program
+
+    def _wholesale_customer(self):
+        """The order's customer (commercial partner) as the order's company sees it: its
+        loyalty fields show its account in that company's program. sudo: sales users read
+        the customer's tier and balance without loyalty rights."""
+        self.ensure_one()
+        return self.partner_id.commercial_partner_id.with_company(self.company_id).sudo()
 
     def _wholesale_customer_tier(self):
-        """The customer's current tier, if its program is of this order's company."""
+        """The customer's tier in the program of this order's company, or the tier it would
+        join there when it is a member of none yet."""
         self.ensure_one()
-        if not self._wholesale_customer_program():
+        customer = self._wholesale_customer()
+        if customer.wholesale_program_id:
+            return customer.wholesale_tier_id.with_env(self.env)
+        if not customer.id:
             return self.env["wholesale.loyalty.tier"]
-        return self.partner_id.commercial_partner_id.wholesale_tier_id
+        return self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id).tier.with_env(self.env)
 
     @api.depends(
         "partner_id", "state",
@@ -137,22 +148,36 @@ class SaleOrder(models.Model):
     def _compute_wholesale_next_tier_message(self):
         for order in self:
             # sudo: shows the next tier of the order company's program only
-            customer = order.partner_id.commercial_partner_id.sudo()
-            next_tier = customer.wholesale_next_tier_id if order._wholesale_customer_program() else False
-            if order.state not in ("draft", "sent") or not next_tier:
+            next_tier, missing = order._wholesale_next_tier() if order.state in ("draft", "sent") else (False, 0.0)
+            if not next_tier:
                 order.wholesale_next_tier_message = False
                 continue
             order.wholesale_next_tier_message = self.env._(
                 "Spend %(amount)s more to reach %(tier)s",
-                amount=customer.wholesale_currency_id.format(customer.wholesale_amount_to_next_tier),
+                amount=next_tier.program_id.currency_id.format(missing),
                 tier=next_tier.name,
             )
+
+    def _wholesale_next_tier(self):
+        """(next tier, spend missing to reach it) of the customer in the program of the order's
+        company; for a customer who is no member yet, from the tier it would join."""
+        self.ensure_one()
+        customer = self._wholesale_customer()
+        if customer.wholesale_program_id:
+            return customer.wholesale_next_tier_id, customer.wholesale_amount_to_next_tier
+        if not customer.id:
+            return False, 0.0
+        joining = self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id)
+        step = next_step(joining.program._ladder(), joining.tier.id or None) if joining.program else None
+        if not step:
+            return False, 0.0
+        return self.env["wholesale.loyalty.tier"].browse(step.tier_id), max(step.threshold - joining.amount, 0.0)
 
     @api.depends("partner_id", "state", "partner_id.commercial_partner_id.wholesale_tier_id")
     def _compute_wholesale_keep_tier_message(self):
         for order in self:
             # sudo: shows the risk to the tier of the order company's program only
-            customer = order.partner_id.commercial_partner_id.sudo()
+            customer = order._wholesale_customer()
             if order.state not in ("draft", "sent") or not order._wholesale_customer_program() \
                     or not customer.wholesale_keep_tier_id:
                 order.wholesale_keep_tier_message = False
@@ -208,7 +233,7 @@ class SaleOrder(models.Model):
     )
     def _compute_wholesale_points_estimate(self):
         for order in self:
-            customer = order.partner_id.commercial_partner_id.sudo()  # sudo: see _wholesale_customer_program
+            customer = order._wholesale_customer()  # sudo: see _wholesale_customer_program
             program = order._wholesale_customer_program()
             if not program:
                 order.wholesale_points_estimate = 0
@@ -576,11 +601,12 @@ class SaleOrder(models.Model):
                 "untaxed total) can pay for it. Redeem fewer points.",
                 order=self.display_name, points=points, cap=cap, percent=program.max_redeem_percent,
             ))
-        if check_balance and points > customer.wholesale_points_balance:
+        balance = self._wholesale_customer().wholesale_points_balance
+        if check_balance and points > balance:
             raise UserError(self.env._(
                 "Order %(order)s uses %(points)s points but %(customer)s has only %(balance)s. Redeem fewer points.",
                 order=self.display_name, points=points, customer=customer.display_name,
-                balance=customer.wholesale_points_balance,
+                balance=balance,
             ))
 
     def _wholesale_replace_points_lines(self, vals_list):

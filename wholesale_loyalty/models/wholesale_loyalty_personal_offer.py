@@ -237,7 +237,7 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
     def _member_ids(self, program):
         """Ids of the customers (commercial partners) that are members of ``program``."""
         return [row[0] for row in self.env.execute_query(SQL(
-            "SELECT id FROM res_partner WHERE wholesale_program_id = %s AND parent_id IS NULL", program.id,
+            "SELECT partner_id FROM wholesale_loyalty_member WHERE program_id = %s AND active", program.id,
         ))]
 
     @api.model

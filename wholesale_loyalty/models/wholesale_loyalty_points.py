@@ -63,7 +63,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     # ------------------------------------------------------------------ locking and balances
 
     def _lock_customers(self, partners):
-        """Update the customers' stored balance: this takes their row lock, and under
+        """Update the customers' stored balances: this takes their members' row locks, and under
         Odoo's repeatable-read transactions a concurrent spender that already changed the
         row makes this one fail with a serialization error, so that it is retried and then
         sees the points already spent."""
@@ -74,17 +74,45 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         if not ids:
             return
         self.env["wholesale.loyalty.ledger"].flush_model()
+        self.env["wholesale.loyalty.member"].flush_model()
+        # Every account of the customers is written, changed or not: the write is the lock.
         written = self.env.execute_query(SQL(
-            """UPDATE res_partner p
-                  SET wholesale_points_balance = COALESCE(
+            """UPDATE wholesale_loyalty_member m
+                  SET points_balance = COALESCE(
                         (SELECT SUM(l.points) FROM wholesale_loyalty_ledger l
-                          WHERE l.partner_id = p.commercial_partner_id), 0)
-                WHERE p.commercial_partner_id = ANY(%s)
-            RETURNING p.id""",
+                          WHERE l.partner_id = m.partner_id AND l.program_id = m.program_id), 0)
+                WHERE m.partner_id = ANY(%s)
+            RETURNING m.id""",
             ids,
         ))
         # Also drops what is computed from the balance, e.g. the balance shown on quotations.
-        self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(["wholesale_points_balance"])
+        self.env["wholesale.loyalty.member"].browse(row[0] for row in written)._sql_written(["points_balance"])
+
+    def _open_accounts(self, partners):
+        """Archived accounts for the points customers hold in programs they are no member of
+        (entries merged from another customer), so that every point has an account."""
+        self.env["wholesale.loyalty.ledger"].flush_model()
+        written = self.env.execute_query(SQL(
+            """INSERT INTO wholesale_loyalty_member AS m
+                      (partner_id, program_id, company_id, active, points_balance, qualifying_amount,
+                       tier_locked, create_uid, write_uid, create_date, write_date)
+               SELECT l.partner_id, l.program_id, pr.company_id, FALSE, SUM(l.points), 0, FALSE,
+                      %(uid)s, %(uid)s, %(now)s, %(now)s
+                 FROM wholesale_loyalty_ledger l
+                 JOIN wholesale_loyalty_program pr ON pr.id = l.program_id
+                WHERE l.partner_id = ANY(%(ids)s)
+                  AND NOT EXISTS (SELECT 1 FROM wholesale_loyalty_member e
+                                   WHERE e.partner_id = l.partner_id AND e.program_id = l.program_id)
+             GROUP BY l.partner_id, l.program_id, pr.company_id
+            ON CONFLICT (partner_id, program_id) DO NOTHING
+            RETURNING m.id""",
+            uid=self.env.uid, now=fields.Datetime.now(), ids=partners.commercial_partner_id.ids,
+        ))
+        self.env["wholesale.loyalty.member"].browse(row[0] for row in written)._sql_written(["points_balance"])
+
+    def _tier(self, customer, program):
+        """The tier ``customer`` holds in ``program`` (an empty tier when none)."""
+        return self.env["wholesale.loyalty.member"]._tier_in(customer, program)
 
     def _merge_ledgers(self, src_partners, dst_customer):
         """Two customers merged: the entries of the merged-away partners move to the surviving
@@ -131,7 +159,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _new_lot_expiry(self, customer, program):
         """Expiry of points a customer receives today: its tier may keep them forever."""
         return expiry_for(fields.Date.context_today(self), program.points_validity_months,
-                          customer.wholesale_tier_id.points_never_expire)
+                          self._tier(customer, program).points_never_expire)
 
     # ------------------------------------------------------------------ standing of entries
 
@@ -246,7 +274,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
 
     def _program_of(self, invoice):
         # sudo: reads only the program's company; another company's program is not returned
-        program = invoice.commercial_partner_id.sudo().wholesale_program_id
+        program = invoice.commercial_partner_id.with_company(invoice.company_id).sudo().wholesale_program_id
         if program and program.company_id == invoice.company_id:
             return program.with_env(self.env)
         return self.env["wholesale.loyalty.program"]
@@ -293,7 +321,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         if invoice.reversed_entry_id and program._rebate_documents(invoice):
             return 0
         base = self._points_base(invoice, down_payment_moves)
-        return program._points_for(base, invoice.commercial_partner_id.wholesale_tier_id)
+        return program._points_for(base, self._tier(invoice.commercial_partner_id, program))
 
     def _points_base(self, invoice, down_payment_moves=None):
         """What an invoice's points are counted on (untaxed, company currency): its goods, of
@@ -393,7 +421,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 expiry_date=self._new_lot_expiry(customer, program),
                 note=lang_envs[customer.id]._("Invoice %(invoice)s", invoice=invoice.name),
             )
-            tier = customer.wholesale_tier_id
+            tier = self._tier(customer, program)
             vals["points_multiplier"] = tier.points_multiplier if tier else 1.0
             vals_list.append(vals)
         if vals_list:
@@ -443,7 +471,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         program = self._program_of(refund)
         if not program or program._rebate_documents(refund):
             return 0
-        tier = refund.commercial_partner_id.wholesale_tier_id
+        tier = self._tier(refund.commercial_partner_id, program)
         return points_for_amount(
             -program._counted_amount(refund), program.points_amount_step, program.points_per_step,
             tier.points_multiplier if tier else 1.0, rounding=program.currency_id.rounding,
@@ -771,7 +799,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _give_referral_bonus(self, invoice):
         customer = invoice.commercial_partner_id
         referrer = customer.wholesale_referrer_id.commercial_partner_id
-        program = referrer.wholesale_program_id
+        program = referrer.with_company(invoice.company_id).wholesale_program_id
         if not referrer or not program or referrer == customer:
             return
         env = referrer._wholesale_lang_env()
@@ -816,7 +844,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         orders = orders.sudo()
         for order in orders.filtered("wholesale_points_redeemed"):
             customer = order.partner_id.commercial_partner_id
-            program = customer.wholesale_program_id
+            program = customer.with_company(order.company_id).wholesale_program_id
             if not program:
                 raise UserError(self.env._("%(customer)s is not a member of a loyalty program.",
                                            customer=customer.display_name))
@@ -982,13 +1010,17 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         horizon = today + relativedelta(days=EXPIRING_SOON_DAYS)
         groups = self.env["wholesale.loyalty.ledger"]._read_group(
             [("expiry_date", ">=", today), ("expiry_date", "<=", horizon), ("remaining_points", ">", 0)],
-            ["partner_id"], ["remaining_points:sum"],
+            ["partner_id", "program_id"], ["remaining_points:sum"],
         )
+        accounts = self.env["wholesale.loyalty.member"].with_context(active_test=False).search([
+            ("partner_id", "in", [partner.id for partner, _program, _points in groups]),
+        ])
+        reminded = {(member.partner_id, member.program_id): member.expiry_reminded_on for member in accounts}
         week_ago = today - relativedelta(days=6)
         due = [
-            (partner, points) for partner, points in groups
-            if partner.email and (not partner.wholesale_expiry_reminded_on
-                                  or partner.wholesale_expiry_reminded_on < week_ago)
+            (partner, points) for partner, program, points in groups
+            if partner.email and (not reminded.get((partner, program))
+                                  or reminded[partner, program] < week_ago)
         ]
         template = self.env.ref("wholesale_loyalty.mail_template_points_expiry")
 
@@ -997,7 +1029,9 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             template.send_mail_batch(partners.ids)
             self._queue_expiry_events(partners, today, horizon)
             # Mails of a committed batch are never queued twice.
-            partners.write({"wholesale_expiry_reminded_on": today})  # as the points service (sudo above)
+            accounts.filtered(lambda member: member.partner_id in partners).write(
+                {"expiry_reminded_on": today}
+            )  # as the points service (sudo above)
 
         run = run_in_batches(
             self.env, due, batch_size, remind, commit=True,

@@ -307,10 +307,8 @@ class WholesaleLoyaltyProgram(models.Model):
 
     def _compute_member_count(self):
         counts = dict(
-            self.env["res.partner"]._read_group(
-                [("wholesale_program_id", "in", self.ids), ("parent_id", "=", False)],
-                ["wholesale_program_id"],
-                ["__count"],
+            self.env["wholesale.loyalty.member"]._read_group(
+                [("program_id", "in", self.ids)], ["program_id"], ["__count"],
             )
         )
         for program in self:
@@ -485,10 +483,10 @@ class WholesaleLoyaltyProgram(models.Model):
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Members of %(program)s", program=self.name),
-            "res_model": "res.partner",
+            "res_model": "wholesale.loyalty.member",
             "view_mode": "list,form",
-            "domain": [("wholesale_program_id", "=", self.id), ("parent_id", "=", False)],
-            "context": {"search_default_group_wholesale_tier": 1},
+            "domain": [("program_id", "=", self.id)],
+            "context": {"search_default_group_tier": 1},
         }
 
     def action_recalculate_tiers(self):

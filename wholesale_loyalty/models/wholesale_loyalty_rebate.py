@@ -180,9 +180,9 @@ class WholesaleLoyaltyRebate(models.Model):
         )
         work = []
         for program in programs:
-            partner_ids = rebates.env["res.partner"].search(
-                [("wholesale_program_id", "=", program.id), ("parent_id", "=", False)], order="id"
-            ).ids
+            partner_ids = sorted(rebates.env["wholesale.loyalty.member"].search(
+                [("program_id", "=", program.id)]
+            ).partner_id.ids)
             recent = recent_settlement_periods(program.rebate_period, reference_date, periods)
             work += [(program, date_from, date_to, partner_ids) for date_from, date_to in reversed(recent)]
         items = [(program, date_from, date_to, pid) for program, date_from, date_to, ids in work for pid in ids]

@@ -153,10 +153,8 @@ class WholesaleLoyaltyTier(models.Model):
 
     def _compute_partner_count(self):
         counts = dict(
-            self.env["res.partner"]._read_group(
-                [("wholesale_tier_id", "in", self.ids), ("parent_id", "=", False)],
-                ["wholesale_tier_id"],
-                ["__count"],
+            self.env["wholesale.loyalty.member"]._read_group(
+                [("tier_id", "in", self.ids)], ["tier_id"], ["__count"],
             )
         )
         for tier in self:
@@ -334,9 +332,9 @@ class WholesaleLoyaltyTier(models.Model):
         return {
             "type": "ir.actions.act_window",
             "name": self.name,
-            "res_model": "res.partner",
+            "res_model": "wholesale.loyalty.member",
             "view_mode": "list,form",
-            "domain": [("wholesale_tier_id", "=", self.id), ("parent_id", "=", False)],
+            "domain": [("tier_id", "=", self.id)],
         }
 
     def _benefits_status(self):

@@ -18,19 +18,18 @@ from ..tools.tier_rules import (
     qualification_window,
     tier_finder,
 )
+from .wholesale_loyalty_member import STATE_FIELDS as MEMBER_STATE_FIELDS
 
 DEFAULT_BATCH_SIZE = 5000
 # Where the resumable daily run stands: {program id: [day, id of the last customer done]}.
 PROGRESS_PARAMETER = "wholesale_loyalty.tier_recalculation_progress"
-# Partner fields the engine writes with SQL: their cached values and dependents are dropped.
-STATE_FIELDS = [
-    "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
-    "wholesale_qualifying_amount", "wholesale_downgrade_since", "wholesale_tier_evaluated_on",
-]
+# A customer's state before it is a member of the company's program.
+NO_STATE = {"program_id": None, "tier_id": None, "tier_since": None, "downgrade_since": None,
+            "amount": None, "locked": False}
 
 
 class PartnerState(NamedTuple):
-    """A customer's tier state as the engine writes it (columns of ``res_partner``)."""
+    """A customer's tier state as the engine writes it (on its member of the program)."""
 
     id: int
     program_id: int
@@ -58,6 +57,14 @@ class HistoryRow(NamedTuple):
     note: str | None
 
 
+class Joining(NamedTuple):
+    """What a customer who is no member yet would join with: program, tier, qualifying spend."""
+
+    program: models.BaseModel
+    tier: models.BaseModel
+    amount: float
+
+
 class Recalculation(NamedTuple):
     """What a recalculation did: customers left (batch limit) and evaluated, and how many
     tier changes of each kind it wrote (``joined``, ``up``, ``down``, ``same``), and how many
@@ -70,8 +77,10 @@ class Recalculation(NamedTuple):
 
 class WholesaleLoyaltyTierEngine(models.AbstractModel):
     """Evaluates tiers for many customers with one aggregation query and one update per
-    batch. Partner state is written with SQL because the ORM would run res.partner's
-    write machinery (and its commercial-field sync) once per customer."""
+    batch. Members are written with SQL because the ORM would write them one by one.
+
+    A customer is a member of at most one program per company: programs claim customers
+    in their order within their company, and each company's programs are independent."""
 
     _name = "wholesale.loyalty.tier.engine"
     _description = "Wholesale Loyalty Tier Engine"
@@ -93,20 +102,45 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not partners:
             return self.env["wholesale.loyalty.tier.history"]
         history = engine.env["wholesale.loyalty.tier.history"]
-        claimed = engine.env["res.partner"]
+        claimed = defaultdict(lambda: engine.env["res.partner"])  # {company: customers its programs took}
         for program in engine._active_programs():
-            members = (partners - claimed).filtered_domain(program._eligibility_domain())
-            claimed |= members
+            company = program.company_id
+            members = (partners - claimed[company]).filtered_domain(program._eligibility_domain())
+            claimed[company] |= members
             if bases and program.qualification_basis not in bases:
                 # The event does not change this program's spend, but a customer who is
                 # not a member yet joins it all the same.
-                members = members.filtered(lambda partner, program=program: partner.wholesale_program_id != program)
+                current = engine._current_programs(company, members.ids)
+                members = members.filtered(
+                    lambda partner, program=program, current=current: current.get(partner.id) != program.id
+                )
             if members:
                 history |= engine._evaluate_batch(program, members.ids, program._today(), reason, unfunded)
-        leavers = (partners - claimed).filtered("wholesale_program_id")
-        history |= engine._remove_from_program(leavers.ids, engine._today(), reason)
+        accounts = engine.env["wholesale.loyalty.member"].search([("partner_id", "in", partners.ids)])
+        leavers = accounts.filtered(lambda member: member.partner_id not in claimed[member.company_id])
+        history |= engine._remove_members(leavers, engine._today(), reason)
         history._send_notifications()
         return history
+
+    @api.model
+    def _joining(self, partner, company):
+        """The :class:`Joining` of a customer who is a member of no program of ``company``
+        yet: the program, tier and qualifying spend it would join with now (empty when no
+        program matches it), what its quotations show before its first document enrolls it.
+        Nothing is written."""
+        engine = self.sudo()  # sudo: reads the programs' rules and the customer's spend
+        customer = partner.sudo().commercial_partner_id
+        nothing = Joining(engine.env["wholesale.loyalty.program"], engine.env["wholesale.loyalty.tier"], 0.0)
+        if not customer.id or engine._current_programs(company, customer.ids):
+            return nothing
+        for program in engine._active_programs().filtered(lambda program: program.company_id == company):
+            if customer.filtered_domain(program._eligibility_domain()):
+                today = program._today()
+                [row], _changes = engine._decide(
+                    program, customer.ids, engine._qualifying_amounts(program, customer.ids, today), today, "realtime",
+                )
+                return Joining(program, nothing.tier.browse(row.tier_id), row.amount)
+        return nothing
 
     @api.model
     def _enroll(self, programs, batch_size=DEFAULT_BATCH_SIZE):
@@ -116,13 +150,16 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         engine = self.sudo()  # sudo: membership follows the programs' objective rules
         history = engine.env["wholesale.loyalty.tier.history"]
         moves = engine._membership_moves(programs.sudo())
-        targets = defaultdict(list)
-        for partner_id, (_old, new) in sorted(moves.items()):
-            targets[new].append(partner_id)
+        targets, leavers = defaultdict(list), []
+        for (partner_id, _company_id), (old, new) in sorted(moves.items()):
+            if new:
+                targets[new].append(partner_id)
+            else:
+                leavers.append((partner_id, old))
         for program in engine._active_programs():
             for batch in split_every(batch_size, targets.pop(program.id, []), list):
                 history |= engine._evaluate_batch(program, batch, program._today(), "realtime")
-        history |= engine._remove_from_program(targets.pop(None, []), engine._today(), "program_change")
+        history |= engine._remove_members(engine._members_of(leavers), engine._today(), "program_change")
         history._send_notifications()
         return history
 
@@ -159,10 +196,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         selected = programs.sudo() if programs else None
         commit = commit and may_commit(engine.env)
         evaluated, changes, batches_left = 0, Counter(), batch_limit
-        earlier = []  # member queries of the programs before, which take their customers first
+        # {company: member queries of its programs before}, which take their customers first
+        earlier = defaultdict(list)
         for program in engine._active_programs():
-            members = engine._members_query(program, earlier)
-            earlier.append(members.select())
+            members = engine._members_query(program, earlier[program.company_id])
+            earlier[program.company_id].append(members.select())
             if selected is not None and program not in selected:
                 continue
             today = program._today()
@@ -189,8 +227,9 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             if batches_left is not None:
                 batches_left -= -(-run.done // batch_size)  # batches used, the last one partial
         if programs is None:
+            member_model = engine.env["wholesale.loyalty.member"]
             for batch in split_every(batch_size, engine._orphan_member_ids(earlier), list):
-                changes["down"] += len(engine._remove_from_program(batch, engine._today(), reason))
+                changes["down"] += len(engine._remove_members(member_model.browse(batch), engine._today(), reason))
         return Recalculation(0, evaluated, changes)
 
     def _progress(self, program, today):
@@ -235,16 +274,25 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return local_today(timezone, fields.Datetime.now())
 
     def _membership_moves(self, programs, overrides=None):
-        """{partner id: (current program id, new program id or None)} for the customers
-        whose program changes because of ``programs``: those their filters take from
-        elsewhere and their own members whom another program (or none) now claims.
+        """{(partner id, company id): (current program id, new program id or None)} for the
+        customers whose program in a company changes because of ``programs``: those their
+        filters take from the company's other programs and their own members whom another
+        program of the company (or none) now claims.
 
         ``overrides`` maps a program id to the partner_domain / sequence to use instead
         of the saved ones. One search per program, restricted to the customers concerned.
         """
-        overrides = overrides or {}
+        moves = {}
+        for company in programs.company_id:
+            for partner_id, move in self._company_moves(programs, company, overrides or {}).items():
+                moves[partner_id, company.id] = move
+        return moves
+
+    def _company_moves(self, programs, company, overrides):
+        """{partner id: (current program id, new program id or None)}: see ``_membership_moves``,
+        for the programs of ``company``."""
         ranked = []
-        for program in self._active_programs():
+        for program in self._active_programs().filtered(lambda program: program.company_id == company):
             override = overrides.get(program.id, {})
             sequence = override.get("sequence")
             ranked.append((
@@ -253,11 +301,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             ))
         ranked.sort(key=lambda entry: entry[:2])
         partners = self.env["res.partner"]
-        candidates = set(self._member_ids(programs))
+        candidates = set(self._member_ids(programs.filtered(lambda program: program.company_id == company)))
         for _sequence, _id, program, domain in ranked:
             if program in programs:
                 candidates.update(partners.search(domain).ids)
-        current = self._current_programs(list(candidates))
+        current = self._current_programs(company, list(candidates))
         planned, unclaimed = {}, set(candidates)
         for _sequence, _id, program, domain in ranked:
             if not unclaimed:
@@ -272,23 +320,40 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         }
 
     def _member_ids(self, programs):
+        """The customers who are active members of ``programs``."""
         if not programs:
             return []
-        self.env["res.partner"].flush_model(["wholesale_program_id", "parent_id"])
+        self.env["wholesale.loyalty.member"].flush_model(["partner_id", "program_id", "active"])
         rows = self.env.execute_query(SQL(
-            "SELECT id FROM res_partner WHERE wholesale_program_id = ANY(%s) AND parent_id IS NULL",
+            "SELECT partner_id FROM wholesale_loyalty_member WHERE program_id = ANY(%s) AND active",
             programs.ids,
         ))
         return [row[0] for row in rows]
 
-    def _current_programs(self, partner_ids):
+    def _current_programs(self, company, partner_ids):
+        """{partner id: the program of ``company`` it is an active member of}."""
         if not partner_ids:
             return {}
-        self.env["res.partner"].flush_model(["wholesale_program_id"])
+        self.env["wholesale.loyalty.member"].flush_model(["partner_id", "program_id", "company_id", "active"])
         return dict(self.env.execute_query(SQL(
-            "SELECT id, wholesale_program_id FROM res_partner WHERE id = ANY(%s) AND wholesale_program_id IS NOT NULL",
-            partner_ids,
+            """SELECT partner_id, program_id FROM wholesale_loyalty_member
+                WHERE partner_id = ANY(%s) AND company_id = %s AND active""",
+            partner_ids, company.id,
         )))
+
+    def _members_of(self, accounts):
+        """The active members of the given (partner id, program id) pairs."""
+        if not accounts:
+            return self.env["wholesale.loyalty.member"]
+        partner_ids, program_ids = zip(*accounts, strict=True)
+        rows = self.env.execute_query(SQL(
+            """SELECT m.id FROM wholesale_loyalty_member m
+                 JOIN unnest(%s::int[], %s::int[]) AS v(partner_id, program_id)
+                   ON v.partner_id = m.partner_id AND v.program_id = m.program_id
+                WHERE m.active""",
+            list(partner_ids), list(program_ids),
+        ))
+        return self.env["wholesale.loyalty.member"].browse(row[0] for row in rows)
 
     def _members_query(self, program, earlier):
         """Query of the customers ``program`` evaluates: those its filter matches and no
@@ -318,19 +383,19 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return SQL(
             """SELECT member.id, COALESCE(spend.amount, 0),
                       NOT COALESCE(
-                          p.wholesale_program_id = %(program)s
-                          AND p.wholesale_downgrade_since IS NULL
-                          AND p.wholesale_qualifying_amount = ROUND(COALESCE(spend.amount, 0), %(digits)s)
-                          AND p.wholesale_tier_id IS NOT DISTINCT FROM (
+                          m.active
+                          AND m.downgrade_since IS NULL
+                          AND m.qualifying_amount = ROUND(COALESCE(spend.amount, 0), %(digits)s)
+                          AND m.tier_id IS NOT DISTINCT FROM (
                               SELECT step.tier_id
                                 FROM unnest(%(tier_ids)s::int[], %(thresholds)s::numeric[]) AS step(tier_id, threshold)
-                               WHERE ROUND(step.threshold, %(cents)s) <= ROUND(p.wholesale_qualifying_amount, %(cents)s)
+                               WHERE ROUND(step.threshold, %(cents)s) <= ROUND(m.qualifying_amount, %(cents)s)
                             ORDER BY step.threshold DESC, step.tier_id DESC
                                LIMIT 1)
                           AND %(no_floor)s,
                           FALSE)
                  FROM (%(members)s) AS member(id)
-                 JOIN res_partner p ON p.id = member.id
+            LEFT JOIN wholesale_loyalty_member m ON m.partner_id = member.id AND m.program_id = %(program)s
             LEFT JOIN (%(spend)s) AS spend(partner_id, amount) ON spend.partner_id = member.id
              ORDER BY member.id""",
             members=members.select(), spend=program._spend_query(members.select(), date_from, date_to),
@@ -340,12 +405,21 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         )
 
     def _orphan_member_ids(self, member_queries):
-        """Members of no program any more (filter changed, program archived): customers
-        with a program that none of ``member_queries`` (every active program's) selects."""
-        query = SQL("SELECT id FROM res_partner WHERE wholesale_program_id IS NOT NULL AND parent_id IS NULL")
-        for members in member_queries:
-            query = SQL("%s AND id NOT IN (%s)", query, members)
-        return [row[0] for row in self.env.execute_query(SQL("%s ORDER BY id", query))]
+        """Members of no program any more (filter changed, program archived): active members
+        that none of their company's ``member_queries`` ({company: every active program's
+        member query}) selects."""
+        self.env["wholesale.loyalty.member"].flush_model(["partner_id", "company_id", "active"])
+        kept = [
+            SQL("(m.company_id = %s AND (%s))", company.id, SQL(" OR ").join(
+                SQL("m.partner_id IN (%s)", members) for members in queries
+            ))
+            for company, queries in member_queries.items() if queries
+        ]
+        query = SQL(
+            "SELECT m.id FROM wholesale_loyalty_member m WHERE m.active AND NOT (%s) ORDER BY m.id",
+            SQL(" OR ").join(kept) if kept else SQL("FALSE"),
+        )
+        return [row[0] for row in self.env.execute_query(query)]
 
     # ------------------------------------------------------------------ one batch
 
@@ -386,7 +460,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         went back: a customer holding such a tier, or a lower one, gets no downgrade grace.
         Grace softens spend that ages out of the window; a paid tier was held by the money,
         and the money is gone."""
-        states = self._current_states(partner_ids)
+        states = self._current_states(program.company_id, partner_ids)
         ladder = program._ladder()
         move_notes = self._move_notes(program, states)
         thresholds = {step.tier_id: step.threshold for step in ladder}
@@ -492,48 +566,70 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         )
         return program._spend_by_partner(partner_ids, date_from, date_to)
 
-    def _current_states(self, partner_ids):
-        self.env["res.partner"].flush_model([
-            "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_since",
-            "wholesale_downgrade_since", "wholesale_tier_locked", "wholesale_qualifying_amount",
-        ])
+    def _current_states(self, company, partner_ids):
+        """{partner id: state of its active member in ``company``} (``NO_STATE`` without one)."""
+        self.env["wholesale.loyalty.member"].flush_model()
         rows = self.env.execute_query_dict(SQL(
-            """SELECT id, wholesale_program_id AS program_id, wholesale_tier_id AS tier_id,
-                      wholesale_tier_since AS tier_since, wholesale_downgrade_since AS downgrade_since,
-                      wholesale_qualifying_amount AS amount,
-                      COALESCE(wholesale_tier_locked, FALSE) AS locked
-                 FROM res_partner WHERE id = ANY(%s)""",
-            partner_ids,
+            """SELECT partner_id AS id, id AS member_id, program_id, tier_id, tier_since, downgrade_since,
+                      qualifying_amount AS amount, COALESCE(tier_locked, FALSE) AS locked
+                 FROM wholesale_loyalty_member
+                WHERE partner_id = ANY(%s) AND company_id = %s AND active""",
+            partner_ids, company.id,
         ))
-        return {row["id"]: row for row in rows}
+        states = {partner_id: dict(NO_STATE, id=partner_id, member_id=None) for partner_id in partner_ids}
+        states.update({row["id"]: row for row in rows})
+        return states
 
     def _write_states(self, rows):
-        """One UPDATE for the batch, on commercial partners and their contacts alike; rows
-        whose values did not change are left untouched."""
+        """Write the batch's states on the members of the programs, creating those of
+        customers who join: one statement archives their accounts in the company's other
+        programs, one upsert writes the rest. Members whose values did not change are left
+        untouched."""
         if not rows:
             return
-        columns = dict(zip(PartnerState._fields, zip(*rows, strict=True), strict=True))
+        columns = {name: list(column) for name, column in zip(PartnerState._fields, zip(*rows, strict=True),
+                                                                 strict=True)}
+        member_model = self.env["wholesale.loyalty.member"]
+        member_model.flush_model()
+        left = self.env.execute_query(SQL(
+            """UPDATE wholesale_loyalty_member m
+                  SET active = FALSE, tier_id = NULL, tier_since = NULL, downgrade_since = NULL,
+                      qualifying_amount = 0, tier_locked = FALSE, tier_lock_reason = NULL,
+                      write_uid = %(uid)s, write_date = %(now)s
+                 FROM unnest(%(id)s::int[], %(program_id)s::int[]) AS v(partner_id, program_id)
+                 JOIN wholesale_loyalty_program pr ON pr.id = v.program_id
+                WHERE m.partner_id = v.partner_id AND m.company_id = pr.company_id
+                  AND m.program_id <> v.program_id AND m.active
+            RETURNING m.id""",
+            uid=self.env.uid, now=fields.Datetime.now(), id=columns["id"], program_id=columns["program_id"],
+        ))
         written = self.env.execute_query(SQL(
-            """UPDATE res_partner p
-                  SET wholesale_program_id = v.program_id,
-                      wholesale_tier_id = v.tier_id,
-                      wholesale_tier_since = v.since,
-                      wholesale_qualifying_amount = v.amount,
-                      wholesale_downgrade_since = v.downgrade_since,
-                      wholesale_tier_evaluated_on = v.evaluated_on
+            """INSERT INTO wholesale_loyalty_member AS m
+                      (partner_id, program_id, company_id, active, tier_id, tier_since, qualifying_amount,
+                       downgrade_since, tier_evaluated_on, tier_locked, points_balance,
+                       create_uid, write_uid, create_date, write_date)
+               SELECT v.id, v.program_id, pr.company_id, TRUE, v.tier_id, v.since, v.amount,
+                      v.downgrade_since, v.evaluated_on, FALSE,
+                      COALESCE((SELECT SUM(l.points) FROM wholesale_loyalty_ledger l
+                                 WHERE l.partner_id = v.id AND l.program_id = v.program_id), 0),
+                      %(uid)s, %(uid)s, %(now)s, %(now)s
                  FROM unnest(%(id)s::int[], %(program_id)s::int[], %(tier_id)s::int[], %(since)s::date[],
                              %(amount)s::numeric[], %(downgrade_since)s::date[], %(evaluated_on)s::date[])
                       AS v(id, program_id, tier_id, since, amount, downgrade_since, evaluated_on)
-                WHERE p.commercial_partner_id = v.id
-                  AND (p.wholesale_program_id, p.wholesale_tier_id, p.wholesale_tier_since,
-                       p.wholesale_qualifying_amount, p.wholesale_downgrade_since,
-                       p.wholesale_tier_evaluated_on)
+                 JOIN wholesale_loyalty_program pr ON pr.id = v.program_id
+               ON CONFLICT (partner_id, program_id) DO UPDATE
+                  SET active = TRUE, tier_id = EXCLUDED.tier_id, tier_since = EXCLUDED.tier_since,
+                      qualifying_amount = EXCLUDED.qualifying_amount, downgrade_since = EXCLUDED.downgrade_since,
+                      tier_evaluated_on = EXCLUDED.tier_evaluated_on,
+                      write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                WHERE (m.active, m.tier_id, m.tier_since, m.qualifying_amount, m.downgrade_since, m.tier_evaluated_on)
                       IS DISTINCT FROM
-                      (v.program_id, v.tier_id, v.since, v.amount, v.downgrade_since, v.evaluated_on)
-            RETURNING p.id""",
-            **{name: list(column) for name, column in columns.items()},
+                      (TRUE, EXCLUDED.tier_id, EXCLUDED.tier_since, EXCLUDED.qualifying_amount,
+                       EXCLUDED.downgrade_since, EXCLUDED.tier_evaluated_on)
+            RETURNING m.id""",
+            uid=self.env.uid, now=fields.Datetime.now(), **columns,
         ))
-        self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(STATE_FIELDS)
+        member_model.browse(row[0] for row in left + written)._sql_written(MEMBER_STATE_FIELDS)
 
     def _insert_history(self, changes):
         """One INSERT for the batch's tier changes; at enrollment that is every customer."""
@@ -558,37 +654,35 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         ))
         return history.browse([row[0] for row in rows])
 
-    def _remove_from_program(self, partner_ids, today, reason):
-        """Customers who no longer match any program leave it, with a history line."""
+    def _remove_members(self, members, today, reason):
+        """Customers who no longer match any program of the company leave it, with a history
+        line; their accounts are archived with the points they hold."""
         history = self.env["wholesale.loyalty.tier.history"]
-        if not partner_ids:
+        if not members:
             return history
-        states = self._current_states(partner_ids)
-        lang_envs = self.env["res.partner"].browse(states)._wholesale_lang_envs()  # the notes are the customers'
+        members = members.sudo()
+        lang_envs = members.partner_id._wholesale_lang_envs()  # the notes are the customers'
         history = history.create([
             {
-                "partner_id": pid,
-                "program_id": state["program_id"],
+                "partner_id": member.partner_id.id,
+                "program_id": member.program_id.id,
                 "date": today,
-                "old_tier_id": state["tier_id"],
+                "old_tier_id": member.tier_id.id,
                 "new_tier_id": False,
                 "reason": reason,
-                "note": lang_envs[pid]._("No longer eligible for the program."),
+                "note": lang_envs[member.partner_id.id]._("No longer eligible for the program."),
             }
-            for pid, state in states.items()
+            for member in members
         ])
-        written = self.env.execute_query(SQL(
-            """UPDATE res_partner
-                  SET wholesale_program_id = NULL, wholesale_tier_id = NULL,
-                      wholesale_tier_since = NULL, wholesale_downgrade_since = NULL,
-                      wholesale_qualifying_amount = 0, wholesale_tier_evaluated_on = %s,
-                      wholesale_tier_locked = FALSE, wholesale_tier_lock_reason = NULL
-                WHERE commercial_partner_id = ANY(%s)
-            RETURNING id""",
-            today, partner_ids,
+        self.env["wholesale.loyalty.member"].flush_model()
+        self.env.execute_query(SQL(
+            """UPDATE wholesale_loyalty_member
+                  SET active = FALSE, tier_id = NULL, tier_since = NULL, downgrade_since = NULL,
+                      qualifying_amount = 0, tier_evaluated_on = %s,
+                      tier_locked = FALSE, tier_lock_reason = NULL
+                WHERE id = ANY(%s)""",
+            today, members.ids,
         ))
-        self.env["res.partner"].browse(row[0] for row in written)._wholesale_sql_written(
-            [*STATE_FIELDS, "wholesale_tier_locked", "wholesale_tier_lock_reason"]
-        )
+        members._sql_written([*MEMBER_STATE_FIELDS, "tier_locked", "tier_lock_reason"])
         history._follow_up()
         return history

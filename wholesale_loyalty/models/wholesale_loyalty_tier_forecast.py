@@ -46,21 +46,18 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
             return {}
         today = today or program._today()
         date_from, date_to = qualification_window("rolling", today, program.period_months)
-        self.env["res.partner"].flush_model([
-            "wholesale_program_id", "wholesale_tier_id", "wholesale_tier_locked", "wholesale_downgrade_since",
-            "parent_id",
-        ])
+        self.env["wholesale.loyalty.member"].flush_model()
         program._flush_spend_sources()
         holders = self.env["wholesale.loyalty.tier.engine"]._floor_holders_query(program, today)
         members = SQL(
-            """SELECT p.id FROM res_partner p JOIN wholesale_loyalty_tier t ON t.id = p.wholesale_tier_id
-                WHERE p.wholesale_program_id = %(program)s AND p.parent_id IS NULL
-                  AND NOT COALESCE(p.wholesale_tier_locked, FALSE) AND t.threshold_amount > 0
+            """SELECT m.partner_id FROM wholesale_loyalty_member m JOIN wholesale_loyalty_tier t ON t.id = m.tier_id
+                WHERE m.program_id = %(program)s AND m.active
+                  AND NOT COALESCE(m.tier_locked, FALSE) AND t.threshold_amount > 0
                   %(among)s %(floors)s""",
             program=program.id,
-            among=SQL("AND p.id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL(),
+            among=SQL("AND m.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL(),
             # A paid membership holds its tier whatever the spend.
-            floors=SQL("AND p.id NOT IN (%s)", holders) if holders else SQL(),
+            floors=SQL("AND m.partner_id NOT IN (%s)", holders) if holders else SQL(),
         )
         risks = {}
         # Read once: a field read per customer would cost more than its forecast.
@@ -78,15 +75,16 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
         """(customer, tier, threshold, below since, day, amount) of each day of spend of the
         window, by customer and day; a customer without spend has one row without day."""
         return SQL(
-            """SELECT p.id, p.wholesale_tier_id, t.threshold_amount, p.wholesale_downgrade_since, d.day, d.amount
-                 FROM res_partner p
-                 JOIN wholesale_loyalty_tier t ON t.id = p.wholesale_tier_id
+            """SELECT m.partner_id, m.tier_id, t.threshold_amount, m.downgrade_since, d.day, d.amount
+                 FROM wholesale_loyalty_member m
+                 JOIN wholesale_loyalty_tier t ON t.id = m.tier_id
             LEFT JOIN (SELECT spend.partner_id, spend.day, SUM(spend.amount) AS amount
                          FROM (%(documents)s) AS spend(partner_id, day, amount)
-                     GROUP BY 1, 2) AS d ON d.partner_id = p.id
-                WHERE p.id IN (%(members)s)
-             ORDER BY p.id, d.day""",
+                     GROUP BY 1, 2) AS d ON d.partner_id = m.partner_id
+                WHERE m.program_id = %(program)s AND m.active AND m.partner_id IN (%(members)s)
+             ORDER BY m.partner_id, d.day""",
             members=members, documents=program._spend_documents_query(members, date_from, date_to),
+            program=program.id,
         )
 
     # ------------------------------------------------------------------ warnings
@@ -100,19 +98,24 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
         ]):
             today = program._today()
             horizon = today + timedelta(days=program.retention_warning_days)
-            due = self._not_warned(list(self._risks(program, today=today, due_by=horizon).values()))
+            due = self._not_warned(program, list(self._risks(program, today=today, due_by=horizon).values()))
             run_in_batches(
                 self.env, due, batch_size, lambda batch, program=program: self._warn(program, batch),
                 commit=True, isolate="Tier risk warning", describe=lambda risk: f"customer {risk.partner_id}",
             )
 
-    def _not_warned(self, risks):
+    def _not_warned(self, program, risks):
         """The risks whose customer was not warned of this tier and day yet."""
         if not risks:
             return []
-        partners = self.env["res.partner"].browse(risk.partner_id for risk in risks)
-        warned = {partner.id: partner.wholesale_tier_risk_warned for partner in partners}
+        warned = {member.partner_id.id: member.tier_risk_warned for member in self._accounts(program, risks)}
         return [risk for risk in risks if warned.get(risk.partner_id) != _risk_key(risk)]
+
+    def _accounts(self, program, risks):
+        """The members of ``program`` the ``risks`` are of."""
+        return self.env["wholesale.loyalty.member"].sudo().search([
+            ("program_id", "=", program.id), ("partner_id", "in", [risk.partner_id for risk in risks]),
+        ])
 
     def _warn(self, program, risks):
         partners = self.env["res.partner"].browse(risk.partner_id for risk in risks)
@@ -120,10 +123,11 @@ class WholesaleLoyaltyTierForecast(models.AbstractModel):
         mailed = partners.filtered("email")
         if template and mailed:
             template.send_mail_batch(mailed.ids)
+        accounts = {member.partner_id.id: member for member in self._accounts(program, risks)}
         for risk, partner in zip(risks, partners, strict=True):
             self._schedule_activity(program, partner, risk)
-            # sudo: the warning marker is the engine's bookkeeping, written whoever runs it
-            partner.sudo().write({"wholesale_tier_risk_warned": _risk_key(risk)})
+            # sudo (in _accounts): the warning marker is the engine's bookkeeping, written whoever runs it
+            accounts[partner.id].write({"tier_risk_warned": _risk_key(risk)})
         self._queue_events(program, risks, partners)
 
     def _queue_events(self, program, risks, partners):

@@ -17,7 +17,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         else False,
     )
     partner_id = fields.Many2one(related="order_id.partner_id.commercial_partner_id", string="Customer")
-    program_id = fields.Many2one(related="partner_id.wholesale_program_id")
+    program_id = fields.Many2one("wholesale.loyalty.program", compute="_compute_program_id")
     currency_id = fields.Many2one(related="order_id.currency_id")
     balance = fields.Integer(string="Points Available", compute="_compute_limits")
     max_points = fields.Integer(string="Most Points Usable", compute="_compute_limits")
@@ -31,10 +31,16 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
     )
     replace_note = fields.Char(compute="_compute_replace_note")
 
+    @api.depends("order_id")
+    def _compute_program_id(self):
+        for wizard in self:
+            wizard.program_id = wizard.order_id._wholesale_customer_program().with_env(self.env) \
+                if wizard.order_id else False
+
     @api.depends("order_id", "program_id")
     def _compute_limits(self):
         for wizard in self:
-            wizard.balance = wizard.partner_id.wholesale_points_balance
+            wizard.balance = wizard.order_id._wholesale_customer().wholesale_points_balance if wizard.order_id else 0
             program = wizard.program_id
             cap = wizard.order_id._wholesale_redeem_cap(program) if program and wizard.order_id else 0
             wizard.max_points = min(cap, max(wizard.balance, 0))
@@ -72,11 +78,9 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
         order, program = self.order_id, self.program_id
         order._wholesale_check_redeemable()
         if not program:
+            # The program is the order company's: points of another company's never pay it.
             raise UserError(self.env._("%(customer)s is not a member of a loyalty program.",
                                        customer=self.partner_id.display_name))
-        if program.company_id and program.company_id != order.company_id:
-            raise UserError(self.env._("Points of %(program)s can only pay orders of %(company)s.",
-                                       program=program.name, company=program.company_id.name))
         if not program.redemption_product_id:
             raise UserError(self.env._("Program %(program)s has no redemption product.", program=program.name))
         if self.points <= 0:

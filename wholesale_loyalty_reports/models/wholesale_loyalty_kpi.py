@@ -217,22 +217,23 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             SQL("SUM(%s) AS revenue", column("amount_untaxed_signed")),
             SQL("COUNT(*) FILTER (WHERE %s = 'out_invoice') AS invoices", column("move_type")),
         )
-        self.env["res.partner"].flush_model(["wholesale_program_id"])
+        self.env["wholesale.loyalty.member"].flush_model()
         rows = self.env.execute_query_dict(SQL(
             """
             WITH per_customer AS (%(per_customer)s)
-            SELECT p.wholesale_program_id IS NOT NULL AS is_member,
+            SELECT m.program_id IS NOT NULL AS is_member,
                    c.is_current,
                    COUNT(*) FILTER (WHERE c.invoices > 0) AS customers,
                    COUNT(*) FILTER (WHERE c.invoices > 1) AS repeat_customers,
                    COALESCE(SUM(c.revenue), 0) AS revenue,
                    COALESCE(SUM(c.invoices), 0) AS invoices
               FROM per_customer c
-              JOIN res_partner p ON p.id = c.partner_id
-             WHERE p.wholesale_program_id = %(program)s OR p.wholesale_program_id IS NULL
+         LEFT JOIN wholesale_loyalty_member m
+                ON m.partner_id = c.partner_id AND m.company_id = %(company)s AND m.active
+             WHERE m.program_id = %(program)s OR m.program_id IS NULL
           GROUP BY 1, 2
             """,
-            per_customer=per_customer, program=self.program_id.id,
+            per_customer=per_customer, program=self.program_id.id, company=self.program_id.company_id.id,
         ))
         return {(row["is_member"], row["is_current"]): row for row in rows}
 
@@ -440,23 +441,21 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         program = self.program_id
         # sudo: counts and sums for the figures; the buttons open the records with the
         # user's own rights.
-        members = dict(self.env["res.partner"].sudo()._read_group(
-            [("wholesale_program_id", "=", program.id), ("parent_id", "=", False)],
-            ["wholesale_tier_id"],
-            ["__count"],
+        members = dict(self.env["wholesale.loyalty.member"].sudo()._read_group(
+            [("program_id", "=", program.id)], ["tier_id"], ["__count"],
         ))
         self.env["wholesale.loyalty.ledger"].flush_model()
-        self.env["res.partner"].flush_model(["wholesale_program_id", "wholesale_tier_id"])
+        self.env["wholesale.loyalty.member"].flush_model()
         rows = self.env.execute_query(SQL(
             """
-            SELECT CASE WHEN p.wholesale_program_id = %(program)s THEN p.wholesale_tier_id END AS tier_id,
+            SELECT CASE WHEN m.active THEN m.tier_id END AS tier_id,
                    SUM(l.points),
                    COALESCE(SUM(l.remaining_points) FILTER (
                        WHERE l.remaining_points > 0 AND l.expiry_date BETWEEN %(today)s AND %(in_30)s), 0),
                    COALESCE(SUM(l.remaining_points) FILTER (
                        WHERE l.remaining_points > 0 AND l.expiry_date BETWEEN %(today)s AND %(in_90)s), 0)
               FROM wholesale_loyalty_ledger l
-              JOIN res_partner p ON p.id = l.partner_id
+         LEFT JOIN wholesale_loyalty_member m ON m.partner_id = l.partner_id AND m.program_id = l.program_id
              WHERE l.program_id = %(program)s
           GROUP BY 1
             """,
@@ -580,7 +579,11 @@ class WholesaleLoyaltyKpi(models.TransientModel):
 
     def _invoice_domain(self, members, move_types=SALE_DOCUMENTS):
         self.ensure_one()
-        membership = ("commercial_partner_id.wholesale_program_id", "=", self.program_id.id if members else False)
+        program = self.program_id
+        membership = (
+            ("commercial_partner_id.wholesale_member_ids", "any", [("program_id", "=", program.id)]) if members
+            else ("commercial_partner_id.wholesale_member_ids", "not any", [("company_id", "=", program.company_id.id)])
+        )
         return [
             ("state", "=", "posted"),
             ("move_type", "in", move_types),
@@ -676,9 +679,9 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         self.ensure_one()
         return self._window(
             self.env._("Members of %(program)s", program=self.program_id.name),
-            "res.partner",
-            [("wholesale_program_id", "=", self.program_id.id), ("parent_id", "=", False)],
-            context={"search_default_group_wholesale_tier": 1},
+            "wholesale.loyalty.member",
+            [("program_id", "=", self.program_id.id)],
+            context={"search_default_group_tier": 1},
         )
 
     def action_open_analysis(self):
@@ -761,10 +764,10 @@ class WholesaleLoyaltyKpi(models.TransientModel):
         self.ensure_one()
         return self._window(
             self.env._("Tier distribution of %(program)s", program=self.program_id.name),
-            "res.partner",
-            [("wholesale_program_id", "=", self.program_id.id), ("parent_id", "=", False)],
+            "wholesale.loyalty.member",
+            [("program_id", "=", self.program_id.id)],
             view_mode="graph,list,form",
-            context={"group_by": ["wholesale_tier_id"], "graph_mode": "bar"},
+            context={"group_by": ["tier_id"], "graph_mode": "bar"},
         )
 
     def action_open_personal_offers(self):

@@ -22,11 +22,7 @@ class WholesaleLoyaltyKpiTier(models.TransientModel):
 
     def _partner_domain(self):
         self.ensure_one()
-        return [
-            ("wholesale_program_id", "=", self.kpi_id.program_id.id),
-            ("wholesale_tier_id", "=", self.tier_id.id),
-            ("parent_id", "=", False),
-        ]
+        return [("program_id", "=", self.kpi_id.program_id.id), ("tier_id", "=", self.tier_id.id)]
 
     def action_open_customers(self):
         check_caller_groups(self.env, LOYALTY_USER)
@@ -34,7 +30,7 @@ class WholesaleLoyaltyKpiTier(models.TransientModel):
         return {
             "type": "ir.actions.act_window",
             "name": self.tier_id.name or self.env._("Without tier"),
-            "res_model": "res.partner",
+            "res_model": "wholesale.loyalty.member",
             "view_mode": "list,form",
             "domain": self._partner_domain(),
         }
@@ -44,11 +40,11 @@ class WholesaleLoyaltyKpiTier(models.TransientModel):
         self.ensure_one()
         program = self.kpi_id.program_id
         if self.tier_id:
-            holders = [("partner_id.wholesale_program_id", "=", program.id),
-                       ("partner_id.wholesale_tier_id", "=", self.tier_id.id)]
+            holders = [("partner_id.wholesale_member_ids", "any",
+                        [("program_id", "=", program.id), ("tier_id", "=", self.tier_id.id)])]
         else:
-            holders = ["|", ("partner_id.wholesale_program_id", "!=", program.id),
-                       ("partner_id.wholesale_tier_id", "=", False)]
+            holders = [("partner_id.wholesale_member_ids", "not any",
+                        [("program_id", "=", program.id), ("tier_id", "!=", False)])]
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Points of %(tier)s", tier=self.tier_id.name or self.env._("customers without tier")),

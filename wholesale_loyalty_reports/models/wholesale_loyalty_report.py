@@ -72,10 +72,10 @@ class WholesaleLoyaltyReport(models.Model):
                (SELECT c.currency_id FROM res_company c WHERE c.id = t.company_id) AS currency_id,
                NULLIF(t.user_id, 0) AS user_id,
                p.country_id,
-               p.wholesale_program_id AS program_id,
-               p.wholesale_tier_id AS tier_id,
-               p.wholesale_program_id IS NOT NULL AS is_member,
-               CASE WHEN p.wholesale_program_id IS NOT NULL THEN 'member' ELSE 'non_member' END AS membership,
+               m.program_id AS program_id,
+               m.tier_id AS tier_id,
+               m.program_id IS NOT NULL AS is_member,
+               CASE WHEN m.program_id IS NOT NULL THEN 'member' ELSE 'non_member' END AS membership,
                t.revenue,
                t.invoice_count,
                t.refund_count,
@@ -88,9 +88,15 @@ class WholesaleLoyaltyReport(models.Model):
 
     @api.model
     def _from(self):
-        # The partner is LEFT JOINed (every row has one) so that PostgreSQL drops the join
-        # when no partner column is asked for, as for a pivot's totals.
-        return SQL("%s t LEFT JOIN res_partner p ON p.id = t.partner_id", SQL.identifier(analysis_store.MONTH_TABLE))
+        # The partner and its member (of the row's company, at most one) are LEFT JOINed so
+        # that PostgreSQL drops the joins when none of their columns is asked for, as for a
+        # pivot's totals.
+        return SQL(
+            """%s t LEFT JOIN res_partner p ON p.id = t.partner_id
+                    LEFT JOIN wholesale_loyalty_member m
+                           ON m.partner_id = t.partner_id AND m.company_id = t.company_id AND m.active""",
+            SQL.identifier(analysis_store.MONTH_TABLE),
+        )
 
     @api.model
     def _sale_documents(self):

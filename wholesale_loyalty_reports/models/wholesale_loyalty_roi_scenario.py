@@ -266,15 +266,15 @@ class WholesaleLoyaltyRoiScenario(models.Model):
             SQL("COALESCE(SUM(%s) FILTER (WHERE %s <= %s), 0) AS year_before",
                 column("amount_untaxed_signed"), column("invoice_date"), year_ago),
         )
-        self.env["res.partner"].flush_model(["wholesale_program_id", "wholesale_tier_id"])
+        self.env["wholesale.loyalty.member"].flush_model()
         return self.env.execute_query_dict(SQL(
             """
             WITH per_customer AS (%(per_customer)s),
             members AS (
-                SELECT c.*, p.wholesale_tier_id AS tier_id
+                SELECT c.*, m.tier_id
                   FROM per_customer c
-                  JOIN res_partner p ON p.id = c.partner_id
-                 WHERE p.wholesale_program_id = %(program)s
+                  JOIN wholesale_loyalty_member m ON m.partner_id = c.partner_id
+                 WHERE m.program_id = %(program)s AND m.active
             )
             SELECT COUNT(*) FILTER (WHERE last_year > 0 AND %(large)s) AS large_buyers,
                    COALESCE(SUM(last_year) FILTER (WHERE last_year > 0 AND %(large)s), 0) AS large_revenue,

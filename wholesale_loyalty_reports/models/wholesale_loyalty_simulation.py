@@ -377,10 +377,10 @@ class WholesaleLoyaltySimulation(models.Model):
         program = self.program_id
         rules = sorted(set().union(*(points_rules(settings) for settings in settings_list)))
         program._flush_spend_sources()
-        self.env["res.partner"].flush_model(["wholesale_program_id", "parent_id"])
+        self.env["wholesale.loyalty.member"].flush_model()
         # The engine's members: commercial partners the program holds.
         members = SQL(
-            "SELECT id FROM res_partner WHERE wholesale_program_id = %s AND parent_id IS NULL", program.id
+            "SELECT partner_id AS id FROM wholesale_loyalty_member WHERE program_id = %s AND active", program.id
         )
         spend_from, spend_to = qualification_window(
             program.qualification_period, self.date_to, program.period_months

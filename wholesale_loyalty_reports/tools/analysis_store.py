@@ -22,9 +22,12 @@ reset to draft or a cancellation.
   its differences to its month.
 - ``wholesale_loyalty_ledger``: an entry added, removed or changed in partner, company,
   date, kind or points (not the lot bookkeeping of ``remaining_points``).
-- ``res_partner``: a customer changing program, tier or country moves its whole history
-  to the new line of the totals; a customer changing salesperson moves its points rows,
-  which are filed under the customer's salesperson (invoices keep their own).
+- ``wholesale_loyalty_member``: a customer joining, leaving or changing tier in a company's
+  program moves its history in that company to the new line of the totals (a customer
+  month counts under the program and tier of the customer's member in the month's company).
+- ``res_partner``: a customer changing country moves its whole history to the new line of
+  the totals; a customer changing salesperson moves its points rows, which are filed under
+  the customer's salesperson (invoices keep their own).
 
 A difference computed in one transaction is exact for that transaction. Two transactions
 that touch the same customer row of a month conflict on it and one is retried by Odoo.
@@ -46,7 +49,8 @@ MOVE_COLUMNS = (
     "amount_untaxed_signed",
 )
 LEDGER_COLUMNS = ("partner_id", "company_id", "date", "kind", "points")
-PARTNER_ATTRIBUTES = ("wholesale_program_id", "wholesale_tier_id", "country_id")
+PARTNER_ATTRIBUTES = ("country_id",)
+MEMBER_ATTRIBUTES = ("partner_id", "company_id", "program_id", "tier_id", "active")
 # The ORM fields the store follows, as ``_depends`` of the models that read it: pending ORM
 # changes to them reach the database (and its triggers) before a read.
 SOURCES = {
@@ -55,14 +59,19 @@ SOURCES = {
         "move_type", "state",
     ],
     "wholesale.loyalty.ledger": ["partner_id", "company_id", "date", "kind", "points"],
-    "res.partner": ["user_id", "country_id", "wholesale_program_id", "wholesale_tier_id"],
+    "res.partner": ["user_id", "country_id"],
+    "wholesale.loyalty.member": ["partner_id", "company_id", "program_id", "tier_id", "active"],
     "res.company": ["currency_id"],
 }
 TRIGGERS = {
     "account_move": "wholesale_loyalty_report_move",
     "wholesale_loyalty_ledger": "wholesale_loyalty_report_ledger",
     "res_partner": "wholesale_loyalty_report_partner",
+    "wholesale_loyalty_member": "wholesale_loyalty_report_member",
 }
+# The program and tier of a customer month: those of the customer's member in its company.
+MEMBER_JOIN = """LEFT JOIN wholesale_loyalty_member m
+                         ON m.partner_id = {rows}.partner_id AND m.company_id = {rows}.company_id AND m.active"""
 
 
 def _columns(names, alias=None):
@@ -168,11 +177,12 @@ def _apply(movements):
             )
             INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
             SELECT NULLIF(d.company_id, 0), NULLIF(d.user_id, 0), d.month,
-                   p.wholesale_program_id, p.wholesale_tier_id, p.country_id,
+                   m.program_id, m.tier_id, p.country_id,
                    {_sum_measures('d')},
                    SUM(CASE WHEN c.created THEN 1 WHEN c.movement_count = 0 THEN -1 ELSE 0 END)
               FROM d JOIN changed c USING ({key})
                      LEFT JOIN res_partner p ON p.id = d.partner_id
+                     {MEMBER_JOIN.format(rows='d')}
           GROUP BY 1, 2, 3, 4, 5, 6""", f"DELETE FROM {MONTH_TABLE} WHERE movement_count = 0")
 
 
@@ -198,8 +208,62 @@ def _source_trigger_function(name, movements, columns):
         $body$;"""
 
 
+def _history_moved(moved):
+    """Statement moving the customer months ``moved`` selects (sign, partner id, company id,
+    program, tier, country) in or out of the totals."""
+    return f"""
+            INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
+            SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
+                   s.program_id, s.tier_id, s.country_id,
+                   {_sum_measures('t', 's.sign * ')}, SUM(s.sign)
+              FROM ({moved}) s JOIN {MONTH_TABLE} t
+                ON t.partner_id = s.partner_id AND t.company_id = s.company_id
+          GROUP BY 1, 2, 3, 4, 5, 6"""
+
+
+def _member_sides(sign, alias, rows, where, archived=False):
+    """(sign, partner, company, program, tier, country) of the member rows ``rows`` (as
+    ``alias``) meeting ``where``; with ``archived`` (or an archived row) the customer counts
+    as no member."""
+    program, tier = ("NULL::int", "NULL::int") if archived else (
+        f"CASE WHEN {alias}.active THEN {alias}.program_id END", f"CASE WHEN {alias}.active THEN {alias}.tier_id END"
+    )
+    return f"""SELECT {sign} AS sign, {alias}.partner_id, {alias}.company_id, {program} AS program_id,
+                      {tier} AS tier_id, p.country_id
+                 FROM {rows} LEFT JOIN res_partner p ON p.id = {alias}.partner_id
+                WHERE {where}"""
+
+
+def _member_trigger_function():
+    """A customer joining, leaving or changing tier in a company's program: its customer
+    months in that company leave the totals under the old program and tier and enter under
+    the new ones. An archived member counts as none."""
+    pairs = "old_rows o JOIN new_rows n ON n.id = o.id"
+    differ = f"({_columns(MEMBER_ATTRIBUTES, 'o')}) IS DISTINCT FROM ({_columns(MEMBER_ATTRIBUTES, 'n')})"
+    joined = f"""{_member_sides(-1, 'n', 'new_rows n', 'n.active', archived=True)}
+                 UNION ALL {_member_sides(1, 'n', 'new_rows n', 'n.active')}"""
+    removed = f"""{_member_sides(-1, 'o', 'old_rows o', 'o.active')}
+                  UNION ALL {_member_sides(1, 'o', 'old_rows o', 'o.active', archived=True)}"""
+    updated = f"""{_member_sides(-1, 'o', pairs, differ)}
+                  UNION ALL {_member_sides(1, 'n', pairs, differ)}"""
+    return f"""
+        CREATE OR REPLACE FUNCTION {TRIGGERS['wholesale_loyalty_member']}() RETURNS trigger
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                {_execute(_history_moved(joined))}
+            ELSIF TG_OP = 'DELETE' THEN
+                {_execute(_history_moved(removed))}
+            ELSE
+                {_execute(_history_moved(updated))}
+            END IF;
+            RETURN NULL;
+        END
+        $body$;"""
+
+
 def _partner_trigger_function():
-    """A customer changing program, tier or country: its customer months leave the totals
+    """A customer changing country: its customer months leave the totals
     under the old values and enter under the new ones. A customer changing salesperson:
     its points rows move from the old salesperson to the new one."""
     attributes_changed = _changed_rows(PARTNER_ATTRIBUTES)
@@ -211,17 +275,15 @@ def _partner_trigger_function():
     points_moved = f"""{ledger_movements(old_user_rows, -1, 'l.old_user')}
                        UNION ALL
                        {ledger_movements(new_user_rows, 1, 'l.new_user')}"""
+    # Per customer month: its company's member gives the program and tier.
     moved = f"""
-        SELECT -1 AS sign, o.id, {_columns(PARTNER_ATTRIBUTES, 'o')} FROM {attributes_changed}
-        UNION ALL
-        SELECT 1, n.id, {_columns(PARTNER_ATTRIBUTES, 'n')} FROM {attributes_changed}"""
-    history_moved = f"""
-            INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
-            SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
-                   s.wholesale_program_id, s.wholesale_tier_id, s.country_id,
-                   {_sum_measures('t', 's.sign * ')}, SUM(s.sign)
-              FROM ({moved}) s JOIN {MONTH_TABLE} t ON t.partner_id = s.id
-          GROUP BY 1, 2, 3, 4, 5, 6"""
+        SELECT s.sign, t.partner_id, t.company_id, m.program_id, m.tier_id, s.country_id
+          FROM (SELECT -1 AS sign, o.id, o.country_id FROM {attributes_changed}
+                UNION ALL
+                SELECT 1, n.id, n.country_id FROM {attributes_changed}) s
+          JOIN (SELECT DISTINCT partner_id, company_id FROM {MONTH_TABLE}) t ON t.partner_id = s.id
+          {MEMBER_JOIN.format(rows='t')}"""
+    history_moved = _history_moved(moved)
     return f"""
         CREATE OR REPLACE FUNCTION {TRIGGERS['res_partner']}() RETURNS trigger
         LANGUAGE plpgsql AS $body$
@@ -261,6 +323,7 @@ def install(cr, sale_documents):
     ))
     cr.execute(_source_trigger_function(TRIGGERS["wholesale_loyalty_ledger"], ledger_movements, LEDGER_COLUMNS))
     cr.execute(_partner_trigger_function())
+    cr.execute(_member_trigger_function())
     for table, function in TRIGGERS.items():
         cr.execute(_triggers(table, function))
     rebuild(cr, sale_documents)
@@ -309,8 +372,9 @@ def _rebuild_statements(sale_documents):
     yield f"""
         INSERT INTO {TOTAL_TABLE} ({_columns(TOTAL_KEY)}, {_columns(MEASURES)}, row_count)
         SELECT NULLIF(t.company_id, 0), NULLIF(t.user_id, 0), t.month,
-               p.wholesale_program_id, p.wholesale_tier_id, p.country_id, {_sum_measures('t')}, COUNT(*)
+               m.program_id, m.tier_id, p.country_id, {_sum_measures('t')}, COUNT(*)
           FROM {MONTH_TABLE} t LEFT JOIN res_partner p ON p.id = t.partner_id
+               {MEMBER_JOIN.format(rows='t')}
       GROUP BY 1, 2, 3, 4, 5, 6"""
     yield f"ANALYZE {MONTH_TABLE}"
 

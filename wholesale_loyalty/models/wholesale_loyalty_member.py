@@ -1,0 +1,164 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..tools.tier_rules import next_step
+
+# The member's tier state, written by the tier engine with SQL (see its ``_write_states``).
+STATE_FIELDS = [
+    "program_id", "tier_id", "tier_since", "qualifying_amount", "downgrade_since", "tier_evaluated_on", "active",
+]
+
+
+class WholesaleLoyaltyMember(models.Model):
+    """A customer's account in one loyalty program: its tier, qualifying spend, grace,
+    lock and points balance.
+
+    One per customer (commercial partner) and program. A customer is an active member of at
+    most one program per company, so that companies sharing customers each run their own
+    program. A customer who leaves a program keeps its account, archived, with the points
+    it holds there; joining again brings it back.
+    """
+
+    _name = "wholesale.loyalty.member"
+    _description = "Wholesale Loyalty Member"
+    _order = "program_id, partner_id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="cascade", readonly=True,
+    )
+    program_id = fields.Many2one(
+        "wholesale.loyalty.program", string="Program", required=True, index=True, ondelete="cascade",
+        readonly=True,
+    )
+    company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    active = fields.Boolean(
+        default=True, readonly=True,
+        help="Archived: the customer left the program; its points there are kept.",
+    )
+    tier_id = fields.Many2one(
+        "wholesale.loyalty.tier", string="Tier", index=True, ondelete="set null", readonly=True,
+    )
+    tier_color = fields.Integer(related="tier_id.color")
+    tier_since = fields.Date(readonly=True)
+    qualifying_amount = fields.Monetary(string="Qualifying Spend", readonly=True)
+    downgrade_since = fields.Date(
+        string="Below Tier Since", readonly=True,
+        help="First day the qualifying spend fell below the tier; the downgrade waits for the "
+        "program's grace period.",
+    )
+    downgrade_on = fields.Date(
+        string="Downgrade On", compute="_compute_downgrade_on",
+        help="Day the customer moves down to the tier the spend earns, unless the spend reaches "
+        "the tier again before: below tier since, plus the program's grace days.",
+    )
+    tier_evaluated_on = fields.Date(
+        string="Evaluated On", readonly=True,
+        help="Day of the last evaluation that changed the program, tier or qualifying spend.",
+    )
+    tier_locked = fields.Boolean(string="Tier Locked", readonly=True)
+    tier_lock_reason = fields.Char(string="Lock Reason", readonly=True)
+    next_tier_id = fields.Many2one("wholesale.loyalty.tier", string="Next Tier", compute="_compute_next_tier")
+    amount_to_next_tier = fields.Monetary(string="Spend to Next Tier", compute="_compute_next_tier")
+    points_balance = fields.Integer(
+        string="Points Balance", readonly=True,
+        help="Sum of the customer's ledger entries in this program, kept up to date by every points movement.",
+    )
+    expiry_reminded_on = fields.Date(readonly=True)
+    tier_risk_warned = fields.Char(
+        readonly=True,
+        help="The tier and day of the last tier-loss warning sent, so that each risk is warned of once.",
+    )
+
+    _sql_constraints = [
+        ("partner_program_unique", "UNIQUE(partner_id, program_id)",
+         "A customer has one account per loyalty program."),
+    ]
+
+    def init(self):
+        # One active program per customer and company: the engine moves a customer between
+        # programs of a company by archiving one account before it activates the other.
+        self.env.cr.execute(SQL(
+            """CREATE UNIQUE INDEX IF NOT EXISTS wholesale_loyalty_member_company_unique
+                   ON wholesale_loyalty_member (partner_id, company_id) WHERE active"""
+        ))
+
+    @api.depends("partner_id", "program_id")
+    def _compute_display_name(self):
+        for member in self:
+            member.display_name = f"{member.partner_id.display_name} ({member.program_id.name})"
+
+    @api.depends("downgrade_since", "program_id.downgrade_grace_days")
+    def _compute_downgrade_on(self):
+        for member in self:
+            since = member.downgrade_since
+            member.downgrade_on = since + timedelta(days=member.program_id.downgrade_grace_days) if since else False
+
+    @api.depends("tier_id", "qualifying_amount", "program_id")
+    def _compute_next_tier(self):
+        ladders = {}
+        for member in self:
+            program = member.program_id
+            if program not in ladders:
+                ladders[program] = program._ladder() if program else []
+            step = next_step(ladders[program], member.tier_id.id or None) if member.active else None
+            member.next_tier_id = step.tier_id if step else False
+            member.amount_to_next_tier = max(step.threshold - member.qualifying_amount, 0.0) if step else 0.0
+
+    @api.constrains("tier_locked", "tier_lock_reason")
+    def _check_lock_reason(self):
+        for member in self:
+            if member.tier_locked and not (member.tier_lock_reason or "").strip():
+                raise ValidationError(self.env._(
+                    "Locking the tier of %(partner)s needs a reason.", partner=member.partner_id.display_name,
+                ))
+
+    @api.constrains("tier_id", "program_id")
+    def _check_tier_program(self):
+        for member in self:
+            tier = member.tier_id
+            if tier and tier.program_id != member.program_id:
+                raise ValidationError(self.env._(
+                    "Tier %(tier)s belongs to program %(program)s, not to the program of %(partner)s.",
+                    tier=tier.name, program=tier.program_id.name, partner=member.partner_id.display_name,
+                ))
+
+    @api.model
+    def _of(self, partners, company):
+        """{commercial partner id: its active member in ``company``} of ``partners``."""
+        heads = partners.commercial_partner_id
+        if not heads.ids or not company:
+            return {}
+        members = self.sudo().search([
+            ("partner_id", "in", heads.ids), ("company_id", "=", company.id),
+        ])
+        return {member.partner_id.id: member.with_env(self.env) for member in members}
+
+    @api.model
+    def _tier_in(self, partner, program):
+        """The tier ``partner`` (its commercial partner) holds in ``program``, or an empty tier."""
+        # Read through the partner's views: one query for every partner prefetched with it.
+        seen = partner.commercial_partner_id.with_company(program.company_id).sudo()
+        if seen.wholesale_program_id == program:
+            return seen.wholesale_tier_id.with_env(self.env)
+        return self.env["wholesale.loyalty.tier"]
+
+    @api.model
+    def _search_members(self, domain, company):
+        """SQL selecting the commercial partner ids whose active member in ``company``
+        matches ``domain`` (a domain on this model)."""
+        query = self.sudo()._search([*domain, ("company_id", "=", company.id)])
+        return query.subselect("wholesale_loyalty_member.partner_id")
+
+    def _sql_written(self, fnames):
+        """Forget the cached values of ``fnames`` SQL just wrote on these members, and of
+        what is computed from them (the partner's views, the quotation's next tier, ...)."""
+        self.invalidate_recordset(fnames)
+        # sudo: cache bookkeeping, whoever moved the points; the partners' views depend on
+        # these fields and are dropped with them
+        self.sudo().modified(fnames)
