@@ -199,6 +199,10 @@ SURFACE = {
         ADMIN, _on("wholesale.loyalty.program", "action_recalculate_tiers", program)),
     ("wholesale.loyalty.program", "action_settle_rebates"): Public(
         ADMIN, _on("wholesale.loyalty.program", "action_settle_rebates", program)),
+    ("wholesale.loyalty.program", "liability_tie_out"): Public(
+        ADMIN | BILLING, _on("wholesale.loyalty.program", "liability_tie_out", program)),
+    ("wholesale.loyalty.program", "action_print_liability_tie_out"): Public(
+        ADMIN | BILLING, _on("wholesale.loyalty.program", "action_print_liability_tie_out", program)),
     ("wholesale.loyalty.program", "create"): Public(ADMIN, lambda test, role: (
         "wholesale.loyalty.program", "create", [{"name": "Second Program", "partner_domain": "[('id', '=', 0)]"}],
         {})),

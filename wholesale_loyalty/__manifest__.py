@@ -39,6 +39,7 @@
         "views/wholesale_loyalty_ledger_views.xml",
         "views/portal_templates.xml",
         "report/report_invoice_templates.xml",
+        "report/wholesale_loyalty_liability_report.xml",
         "views/wholesale_loyalty_menus.xml",
     ],
     "demo": [

@@ -1,0 +1,302 @@
+"""The points liability in the books: IFRS 15 deferral and a provision, tied out to the ledger.
+
+Every figure is computed by hand in the test's comments.
+"""
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from odoo.addons.wholesale_loyalty.tools.liability_rules import deferred_revenue, expected_cost, released_share
+
+from .common import WholesaleLoyaltyCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPointsLiability(WholesaleLoyaltyCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # 1 point per 10 of untaxed sales: 100,000 earns 10,000 points, worth 1 each.
+        cls.program.write({"points_amount_step": 10.0, "points_validity_months": 12, "max_redeem_percent": 100})
+        for tier in cls.program.tier_ids:
+            tier.points_multiplier = 1.0
+        cls.liability_account = cls.env["account.account"].create({
+            "name": "Contract liability: loyalty points", "code": "289100", "account_type": "liability_current",
+        })
+        cls.deferral_account = cls.env["account.account"].create({
+            "name": "Revenue deferred to loyalty points", "code": "409100", "account_type": "income",
+        })
+        cls.expense_account = cls.env["account.account"].create({
+            "name": "Loyalty points expense", "code": "619100", "account_type": "expense",
+        })
+        cls.journal = cls.company_data["default_journal_misc"]
+        cls.program.write({
+            "liability_method": "deferral",
+            "liability_account_id": cls.liability_account.id,
+            "liability_revenue_account_id": cls.deferral_account.id,
+            "liability_expense_account_id": cls.expense_account.id,
+            "liability_journal_id": cls.journal.id,
+            "expected_redemption_percent": 95.0,
+        })
+        cls.accountant = cls._company_user("wl_liability_accountant", "account.group_account_invoice")
+        cls.sales_rep = cls._company_user("wl_liability_rep", "sales_team.group_sale_salesman")
+
+    # ---------------------------------------------------------------- helpers
+
+    def _sale(self, amount=100000.0, date="2026-03-01", **values):
+        with freeze_time(date):
+            return self._invoice(self.customer, amount, date, taxes=self.env["account.tax"], **values)
+
+    def _liability_moves(self):
+        return self.env["account.move"].search(
+            [("wholesale_liability_program_id", "=", self.program.id)], order="id")
+
+    def _balance_on(self, account, moves=None):
+        moves = moves if moves is not None else self._liability_moves()
+        lines = moves.line_ids.filtered(lambda line: line.account_id == account)
+        return round(sum(lines.mapped("balance")), 2)
+
+    def _redeem_on_order(self, points, amount=10000.0, date="2026-04-01"):
+        with freeze_time(date):
+            order = self.env["sale.order"].create({
+                "partner_id": self.customer.id,
+                "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
+                                               "price_unit": amount, "tax_id": False})],
+            })
+            self.env["wholesale.loyalty.redeem.wizard"].with_context(
+                active_id=order.id, active_model="sale.order").create({"points": points}).action_apply()
+            order.action_confirm()
+        return order
+
+    def assertTiesOut(self, ledger):
+        tie_out = self.program.liability_tie_out()
+        self.assertAlmostEqual(tie_out["ledger"], ledger, places=2)
+        self.assertAlmostEqual(tie_out["books"], ledger, places=2)
+        self.assertEqual(tie_out["difference"], 0.0)
+        self.assertAlmostEqual(-self._balance_on(self.liability_account), ledger, places=2)
+        return tie_out
+
+    # ---------------------------------------------------------------- pure rules
+
+    def test_rules_of_the_standard(self):
+        # S = 10,000 x 1 x 95% = 9,500; D = 100,000 x 9,500 / 109,500 = 8,675.799...
+        self.assertAlmostEqual(expected_cost(10000, 1.0, 95.0), 9500.0)
+        self.assertAlmostEqual(deferred_revenue(100000.0, 9500.0), 8675.7990867, places=6)
+        # Redeeming 950 of the 10,000 points expected to be redeemed at 95%: a tenth of D.
+        self.assertAlmostEqual(released_share(8675.80, 10000, 95.0, 950), 867.58, places=6)
+        # A credit note takes back its share at face: 2,500 of 10,000 points, a quarter.
+        self.assertAlmostEqual(released_share(8675.80, 10000, 100.0, 2500), 2168.95, places=6)
+        self.assertEqual(deferred_revenue(0.0, 9500.0), 0.0)
+
+    # ---------------------------------------------------------------- deferral
+
+    def test_earning_invoice_defers_revenue_the_standard_way(self):
+        invoice = self._sale()
+        earned = self._entries(kind="earn")
+        self.assertEqual(earned.points, 10000)
+        self.assertAlmostEqual(earned.liability_deferred, 8675.80, places=2)
+        move = earned.liability_move_id
+        self.assertEqual(move, self._liability_moves())
+        self.assertRecordValues(move, [{
+            "state": "posted", "journal_id": self.journal.id, "date": invoice.date,
+            "wholesale_liability_source_id": invoice.id, "ref": invoice.name,
+        }])
+        self.assertRecordValues(move.line_ids.sorted("balance"), [
+            {"account_id": self.liability_account.id, "balance": -8675.80, "partner_id": self.customer.id},
+            {"account_id": self.deferral_account.id, "balance": 8675.80, "partner_id": self.customer.id},
+        ])
+        self.assertFalse(move.line_ids.tax_ids, "only revenue moves, taxes are untouched")
+        tie_out = self.assertTiesOut(8675.80)
+        self.assertEqual(tie_out["lines"], [{
+            "partner_id": self.customer.id, "partner": self.customer.display_name,
+            "ledger": 8675.80, "books": 8675.80, "difference": 0.0,
+        }])
+
+    def test_redemption_releases_its_share_and_expiry_the_rest(self):
+        self._sale()
+        self._redeem_on_order(950)
+        redeem = self._entries(kind="redeem")
+        # 8,675.80 x 950 / (10,000 x 95%) = 867.58 back to revenue.
+        self.assertRecordValues(redeem.liability_move_id.line_ids.sorted("balance"), [
+            {"account_id": self.deferral_account.id, "balance": -867.58},
+            {"account_id": self.liability_account.id, "balance": 867.58},
+        ])
+        lot = self._entries(kind="earn")
+        self.assertAlmostEqual(lot.liability_released, 867.58, places=2)
+        self.assertTiesOut(7808.22)
+        # What is left expires a year later: 7,808.22 of breakage goes to revenue.
+        with freeze_time("2027-03-02"):
+            self.env["wholesale.loyalty.points"]._expire_lots()
+        expiry = self._entries(kind="expire")
+        self.assertEqual(expiry.points, -9050)
+        self.assertRecordValues(expiry.liability_move_id.line_ids.sorted("balance"), [
+            {"account_id": self.deferral_account.id, "balance": -7808.22},
+            {"account_id": self.liability_account.id, "balance": 7808.22},
+        ])
+        self.assertTiesOut(0.0)
+        self.assertEqual(self._balance_on(self.deferral_account), 0.0, "all deferred revenue came back")
+
+    def test_redemptions_beyond_the_expected_share_release_nothing_more(self):
+        self._sale(amount=10000.0)  # 1,000 points: S = 950, D = 10,000 x 950 / 10,950 = 867.58
+        self._redeem_on_order(960, amount=5000.0)  # 960 / 950 of D: capped at D
+        self.assertAlmostEqual(self._entries(kind="redeem").liability_booked, -867.58, places=2)
+        self.assertTiesOut(0.0)
+
+    def test_cancelled_order_defers_again_what_it_released(self):
+        self._sale()
+        order = self._redeem_on_order(950)
+        order._action_cancel()
+        give_back = self._entries(kind="reversal")
+        self.assertEqual(give_back.points, 950)
+        self.assertAlmostEqual(give_back.liability_booked, 867.58, places=2)
+        self.assertTiesOut(8675.80)
+        self.assertEqual(len(self._liability_moves()), 3, "nothing deleted: a new entry puts it back")
+
+    def test_credit_note_takes_its_share_back(self):
+        invoice = self._sale()
+        with freeze_time("2026-03-05"):
+            refund = self._refund(invoice, 25000.0, "2026-03-05")
+        reversal = self._entries(kind="reversal")
+        self.assertEqual(reversal.points, -2500)
+        # 8,675.80 x 2,500 / 10,000 = 2,168.95 of the deferral taken back.
+        self.assertRecordValues(reversal.liability_move_id, [{
+            "date": refund.date, "wholesale_liability_source_id": refund.id,
+        }])
+        self.assertAlmostEqual(reversal.liability_booked, -2168.95, places=2)
+        self.assertTiesOut(6506.85)
+        # The credit note reset to draft gives the points and their deferral back.
+        refund.button_draft()
+        self.assertTiesOut(8675.80)
+
+    def test_invoice_reset_and_posted_again_books_afresh_without_deleting(self):
+        invoice = self._sale()
+        with freeze_time("2026-03-02"):
+            invoice.button_draft()
+            self.assertTiesOut(0.0)
+            invoice.action_post()
+        self.assertTiesOut(8675.80)
+        self.assertEqual(len(self._liability_moves()), 3)
+        self.assertTrue(all(move.state == "posted" for move in self._liability_moves()))
+
+    def test_bonus_points_are_charged_to_expense_at_expected_cost(self):
+        self.customer.wholesale_award_points(100, "Trade fair")
+        bonus = self._entries(kind="bonus")
+        # 100 points x 1 x 95% = 95.00, no revenue to defer.
+        self.assertRecordValues(bonus.liability_move_id.line_ids.sorted("balance"), [
+            {"account_id": self.liability_account.id, "balance": -95.0},
+            {"account_id": self.expense_account.id, "balance": 95.0},
+        ])
+        self.assertTiesOut(95.0)
+
+    def test_foreign_currency_invoice_defers_in_company_currency(self):
+        currency = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        # 200,000 EUR at 2 per company unit: 100,000 in company currency, 10,000 points.
+        invoice = self._sale(amount=200000.0, currency_id=currency.id)
+        self.assertAlmostEqual(invoice.amount_untaxed_signed, 100000.0)
+        self.assertEqual(self._entries(kind="earn").points, 10000)
+        self.assertTiesOut(8675.80)
+        self.assertEqual(self._entries(kind="earn").liability_move_id.currency_id, self.program.currency_id)
+
+    def test_locked_period_books_on_the_first_open_day(self):
+        self.program.points_trigger = "paid"
+        invoice = self._sale(date="2026-03-10")
+        self.assertFalse(self._liability_moves(), "the paid trigger earns on payment")
+        self.env.company.fiscalyear_lock_date = "2026-03-31"
+        with freeze_time("2026-04-05"):
+            self._pay(invoice, "2026-04-05")
+        move = self._entries(kind="earn").liability_move_id
+        self.assertEqual(str(move.date), "2026-04-01")
+        self.assertIn("locked", move.line_ids[0].name)
+        self.assertTiesOut(8675.80)
+
+    # ---------------------------------------------------------------- provision
+
+    def test_provision_charges_expected_cost_uses_and_releases_it(self):
+        self.program.liability_method = "provision"
+        self._sale()
+        # 10,000 points x 1 x 95% = 9,500 provided.
+        self.assertRecordValues(self._entries(kind="earn").liability_move_id.line_ids.sorted("balance"), [
+            {"account_id": self.liability_account.id, "balance": -9500.0},
+            {"account_id": self.expense_account.id, "balance": 9500.0},
+        ])
+        self._redeem_on_order(950)
+        # 9,500 x 950 / 9,500 = 950 used.
+        self.assertAlmostEqual(self._entries(kind="redeem").liability_booked, -950.0, places=2)
+        self.assertTiesOut(8550.0)
+        with freeze_time("2027-03-02"):
+            self.env["wholesale.loyalty.points"]._expire_lots()
+        self.assertTiesOut(0.0)
+        self.assertEqual(self._balance_on(self.expense_account), 0.0, "unused provision released")
+
+    def test_no_method_books_nothing(self):
+        self.program.liability_method = "none"
+        self._sale()
+        self.assertFalse(self._liability_moves())
+        self.assertEqual(self.program.liability_tie_out()["ledger"], 0.0)
+
+    # ---------------------------------------------------------------- tie-out and its access
+
+    def test_tie_out_for_accountants_and_loyalty_admins_only(self):
+        self._sale()
+        tie_out = self.program.with_user(self.accountant).liability_tie_out()
+        self.assertEqual((tie_out["ledger"], tie_out["books"], tie_out["difference"]), (8675.80, 8675.80, 0.0))
+        with self.assertRaises(AccessError):
+            self.program.with_user(self.sales_rep).liability_tie_out()
+        self.program.invalidate_recordset()
+        self.assertEqual(self.program.liability_difference, 0.0)
+        self.assertAlmostEqual(self.program.liability_books_amount, 8675.80, places=2)
+
+    def test_tie_out_shows_a_manual_entry_on_the_account(self):
+        self._sale()
+        manual = self.env["account.move"].create({
+            "journal_id": self.journal.id, "date": "2026-03-31",
+            "wholesale_liability_program_id": self.program.id,
+            "line_ids": [
+                Command.create({"account_id": self.liability_account.id, "partner_id": self.customer.id,
+                                "debit": 100.0}),
+                Command.create({"account_id": self.deferral_account.id, "credit": 100.0}),
+            ],
+        })
+        manual.action_post()
+        tie_out = self.program.liability_tie_out()
+        self.assertAlmostEqual(tie_out["difference"], -100.0, places=2)
+        self.assertAlmostEqual(tie_out["lines"][0]["difference"], -100.0, places=2)
+
+    def test_printed_tie_out(self):
+        self._sale()
+        html, _kind = self.env["ir.actions.report"].with_user(self.accountant)._render_qweb_html(
+            "wholesale_loyalty.report_liability_tie_out", self.program.ids)
+        self.assertIn("8,675.80", html.decode())
+        self.assertIn(self.customer.name, html.decode())
+
+    # ---------------------------------------------------------------- bad input
+
+    def test_bad_settings_are_refused_and_write_nothing(self):
+        other_company = self.env["res.company"].create({"name": "Other Wholesale Co"})
+        foreign_journal = self.env["account.journal"].create({
+            "name": "Other misc", "code": "OMSC", "type": "general", "company_id": other_company.id,
+        })
+        cases = [
+            ({"liability_account_id": False}, "liability account"),
+            ({"liability_journal_id": False}, "journal"),
+            ({"liability_revenue_account_id": False}, "deferred revenue account"),
+            ({"liability_journal_id": foreign_journal.id}, "another company"),
+            ({"liability_account_id": self.expense_account.id}, "not a liability"),
+            ({"expected_redemption_percent": 120.0}, "between 0 and 100"),
+            ({"expected_redemption_percent": -1.0}, "between 0 and 100"),
+        ]
+        for values, message in cases:
+            with self.subTest(values=values), self.assertRaisesRegex(ValidationError, message), \
+                    self.env.cr.savepoint():
+                self.program.write(values)
+            self.program.invalidate_recordset()
+            self.assertEqual(self.program.liability_account_id, self.liability_account)
+            self.assertEqual(self.program.liability_journal_id, self.journal)
+            self.assertEqual(self.program.expected_redemption_percent, 95.0)
+        with self.assertRaisesRegex(ValidationError, "needs"):
+            self.env["wholesale.loyalty.program"].create({
+                "name": "Half set", "partner_domain": "[('id', '=', 0)]", "liability_method": "provision",
+            })

@@ -1,0 +1,359 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, models
+from odoo.tools import SQL, float_is_zero
+
+from ..tools.liability_rules import deferred_revenue, expected_cost, released_share
+
+
+class WholesaleLoyaltyLiability(models.AbstractModel):
+    """The points liability in the books: every ledger entry of a program that books it
+    moves money on the program's liability account, in a posted journal entry of its own.
+
+    A lot (earned or bonus points) grows the liability: under ``deferral`` an invoice's lot
+    defers D = G x S / (G + S) of its revenue (S: the points' stand-alone selling price), a
+    lot without revenue is charged to the expense account at its expected cost; under
+    ``provision`` every lot is charged to the expense account at its expected cost. An entry
+    that consumes lots releases their money through its allocations: a redemption D x
+    consumed / (P x r), a credit note or a reversal its share D x taken / P, an expiry what is
+    left. A lot left with no points releases what is left of it, so that only open lots carry
+    a liability. A give-back puts back, into the lots it returns points to, the money its
+    consuming entry released of them. Entries are never changed: a reversal is a new entry.
+    """
+
+    _name = "wholesale.loyalty.liability"
+    _description = "Wholesale Loyalty Points Liability"
+
+    # ------------------------------------------------------------------ booking ledger entries
+
+    @api.model
+    def _book(self, entries):
+        """Book what ``entries`` (just created by the ledger, lots kept) move on the liability."""
+        # sudo: the liability is booked on behalf of whoever caused the points, who need not
+        # be an accountant; only the programs' own accounts and journal are written.
+        self = self.sudo()
+        entries = entries.sudo().filtered(lambda entry: entry.program_id.liability_method != "none")
+        if not entries:
+            return
+        booking = _Booking(self.env)
+        lots = entries.filtered(lambda entry: entry.points > 0 and not entry.reversed_entry_id)
+        give_backs = entries.filtered(lambda entry: entry.points > 0 and entry.reversed_entry_id)
+        for lot in lots:
+            self._book_lot(booking, lot)
+        for consumer in entries.filtered(lambda entry: entry.points < 0):
+            self._book_consumer(booking, consumer)
+        booking.close_emptied_lots(entries.filtered(lambda entry: entry.points < 0))
+        for give_back in give_backs:
+            self._book_give_back(booking, give_back)
+        booking.save()
+
+    def _book_lot(self, booking, lot):
+        program = lot.program_id
+        share = program.expected_redemption_percent
+        cost = expected_cost(lot.points, program.point_value, share)
+        if lot.kind == "earn" and program.liability_method == "deferral" and lot.move_id:
+            amount = deferred_revenue(-lot.move_id.amount_untaxed_signed if lot.move_id.move_type == "out_refund"
+                                      else lot.move_id.amount_untaxed_signed, cost)
+            source = "revenue"
+        else:
+            amount, source = cost, "expense"
+        # Points that paid what the customer owed are gone at once: only those kept are owed.
+        if lot.remaining_points < lot.points:
+            amount = amount * lot.remaining_points / lot.points
+        amount = program.currency_id.round(amount)
+        booking.new_lot(lot, amount, lot.remaining_points, share, source)
+
+    def _book_consumer(self, booking, consumer):
+        for allocation in consumer.allocation_ids:
+            lot = allocation.lot_id
+            state = booking.lot_state(lot)
+            share = state["share"] if consumer.kind == "redeem" else 100.0
+            amount = released_share(state["deferred"], state["points"], share, allocation.points)
+            booking.release(consumer, allocation, lot, min(amount, state["open"]))
+
+    def _book_give_back(self, booking, give_back):
+        consumer = give_back.reversed_entry_id
+        held = self._held_by(consumer, give_back)
+        for allocation in give_back.allocation_ids:
+            points, money = held.get(allocation.lot_id.id, (0, 0.0))
+            amount = money * allocation.points / points if points > 0 else 0.0
+            booking.restore(give_back, allocation, consumer, -min(amount, money))
+        kept = give_back.remaining_points
+        if kept > 0:
+            points = sum(points for points, _money in held.values()) - sum(give_back.allocation_ids.mapped("points"))
+            money = sum(money for _points, money in held.values()) - sum(booking.restored(give_back))
+            amount = money * kept / points if points > 0 else 0.0
+            source = self._source_of(consumer)
+            booking.new_lot(give_back, give_back.program_id.currency_id.round(max(amount, 0.0)), kept,
+                            give_back.program_id.expected_redemption_percent, source, consumer=consumer)
+
+    def _held_by(self, consumer, give_back):
+        """{lot id: (points, money)} a consuming entry still holds of each lot it used, before
+        ``give_back``: what it took less what earlier give-backs returned."""
+        held = defaultdict(lambda: [0, 0.0])
+        for allocation in consumer.allocation_ids:
+            held[allocation.lot_id.id][0] += allocation.points
+            held[allocation.lot_id.id][1] += allocation.liability_amount
+        earlier = self.env["wholesale.loyalty.ledger"].search(
+            [("reversed_entry_id", "=", consumer.id), ("points", ">", 0), ("id", "<", give_back.id)]
+        )
+        for allocation in earlier.allocation_ids:
+            held[allocation.lot_id.id][0] -= allocation.points
+            held[allocation.lot_id.id][1] += allocation.liability_amount
+        return {lot_id: tuple(value) for lot_id, value in held.items()}
+
+    def _source_of(self, consumer):
+        sources = consumer.allocation_ids.lot_id.mapped("liability_source")
+        return "revenue" if "revenue" in sources else "expense"
+
+    # ------------------------------------------------------------------ journal entries
+
+    def _counter_account(self, program, kind, source):
+        """The account a movement of the liability goes against: a redemption under deferral
+        releases revenue; otherwise the lot's money goes back where it came from."""
+        if program.liability_method == "deferral" and (kind == "redeem" or source == "revenue"):
+            return program.liability_revenue_account_id
+        return program.liability_expense_account_id
+
+    def _entry_date(self, entry):
+        """The date of an entry's booking: its document's date (an invoice's points are dated
+        like the invoice), else the day of the entry; ``(date, lock date)`` when a locked
+        period moves it to the first open day."""
+        document = entry.move_id
+        date = document.date if document and document.state == "posted" else entry.date
+        journal = entry.program_id.liability_journal_id
+        violated = entry.company_id._get_violated_lock_dates(date, False, journal)
+        if not violated:
+            return date, None
+        lock_date = max(lock for lock, _name in violated)
+        return lock_date + timedelta(days=1), lock_date
+
+    def _label(self, entry, lock_date):
+        label = self.env._("Points liability: %(entry)s", entry=entry.note or entry.reference or entry.kind)
+        if lock_date:
+            label = self.env._("%(label)s (the period up to %(lock)s is locked)", label=label, lock=lock_date)
+        return label
+
+    def _move_vals(self, entry, lines):
+        """A journal entry moving ``lines`` ([(account, signed amount on the liability)]) for
+        ``entry``: positive amounts credit the liability and debit the account."""
+        program = entry.program_id
+        date, lock_date = self._entry_date(entry)
+        label = self._label(entry, lock_date)
+        currency = program.currency_id
+        move_lines = []
+        total = 0.0
+        for account, amount in lines:
+            total += amount
+            move_lines.append(self._line(account, entry, label, amount))
+        move_lines.append(self._line(program.liability_account_id, entry, label, -currency.round(total)))
+        return {
+            "move_type": "entry",
+            "journal_id": program.liability_journal_id.id,
+            "company_id": entry.company_id.id,
+            "date": date,
+            "ref": entry.move_id.name or entry.reference or False,
+            "wholesale_liability_program_id": program.id,
+            "wholesale_liability_source_id": entry.move_id.id or False,
+            "line_ids": [(0, 0, vals) for vals in move_lines],
+        }
+
+    def _line(self, account, entry, label, amount):
+        return {
+            "account_id": account.id,
+            "partner_id": entry.partner_id.id,
+            "name": label,
+            "debit": amount if amount > 0 else 0.0,
+            "credit": -amount if amount < 0 else 0.0,
+        }
+
+    # ------------------------------------------------------------------ tie-out
+
+    @api.model
+    def _tie_out(self, programs, by_customer=False):
+        """{program id: {"ledger", "books", "difference"[, "lines"]}}: what the open lots of
+        each program carry against the balance of its liability account on its entries, in
+        two queries; ``by_customer`` adds a line per customer."""
+        result = {program.id: {"ledger": 0.0, "books": 0.0, "difference": 0.0, "lines": []} for program in programs}
+        ids = [program.id for program in programs if program.id]
+        if not ids:
+            return result
+        self.env["wholesale.loyalty.ledger"].flush_model()
+        self.env["account.move.line"].flush_model()
+        self.env["account.move"].flush_model()
+        ledger_rows = self.env.execute_query(SQL(
+            """SELECT program_id, partner_id, SUM(COALESCE(liability_deferred, 0) - COALESCE(liability_released, 0))
+                 FROM wholesale_loyalty_ledger
+                WHERE program_id = ANY(%s) AND points > 0
+                GROUP BY program_id, partner_id""",
+            ids,
+        ))
+        book_rows = self.env.execute_query(SQL(
+            """SELECT move.wholesale_liability_program_id, line.partner_id, SUM(line.credit - line.debit)
+                 FROM account_move_line line
+                 JOIN account_move move ON move.id = line.move_id
+                 JOIN wholesale_loyalty_program program ON program.id = move.wholesale_liability_program_id
+                WHERE move.wholesale_liability_program_id = ANY(%s) AND move.state = 'posted'
+                  AND line.account_id = program.liability_account_id
+                GROUP BY move.wholesale_liability_program_id, line.partner_id""",
+            ids,
+        ))
+        figures = defaultdict(lambda: [0.0, 0.0])
+        for program_id, partner_id, amount in ledger_rows:
+            figures[program_id, partner_id][0] += amount or 0.0
+        for program_id, partner_id, amount in book_rows:
+            figures[program_id, partner_id][1] += amount or 0.0
+        partners = self.env["res.partner"].sudo().browse({partner_id for _program, partner_id in figures if partner_id})
+        names = dict(zip(partners.ids, partners.mapped("display_name"), strict=True)) if by_customer else {}
+        for (program_id, partner_id), (ledger, books) in sorted(figures.items(), key=lambda item: item[0]):
+            round_ = programs.browse(program_id).currency_id.round
+            tie_out = result[program_id]
+            tie_out["ledger"] += ledger
+            tie_out["books"] += books
+            if by_customer and not (float_is_zero(ledger, 6) and float_is_zero(books, 6)):
+                tie_out["lines"].append({
+                    "partner_id": partner_id, "partner": names.get(partner_id, ""),
+                    "ledger": round_(ledger), "books": round_(books), "difference": round_(books - ledger),
+                })
+        for program in programs:
+            tie_out = result[program.id]
+            round_ = program.currency_id.round if program.currency_id else (lambda amount: round(amount, 2))
+            tie_out["ledger"] = round_(tie_out["ledger"])
+            tie_out["books"] = round_(tie_out["books"])
+            tie_out["difference"] = round_(tie_out["books"] - tie_out["ledger"])
+            if not by_customer:
+                del tie_out["lines"]
+        return result
+
+
+class _Booking:
+    """What a batch of ledger entries moves on the liability, gathered and then written at
+    once: the lots' figures and the allocations' amounts by SQL (the ledger is never written
+    through the ORM), one journal entry per ledger entry."""
+
+    def __init__(self, env):
+        self.env = env
+        self.service = env["wholesale.loyalty.liability"]
+        self.lots = {}  # lot id: {deferred, released, open, points, share, source, new}
+        self.allocation_amounts = {}
+        self.lines = defaultdict(list)  # entry: [(account, amount)]
+        self.restores = defaultdict(list)  # give-back id: [amounts]
+        self.new_lots = {}
+
+    def lot_state(self, lot):
+        if lot.id not in self.lots:
+            self.lots[lot.id] = {
+                "deferred": lot.liability_deferred, "released": lot.liability_released,
+                "open": lot.liability_deferred - lot.liability_released, "points": lot.liability_points,
+                "share": lot.liability_share, "source": lot.liability_source, "program": lot.program_id,
+                "last": None,
+            }
+        return self.lots[lot.id]
+
+    def new_lot(self, lot, amount, points, share, source, consumer=None):
+        self.lots[lot.id] = {
+            "deferred": amount, "released": 0.0, "open": amount, "points": points, "share": share,
+            "source": source, "program": lot.program_id, "last": None,
+        }
+        self.new_lots[lot.id] = lot
+        kind = consumer.kind if consumer else lot.kind
+        account = self.service._counter_account(lot.program_id, kind, source)
+        self.lines[lot].append((account, amount))
+
+    def release(self, consumer, allocation, lot, amount):
+        state = self.lots[lot.id]
+        amount = state["program"].currency_id.round(max(amount, 0.0))
+        state["released"] += amount
+        state["open"] -= amount
+        state["last"] = (consumer, allocation)
+        self.allocation_amounts[allocation.id] = amount
+        account = self.service._counter_account(state["program"], consumer.kind, state["source"])
+        self.lines[consumer].append((account, -amount))
+
+    def close_emptied_lots(self, consumers):
+        """A lot a consuming entry left with no points releases what is left of it."""
+        if not consumers:
+            return
+        for state in self.lots.values():
+            if not state["last"] or float_is_zero(state["open"], precision_digits=6):
+                continue
+            consumer, allocation = state["last"]
+            if allocation.lot_id.remaining_points:
+                continue
+            amount = state["open"]
+            state["released"] += amount
+            state["open"] = 0.0
+            self.allocation_amounts[allocation.id] += amount
+            account = self.service._counter_account(state["program"], consumer.kind, state["source"])
+            self.lines[consumer].append((account, -amount))
+
+    def restore(self, give_back, allocation, consumer, amount):
+        """Put ``-amount`` back into the lot of ``allocation`` (``amount`` is negative)."""
+        lot = allocation.lot_id
+        state = self.lot_state(lot)
+        amount = state["program"].currency_id.round(amount)
+        state["released"] += amount
+        state["open"] -= amount
+        self.allocation_amounts[allocation.id] = amount
+        self.restores[give_back.id].append(-amount)
+        account = self.service._counter_account(state["program"], consumer.kind, state["source"])
+        self.lines[give_back].append((account, -amount))
+
+    def restored(self, give_back):
+        return self.restores.get(give_back.id, [])
+
+    def save(self):
+        cr = self.env.cr
+        ledger = self.env["wholesale.loyalty.ledger"]
+        booked = {}
+        moves_vals, move_entries = [], []
+        for entry, lines in self.lines.items():
+            total = sum(amount for _account, amount in lines)
+            booked[entry.id] = total
+            lines = [(account, amount) for account, amount in lines
+                     if not float_is_zero(amount, precision_digits=6)]
+            if lines:
+                moves_vals.append(self.service._move_vals(entry, self._merged(lines)))
+                move_entries.append(entry.id)
+        moves = self.env["account.move"].create(moves_vals)
+        moves.action_post()
+        move_of = dict(zip(move_entries, moves.ids, strict=True))
+        ids = list(self.lots)
+        if ids:
+            cr.execute(SQL(
+                """UPDATE wholesale_loyalty_ledger l
+                      SET liability_deferred = v.deferred, liability_released = v.released,
+                          liability_points = v.points, liability_share = v.share, liability_source = v.source
+                     FROM unnest(%s::int[], %s::float[], %s::float[], %s::int[], %s::float[], %s::varchar[])
+                          AS v(id, deferred, released, points, share, source)
+                    WHERE l.id = v.id""",
+                ids, [self.lots[i]["deferred"] for i in ids], [self.lots[i]["released"] for i in ids],
+                [self.lots[i]["points"] or 0 for i in ids], [self.lots[i]["share"] or 0.0 for i in ids],
+                [self.lots[i]["source"] or None for i in ids],
+            ))
+        if booked:
+            entry_ids = list(booked)
+            cr.execute(SQL(
+                """UPDATE wholesale_loyalty_ledger l SET liability_booked = v.booked, liability_move_id = v.move_id
+                     FROM unnest(%s::int[], %s::float[], %s::int[]) AS v(id, booked, move_id) WHERE l.id = v.id""",
+                entry_ids, [booked[i] for i in entry_ids], [move_of.get(i) for i in entry_ids],
+            ))
+        if self.allocation_amounts:
+            cr.execute(SQL(
+                """UPDATE wholesale_loyalty_ledger_allocation a SET liability_amount = v.amount
+                     FROM unnest(%s::int[], %s::float[]) AS v(id, amount) WHERE a.id = v.id""",
+                list(self.allocation_amounts), list(self.allocation_amounts.values()),
+            ))
+        ledger.invalidate_model([
+            "liability_deferred", "liability_released", "liability_points", "liability_share", "liability_source",
+            "liability_booked", "liability_move_id",
+        ])
+        self.env["wholesale.loyalty.ledger.allocation"].invalidate_model(["liability_amount"])
+
+    def _merged(self, lines):
+        merged = defaultdict(float)
+        for account, amount in lines:
+            merged[account] += amount
+        return [(account, amount) for account, amount in merged.items()
+                if not float_is_zero(amount, precision_digits=6)]
