@@ -19,8 +19,12 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # 1 point per 10 of untaxed sales: 100,000 earns 10,000 points, worth 1 each.
-        cls.program.write({"points_amount_step": 10.0, "points_validity_months": 12, "max_redeem_percent": 100})
+        # 1 point per 10 of untaxed sales: 100,000 earns 10,000 points, worth 1 each. Invoices
+        # below 50,000 earn none: the invoices of the orders paid with points defer nothing.
+        cls.program.write({
+            "points_amount_step": 10.0, "points_validity_months": 12, "max_redeem_percent": 100,
+            "points_min_order_amount": 50000.0,
+        })
         for tier in cls.program.tier_ids:
             tier.points_multiplier = 1.0
         cls.liability_account = cls.env["account.account"].create({
@@ -71,6 +75,13 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
             order.action_confirm()
         return order
 
+    def _invoice_order(self, order, date="2026-04-10"):
+        with freeze_time(date):
+            invoice = order._create_invoices()
+            invoice.invoice_date = date
+            invoice.action_post()
+        return invoice
+
     def assertTiesOut(self, ledger):
         tie_out = self.program.liability_tie_out()
         self.assertAlmostEqual(tie_out["ledger"], ledger, places=2)
@@ -115,12 +126,18 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
             "ledger": 8675.80, "books": 8675.80, "difference": 0.0,
         }])
 
-    def test_redemption_releases_its_share_and_expiry_the_rest(self):
+    def test_redemption_releases_its_share_when_invoiced_and_expiry_the_rest(self):
         self._sale()
-        self._redeem_on_order(950)
+        order = self._redeem_on_order(950)
         redeem = self._entries(kind="redeem")
-        # 8,675.80 x 950 / (10,000 x 95%) = 867.58 back to revenue.
-        self.assertRecordValues(redeem.liability_move_id.line_ids.sorted("balance"), [
+        self.assertFalse(redeem.liability_move_id, "nothing is released before the points line is invoiced")
+        self.assertTiesOut(8675.80)
+        invoice = self._invoice_order(order)
+        self.assertFalse(self._entries(kind="earn")[1:], "the order's invoice is below the minimum")
+        # 8,675.80 x 950 / (10,000 x 95%) = 867.58 back to revenue, dated like the invoice.
+        move = redeem.liability_move_id
+        self.assertRecordValues(move, [{"date": invoice.date, "wholesale_liability_source_id": invoice.id}])
+        self.assertRecordValues(move.line_ids.sorted("balance"), [
             {"account_id": self.deferral_account.id, "balance": -867.58},
             {"account_id": self.liability_account.id, "balance": 867.58},
         ])
@@ -140,19 +157,35 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
         self.assertEqual(self._balance_on(self.deferral_account), 0.0, "all deferred revenue came back")
 
     def test_redemptions_beyond_the_expected_share_release_nothing_more(self):
-        self._sale(amount=10000.0)  # 1,000 points: S = 950, D = 10,000 x 950 / 10,950 = 867.58
-        self._redeem_on_order(960, amount=5000.0)  # 960 / 950 of D: capped at D
-        self.assertAlmostEqual(self._entries(kind="redeem").liability_booked, -867.58, places=2)
+        # 6,000 points: S = 5,700, D = 60,000 x 5,700 / 65,700 = 5,205.48.
+        self._sale(amount=60000.0)
+        self.assertAlmostEqual(self._entries(kind="earn").liability_deferred, 5205.48, places=2)
+        order = self._redeem_on_order(5800, amount=7000.0)  # 5,800 / 5,700 of D: capped at D
+        self._invoice_order(order)
+        self.assertAlmostEqual(self._entries(kind="redeem").liability_booked, -5205.48, places=2)
         self.assertTiesOut(0.0)
 
-    def test_cancelled_order_defers_again_what_it_released(self):
+    def test_order_cancelled_before_its_invoice_books_nothing(self):
         self._sale()
         order = self._redeem_on_order(950)
         order._action_cancel()
         give_back = self._entries(kind="reversal")
         self.assertEqual(give_back.points, 950)
-        self.assertAlmostEqual(give_back.liability_booked, 867.58, places=2)
+        self.assertFalse(give_back.liability_move_id)
         self.assertTiesOut(8675.80)
+        self.assertEqual(len(self._liability_moves()), 1)
+
+    def test_credit_note_of_the_points_line_defers_again(self):
+        self._sale()
+        order = self._redeem_on_order(950)
+        invoice = self._invoice_order(order)
+        self.assertTiesOut(7808.22)
+        with freeze_time("2026-04-20"):
+            refund = invoice._reverse_moves([{"invoice_date": "2026-04-20"}], cancel=True)
+        self.assertEqual(self._balance(), 10000, "the credit note gives the points back")
+        self.assertTiesOut(8675.80)
+        back = self._liability_moves()[-1]
+        self.assertRecordValues(back, [{"date": refund.date, "wholesale_liability_source_id": refund.id}])
         self.assertEqual(len(self._liability_moves()), 3, "nothing deleted: a new entry puts it back")
 
     def test_credit_note_takes_its_share_back(self):
@@ -222,7 +255,7 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
             {"account_id": self.liability_account.id, "balance": -9500.0},
             {"account_id": self.expense_account.id, "balance": 9500.0},
         ])
-        self._redeem_on_order(950)
+        self._invoice_order(self._redeem_on_order(950))
         # 9,500 x 950 / 9,500 = 950 used.
         self.assertAlmostEqual(self._entries(kind="redeem").liability_booked, -950.0, places=2)
         self.assertTiesOut(8550.0)

@@ -174,6 +174,7 @@ class AccountMove(models.Model):
         orders = moves.line_ids.sale_line_ids.filtered("wholesale_points_redeemed").order_id
         if orders:
             points._sync_order_redemptions(orders, cause=moves)
+            self.env["wholesale.loyalty.liability"]._sync_redemptions(orders, cause=moves)
 
     # ------------------------------------------------------------------ payment-term discounts
 

@@ -1,7 +1,7 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL, float_is_zero
 
 from ..tools.liability_rules import deferred_revenue, expected_cost, released_share
@@ -47,6 +47,8 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         for give_back in give_backs:
             self._book_give_back(booking, give_back)
         booking.save()
+        redemptions = (entries | give_backs.reversed_entry_id).filtered(lambda entry: entry.kind == "redeem")
+        self._sync_redemptions(redemptions.sale_order_id)
 
     def _book_lot(self, booking, lot):
         program = lot.program_id
@@ -88,6 +90,79 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
             booking.new_lot(give_back, give_back.program_id.currency_id.round(max(amount, 0.0)), kept,
                             give_back.program_id.expected_redemption_percent, source, consumer=consumer)
 
+    # ------------------------------------------------------------------ redemptions
+
+    @api.model
+    def _sync_redemptions(self, orders, cause=None):
+        """Release the money the points of each order took from their lots as the invoices
+        carrying its points line are posted: of what its redemptions hold (M), the share of
+        the points it holds that posted invoices carry, net of credit notes, is released in
+        the books; the rest waits, still part of the liability. ``cause``: the documents
+        posted, reset or cancelled, which date the entries."""
+        self = self.sudo()  # booked on behalf of whoever invoices; see _book
+        ledger = self.env["wholesale.loyalty.ledger"]
+        redemptions = ledger.search([
+            ("sale_order_id", "in", orders.ids), ("kind", "=", "redeem"),
+            ("program_id.liability_method", "!=", "none"),
+        ], order="id")
+        if not redemptions:
+            return
+        points = self.env["wholesale.loyalty.points"]
+        money = self._redemption_money(redemptions)
+        nets = points._nets(redemptions)
+        moves_vals, entries, deltas = [], [], []
+        for order in redemptions.sale_order_id:
+            own = redemptions.filtered(lambda entry, order=order: entry.sale_order_id == order)
+            last, program = own[-1], own[-1].program_id
+            held = -sum(nets.get(entry.id, 0) for entry in own)
+            invoiced, credited = points._points_on_invoices(order)
+            used = min(max(invoiced - credited, 0), held)
+            total = sum(money.get(entry.id, 0.0) for entry in own)
+            target = program.currency_id.round(total * used / held) if held > 0 else 0.0
+            delta = program.currency_id.round(-target - sum(own.mapped("liability_booked")))
+            if program.currency_id.is_zero(delta):
+                continue
+            # Dated like the document that moved it: the one posted now, else the last posted
+            # document carrying the order's points line.
+            carrying = order.order_line.filtered("wholesale_points_redeemed").invoice_lines.move_id
+            document = ((cause or self.env["account.move"]) & carrying or carrying).filtered(
+                lambda move: move.state == "posted"
+            ).sorted("id")[-1:]
+            account = self._counter_account(program, "redeem", "revenue")
+            moves_vals.append(self._move_vals(last, [(account, delta)], document=document,
+                                              text=document.name or order.name))
+            entries.append(last.id)
+            deltas.append(delta)
+        if not moves_vals:
+            return
+        moves = self.env["account.move"].create(moves_vals)
+        moves.action_post()
+        self.env.cr.execute(SQL(
+            """UPDATE wholesale_loyalty_ledger l
+                  SET liability_booked = COALESCE(l.liability_booked, 0) + v.delta, liability_move_id = v.move_id
+                 FROM unnest(%s::int[], %s::float[], %s::int[]) AS v(id, delta, move_id) WHERE l.id = v.id""",
+            entries, deltas, moves.ids,
+        ))
+        ledger.invalidate_model(["liability_booked", "liability_move_id"])
+
+    def _redemption_money(self, redemptions):
+        """{redemption id: money it holds}: what it took from its lots, less what its
+        give-backs put back into lots or kept as lots of their own."""
+        self.env["wholesale.loyalty.ledger"].flush_model()
+        self.env["wholesale.loyalty.ledger.allocation"].flush_model()
+        return dict(self.env.execute_query(SQL(
+            """SELECT r.id,
+                      COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
+                                 WHERE a.entry_id = r.id), 0)
+                    + COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
+                                  JOIN wholesale_loyalty_ledger g ON g.id = a.entry_id
+                                 WHERE g.reversed_entry_id = r.id AND g.points > 0), 0)
+                    - COALESCE((SELECT SUM(g.liability_deferred) FROM wholesale_loyalty_ledger g
+                                 WHERE g.reversed_entry_id = r.id AND g.points > 0), 0)
+                 FROM wholesale_loyalty_ledger r WHERE r.id = ANY(%s)""",
+            redemptions.ids,
+        )))
+
     def _held_by(self, consumer, give_back):
         """{lot id: (points, money)} a consuming entry still holds of each lot it used, before
         ``give_back``: what it took less what earlier give-backs returned."""
@@ -116,12 +191,15 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
             return program.liability_revenue_account_id
         return program.liability_expense_account_id
 
-    def _entry_date(self, entry):
+    def _entry_date(self, entry, document=None):
         """The date of an entry's booking: its document's date (an invoice's points are dated
-        like the invoice), else the day of the entry; ``(date, lock date)`` when a locked
-        period moves it to the first open day."""
-        document = entry.move_id
-        date = document.date if document and document.state == "posted" else entry.date
+        like the invoice), else the day of the entry (today for a redemption released later);
+        ``(date, lock date)`` when a locked period moves it to the first open day."""
+        document = entry.move_id if document is None else document
+        if document and document.state == "posted":
+            date = document.date
+        else:
+            date = fields.Date.context_today(self) if entry.kind == "redeem" else entry.date
         journal = entry.program_id.liability_journal_id
         violated = entry.company_id._get_violated_lock_dates(date, False, journal)
         if not violated:
@@ -129,18 +207,20 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         lock_date = max(lock for lock, _name in violated)
         return lock_date + timedelta(days=1), lock_date
 
-    def _label(self, entry, lock_date):
-        label = self.env._("Points liability: %(entry)s", entry=entry.note or entry.reference or entry.kind)
+    def _label(self, text, lock_date):
+        label = self.env._("Points liability: %(entry)s", entry=text)
         if lock_date:
             label = self.env._("%(label)s (the period up to %(lock)s is locked)", label=label, lock=lock_date)
         return label
 
-    def _move_vals(self, entry, lines):
+    def _move_vals(self, entry, lines, document=None, text=None):
         """A journal entry moving ``lines`` ([(account, signed amount on the liability)]) for
-        ``entry``: positive amounts credit the liability and debit the account."""
+        ``entry``: positive amounts credit the liability and debit the account. ``document``
+        (an invoice or credit note) dates it and is its source, instead of the entry's."""
         program = entry.program_id
-        date, lock_date = self._entry_date(entry)
-        label = self._label(entry, lock_date)
+        document = entry.move_id if document is None else document
+        date, lock_date = self._entry_date(entry, document)
+        label = self._label(text or entry.note or entry.reference or entry.kind, lock_date)
         currency = program.currency_id
         move_lines = []
         total = 0.0
@@ -153,9 +233,9 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
             "journal_id": program.liability_journal_id.id,
             "company_id": entry.company_id.id,
             "date": date,
-            "ref": entry.move_id.name or entry.reference or False,
+            "ref": document.name or entry.reference or False,
             "wholesale_liability_program_id": program.id,
-            "wholesale_liability_source_id": entry.move_id.id or False,
+            "wholesale_liability_source_id": document.id or False,
             "line_ids": [(0, 0, vals) for vals in move_lines],
         }
 
@@ -187,6 +267,22 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
                  FROM wholesale_loyalty_ledger
                 WHERE program_id = ANY(%s) AND points > 0
                 GROUP BY program_id, partner_id""",
+            ids,
+        ))
+        ledger_rows += self.env.execute_query(SQL(
+            """SELECT r.program_id, r.partner_id, SUM(COALESCE(r.liability_booked, 0) + m.money)
+                 FROM wholesale_loyalty_ledger r
+                 JOIN LATERAL (
+                      SELECT COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
+                                        WHERE a.entry_id = r.id), 0)
+                           + COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
+                                         JOIN wholesale_loyalty_ledger g ON g.id = a.entry_id
+                                        WHERE g.reversed_entry_id = r.id AND g.points > 0), 0)
+                           - COALESCE((SELECT SUM(g.liability_deferred) FROM wholesale_loyalty_ledger g
+                                        WHERE g.reversed_entry_id = r.id AND g.points > 0), 0) AS money
+                      ) m ON TRUE
+                WHERE r.program_id = ANY(%s) AND r.kind = 'redeem'
+                GROUP BY r.program_id, r.partner_id""",
             ids,
         ))
         book_rows = self.env.execute_query(SQL(
@@ -257,9 +353,8 @@ class _Booking:
             "source": source, "program": lot.program_id, "last": None,
         }
         self.new_lots[lot.id] = lot
-        kind = consumer.kind if consumer else lot.kind
-        account = self.service._counter_account(lot.program_id, kind, source)
-        self.lines[lot].append((account, amount))
+        account = self.service._counter_account(lot.program_id, consumer.kind if consumer else lot.kind, source)
+        self._add_line(lot, consumer or lot, account, amount)
 
     def release(self, consumer, allocation, lot, amount):
         state = self.lots[lot.id]
@@ -269,7 +364,13 @@ class _Booking:
         state["last"] = (consumer, allocation)
         self.allocation_amounts[allocation.id] = amount
         account = self.service._counter_account(state["program"], consumer.kind, state["source"])
-        self.lines[consumer].append((account, -amount))
+        self._add_line(consumer, consumer, account, -amount)
+
+    def _add_line(self, entry, consumer, account, amount):
+        """A line of ``entry``'s journal entry; a redemption's money is released by its
+        invoices (see ``_sync_redemptions``), not when the points are taken."""
+        if consumer.kind != "redeem":
+            self.lines[entry].append((account, amount))
 
     def close_emptied_lots(self, consumers):
         """A lot a consuming entry left with no points releases what is left of it."""
@@ -286,7 +387,7 @@ class _Booking:
             state["open"] = 0.0
             self.allocation_amounts[allocation.id] += amount
             account = self.service._counter_account(state["program"], consumer.kind, state["source"])
-            self.lines[consumer].append((account, -amount))
+            self._add_line(consumer, consumer, account, -amount)
 
     def restore(self, give_back, allocation, consumer, amount):
         """Put ``-amount`` back into the lot of ``allocation`` (``amount`` is negative)."""
@@ -298,7 +399,7 @@ class _Booking:
         self.allocation_amounts[allocation.id] = amount
         self.restores[give_back.id].append(-amount)
         account = self.service._counter_account(state["program"], consumer.kind, state["source"])
-        self.lines[give_back].append((account, -amount))
+        self._add_line(give_back, consumer, account, -amount)
 
     def restored(self, give_back):
         return self.restores.get(give_back.id, [])
