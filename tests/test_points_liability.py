@@ -282,6 +282,20 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
         self.assertEqual(self.program.liability_difference, 0.0)
         self.assertAlmostEqual(self.program.liability_books_amount, 8675.80, places=2)
 
+    def test_kpi_screen_shows_the_tie_out_to_who_keeps_the_books(self):
+        self._sale()
+        kpi = self.env["wholesale.loyalty.kpi"].create({
+            "program_id": self.program.id, "date_from": "2026-03-01", "date_to": "2026-03-31",
+        })
+        self.assertRecordValues(kpi, [{
+            "books_method": "deferral", "books_ledger_amount": 8675.80, "books_amount": 8675.80,
+            "books_difference": 0.0,
+        }])
+        seen = kpi.with_user(self.sales_rep).read(["points_outstanding"])[0]
+        self.assertEqual(seen["points_outstanding"], 10000)
+        with self.assertRaises(AccessError):
+            kpi.with_user(self.sales_rep).read(["books_amount"])
+
     def test_tie_out_shows_a_manual_entry_on_the_account(self):
         self._sale()
         manual = self.env["account.move"].create({
