@@ -245,6 +245,49 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
         self.assertIn("locked", move.line_ids[0].name)
         self.assertTiesOut(8675.80)
 
+    def test_true_up_when_the_expected_share_changes(self):
+        self._sale()
+        self._invoice_order(self._redeem_on_order(950))
+        self.assertTiesOut(7808.22)
+        self.program.expected_redemption_percent = 80.0
+        with freeze_time("2026-05-01"):
+            self.assertEqual(self.env["wholesale.loyalty.liability"]._true_up(self.program), 1)
+        # At 80%: S = 8,000, D = 100,000 x 8,000 / 108,000 = 7,407.41; the 950 points redeemed
+        # release 7,407.41 x 950 / 8,000 = 879.63: the lot carries 6,527.78, 1,280.44 less.
+        lot = self._entries(kind="earn")
+        self.assertAlmostEqual(lot.liability_deferred, 7407.41, places=2)
+        self.assertEqual(lot.liability_share, 80.0)
+        true_up = self._liability_moves()[-1]
+        self.assertEqual(str(true_up.date), "2026-05-01")
+        self.assertRecordValues(true_up.line_ids.sorted("balance"), [
+            {"account_id": self.deferral_account.id, "balance": -1280.44},
+            {"account_id": self.liability_account.id, "balance": 1280.44},
+        ])
+        self.assertTiesOut(6527.78)
+        with freeze_time("2026-06-01"):
+            self.assertEqual(self.env["wholesale.loyalty.liability"]._true_up(self.program), 0, "once only")
+        self.assertEqual(len(self._liability_moves()), 3)
+        # The rest of the lot now releases at 80%: 7,050 more points redeemed release all of it.
+        self._invoice_order(self._redeem_on_order(7050, amount=9000.0, date="2026-06-05"), date="2026-06-10")
+        self.assertTiesOut(0.0)
+
+    def test_observed_share_replaces_the_fixed_one_once_lots_close(self):
+        self.program.redemption_estimate = "observed"
+        self._sale()
+        self.assertEqual(self.program.liability_share_now, 95.0, "no closed lot yet: the fixed share")
+        self._invoice_order(self._redeem_on_order(950))
+        with freeze_time("2027-03-02"):
+            self.env["wholesale.loyalty.points"]._expire_lots()
+        # The closed lot: 950 points redeemed, 9,050 expired, 9.5% redeemed.
+        self.program.invalidate_recordset(["liability_share_now"])
+        self.assertAlmostEqual(self.program.liability_share_now, 9.5)
+        self._sale(date="2027-03-05")
+        # S = 10,000 x 1 x 9.5% = 950, D = 100,000 x 950 / 100,950 = 941.06.
+        lot = self._entries(kind="earn")[-1]
+        self.assertAlmostEqual(lot.liability_share, 9.5)
+        self.assertAlmostEqual(lot.liability_deferred, 941.06, places=2)
+        self.assertTiesOut(941.06)
+
     # ---------------------------------------------------------------- provision
 
     def test_provision_charges_expected_cost_uses_and_releases_it(self):

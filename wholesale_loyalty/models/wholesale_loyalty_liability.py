@@ -1,10 +1,14 @@
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL, float_is_zero
 
-from ..tools.liability_rules import deferred_revenue, expected_cost, released_share
+from ..tools.batches import run_in_batches
+from ..tools.liability_rules import deferred_revenue, expected_cost, observed_share, released_share, trued_up
+
+_logger = logging.getLogger(__name__)
 
 
 class WholesaleLoyaltyLiability(models.AbstractModel):
@@ -52,19 +56,116 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
 
     def _book_lot(self, booking, lot):
         program = lot.program_id
-        share = program.expected_redemption_percent
-        cost = expected_cost(lot.points, program.point_value, share)
-        if lot.kind == "earn" and program.liability_method == "deferral" and lot.move_id:
-            amount = deferred_revenue(-lot.move_id.amount_untaxed_signed if lot.move_id.move_type == "out_refund"
-                                      else lot.move_id.amount_untaxed_signed, cost)
-            source = "revenue"
-        else:
-            amount, source = cost, "expense"
+        share = booking.share(program)
+        amount, source = self._lot_liability(lot, share)
         # Points that paid what the customer owed are gone at once: only those kept are owed.
         if lot.remaining_points < lot.points:
             amount = amount * lot.remaining_points / lot.points
         amount = program.currency_id.round(amount)
         booking.new_lot(lot, amount, lot.remaining_points, share, source)
+
+    def _lot_liability(self, lot, share):
+        """(liability, source) of a lot's points at ``share``: an invoice's points under
+        deferral carry D of its revenue, other points their expected cost."""
+        program = lot.program_id
+        cost = expected_cost(lot.points, program.point_value, share)
+        if lot.kind == "earn" and program.liability_method == "deferral" and lot.move_id:
+            return deferred_revenue(lot.move_id.amount_untaxed_signed, cost), "revenue"
+        return cost, "expense"
+
+    # ------------------------------------------------------------------ expected share and true-up
+
+    @api.model
+    def _shares(self, programs):
+        """{program id: share (%) of points expected to be redeemed}: the fixed one, or with
+        ``observed``, the share observed on the program's closed lots once they are enough."""
+        shares = {program.id: program.expected_redemption_percent for program in programs}
+        observed = programs.filtered(lambda program: program.redemption_estimate == "observed")
+        for program_id, share in self._observed_shares(observed).items():
+            if share is not None:
+                shares[program_id] = share
+        return shares
+
+    @api.model
+    def _observed_shares(self, programs):
+        """{program id: observed share (%) or None}: points redeemed against points expired
+        among the program's closed lots (no points left), in one query."""
+        if not programs:
+            return {}
+        self.env["wholesale.loyalty.ledger"].flush_model()
+        self.env["wholesale.loyalty.ledger.allocation"].flush_model()
+        rows = self.env.execute_query(SQL(
+            """SELECT lot.program_id,
+                      COALESCE(SUM(a.points) FILTER (WHERE e.kind = 'redeem'), 0)
+                    - COALESCE(SUM(a.points) FILTER (WHERE e.kind = 'reversal' AND e.points > 0
+                                                       AND c.kind = 'redeem'), 0),
+                      COALESCE(SUM(a.points) FILTER (WHERE e.kind = 'expire'), 0)
+                 FROM wholesale_loyalty_ledger lot
+                 JOIN wholesale_loyalty_ledger_allocation a ON a.lot_id = lot.id
+                 JOIN wholesale_loyalty_ledger e ON e.id = a.entry_id
+            LEFT JOIN wholesale_loyalty_ledger c ON c.id = e.reversed_entry_id
+                WHERE lot.program_id = ANY(%s) AND lot.points > 0 AND lot.remaining_points = 0
+                GROUP BY lot.program_id""",
+            programs.ids,
+        ))
+        shares = dict.fromkeys(programs.ids)
+        for program_id, redeemed, expired in rows:
+            shares[program_id] = observed_share(redeemed, expired)
+        return shares
+
+    @api.model
+    def _true_up(self, programs=None, batch_size=500):
+        """Count the open lots of each program booking its liability at the share expected
+        now: the cumulative catch-up of every lot whose share changed, one journal entry per
+        lot, in batches. Safe to run again: a lot trued up carries the new share. Returns the
+        number of lots trued up."""
+        self = self.sudo()  # scheduled: books on behalf of the programs
+        programs = programs or self.env["wholesale.loyalty.program"].search([("liability_method", "!=", "none")])
+        shares = self._shares(programs)
+        lots = self.env["wholesale.loyalty.ledger"]
+        for program in programs:
+            lots |= lots.search([
+                ("program_id", "=", program.id), ("points", ">", 0), ("remaining_points", ">", 0),
+                ("liability_points", ">", 0), ("liability_share", "!=", shares[program.id]),
+            ], order="id")
+        run = run_in_batches(
+            self.env, lots, batch_size, lambda chunk: self._true_up_lots(chunk, shares), commit=True,
+            isolate="Points liability true-up", describe=lambda lot: f"lot {lot.id}", logger=_logger,
+        )
+        return len(run.succeeded)
+
+    def _true_up_lots(self, lots, shares):
+        booking = _Booking(self.env)
+        consumed = self._consumed_by_kind(lots)
+        for lot in lots:
+            share = shares[lot.program_id.id]
+            deferred, _source = self._lot_liability(lot, share)
+            deferred = deferred * lot.liability_points / lot.points
+            redeemed, taken = consumed.get(lot.id, (0, 0))
+            carried = lot.program_id.currency_id.round(trued_up(deferred, lot.liability_points, share, redeemed, taken))
+            booking.true_up(lot, lot.program_id.currency_id.round(deferred), carried, share)
+        booking.save()
+
+    def _consumed_by_kind(self, lots):
+        """{lot id: (points redeemed, points taken back)} net of what came back to the lot."""
+        rows = self.env.execute_query(SQL(
+            """SELECT a.lot_id,
+                      SUM(CASE WHEN e.points < 0 THEN a.points ELSE -a.points END)
+                          FILTER (WHERE COALESCE(c.kind, e.kind) = 'redeem'),
+                      SUM(CASE WHEN e.points < 0 THEN a.points ELSE -a.points END)
+                          FILTER (WHERE COALESCE(c.kind, e.kind) IN ('reversal', 'adjust'))
+                 FROM wholesale_loyalty_ledger_allocation a
+                 JOIN wholesale_loyalty_ledger e ON e.id = a.entry_id
+            LEFT JOIN wholesale_loyalty_ledger c ON c.id = e.reversed_entry_id AND e.points > 0
+                WHERE a.lot_id = ANY(%s)
+                GROUP BY a.lot_id""",
+            lots.ids,
+        ))
+        return {lot_id: (redeemed or 0, taken or 0) for lot_id, redeemed, taken in rows}
+
+    @api.model
+    def _cron_true_up(self):
+        self._true_up()
 
     def _book_consumer(self, booking, consumer):
         for allocation in consumer.allocation_ids:
@@ -191,12 +292,14 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
             return program.liability_revenue_account_id
         return program.liability_expense_account_id
 
-    def _entry_date(self, entry, document=None):
+    def _entry_date(self, entry, document=None, date=None):
         """The date of an entry's booking: its document's date (an invoice's points are dated
         like the invoice), else the day of the entry (today for a redemption released later);
         ``(date, lock date)`` when a locked period moves it to the first open day."""
         document = entry.move_id if document is None else document
-        if document and document.state == "posted":
+        if date:
+            pass
+        elif document and document.state == "posted":
             date = document.date
         else:
             date = fields.Date.context_today(self) if entry.kind == "redeem" else entry.date
@@ -213,13 +316,13 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
             label = self.env._("%(label)s (the period up to %(lock)s is locked)", label=label, lock=lock_date)
         return label
 
-    def _move_vals(self, entry, lines, document=None, text=None):
+    def _move_vals(self, entry, lines, document=None, text=None, date=None):
         """A journal entry moving ``lines`` ([(account, signed amount on the liability)]) for
         ``entry``: positive amounts credit the liability and debit the account. ``document``
         (an invoice or credit note) dates it and is its source, instead of the entry's."""
         program = entry.program_id
         document = entry.move_id if document is None else document
-        date, lock_date = self._entry_date(entry, document)
+        date, lock_date = self._entry_date(entry, document, date)
         label = self._label(text or entry.note or entry.reference or entry.kind, lock_date)
         currency = program.currency_id
         move_lines = []
@@ -336,6 +439,25 @@ class _Booking:
         self.lines = defaultdict(list)  # entry: [(account, amount)]
         self.restores = defaultdict(list)  # give-back id: [amounts]
         self.new_lots = {}
+        self.shares = {}
+        self.documents = {}  # entry id: label of an entry booked after the fact (a true-up)
+
+    def share(self, program):
+        """The share (%) expected for ``program``'s lots booked now (see ``_shares``)."""
+        if program.id not in self.shares:
+            self.shares.update(self.service._shares(program))
+        return self.shares[program.id]
+
+    def true_up(self, lot, deferred, carried, share):
+        """Count ``lot`` at ``share``: it carries ``carried`` of its new ``deferred``; the
+        change goes against the account its liability came from."""
+        state = self.lot_state(lot)
+        change = carried - state["open"]
+        state.update(deferred=deferred, released=deferred - carried, open=carried, share=share)
+        if not float_is_zero(change, precision_digits=6):
+            account = self.service._counter_account(state["program"], "true_up", state["source"])
+            self.lines[lot].append((account, change))
+            self.documents[lot.id] = self.env._("True-up to %(share)s%% expected", share=round(share, 2))
 
     def lot_state(self, lot):
         if lot.id not in self.lots:
@@ -415,7 +537,7 @@ class _Booking:
             lines = [(account, amount) for account, amount in lines
                      if not float_is_zero(amount, precision_digits=6)]
             if lines:
-                moves_vals.append(self.service._move_vals(entry, self._merged(lines)))
+                moves_vals.append(self._move_vals(entry, lines))
                 move_entries.append(entry.id)
         moves = self.env["account.move"].create(moves_vals)
         moves.action_post()
@@ -436,7 +558,9 @@ class _Booking:
         if booked:
             entry_ids = list(booked)
             cr.execute(SQL(
-                """UPDATE wholesale_loyalty_ledger l SET liability_booked = v.booked, liability_move_id = v.move_id
+                """UPDATE wholesale_loyalty_ledger l
+                      SET liability_booked = COALESCE(l.liability_booked, 0) + v.booked,
+                          liability_move_id = COALESCE(l.liability_move_id, v.move_id)
                      FROM unnest(%s::int[], %s::float[], %s::int[]) AS v(id, booked, move_id) WHERE l.id = v.id""",
                 entry_ids, [booked[i] for i in entry_ids], [move_of.get(i) for i in entry_ids],
             ))
@@ -451,6 +575,14 @@ class _Booking:
             "liability_booked", "liability_move_id",
         ])
         self.env["wholesale.loyalty.ledger.allocation"].invalidate_model(["liability_amount"])
+
+    def _move_vals(self, entry, lines):
+        if entry.id in self.documents:  # a true-up: booked today, after the fact
+            return self.service._move_vals(
+                entry, self._merged(lines), document=self.env["account.move"], text=self.documents[entry.id],
+                date=fields.Date.context_today(self.service),
+            )
+        return self.service._move_vals(entry, self._merged(lines))
 
     def _merged(self, lines):
         merged = defaultdict(float)

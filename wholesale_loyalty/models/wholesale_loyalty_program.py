@@ -214,6 +214,12 @@ class WholesaleLoyaltyProgram(models.Model):
         [("fixed", "Fixed share"), ("observed", "Observed on closed lots")],
         default="fixed", required=True, groups=LIABILITY_GROUPS,
     )
+    liability_share_now = fields.Float(
+        string="Expected Redemption Now (%)", compute="_compute_liability_share_now", digits=(5, 2),
+        groups=LIABILITY_GROUPS,
+        help="The share new points are booked at: the fixed one, or the one observed on closed lots once they "
+             "hold enough points. The monthly true-up brings open lots to it.",
+    )
     liability_ledger_amount = fields.Monetary(
         string="Liability in the Ledger", compute="_compute_liability_tie_out", groups=LIABILITY_GROUPS,
         help="What the open lots still carry: deferred or provided, not yet released.",
@@ -398,6 +404,11 @@ class WholesaleLoyaltyProgram(models.Model):
                     program=program.name,
                     categories=", ".join(self.env["product.category"].browse(sorted(both)).mapped("complete_name")),
                 ))
+
+    def _compute_liability_share_now(self):
+        shares = self.env["wholesale.loyalty.liability"]._shares(self.filtered("id"))
+        for program in self:
+            program.liability_share_now = shares.get(program.id, program.expected_redemption_percent)
 
     def _compute_liability_tie_out(self):
         tie_outs = self.env["wholesale.loyalty.liability"]._tie_out(self)

@@ -26,3 +26,26 @@ def released_share(deferred, points, share_percent, consumed):
     if expected <= 0:
         return deferred
     return deferred * consumed / expected
+
+
+# Points redeemed or expired in closed lots a program needs before its observed share of
+# redemptions replaces the fixed one: fewer say too little about its customers.
+MIN_OBSERVED_POINTS = 1000
+
+
+def observed_share(redeemed, expired, minimum=MIN_OBSERVED_POINTS):
+    """The share (%) of points redeemed among the points of closed lots that were redeemed or
+    expired; None below ``minimum`` points."""
+    closed = redeemed + expired
+    if closed < minimum or closed <= 0:
+        return None
+    return 100.0 * redeemed / closed
+
+
+def trued_up(deferred, points, share_percent, redeemed, taken):
+    """What a lot still carries once its liability ``deferred`` (for ``points``) is counted at
+    ``share_percent``: less what ``redeemed`` points release at that share and ``taken``
+    points (credit notes, reversals) at face, never below zero."""
+    released = released_share(deferred, points, share_percent, redeemed) + released_share(
+        deferred, points, 100.0, taken)
+    return max(deferred - released, 0.0)
