@@ -288,6 +288,54 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
         self.assertAlmostEqual(lot.liability_deferred, 941.06, places=2)
         self.assertTiesOut(941.06)
 
+    def test_budget_holds_points_without_revenue_and_warns(self):
+        self.program.liability_budget = 10000.0
+        self._sale()
+        # 8,675.80 of a budget of 10,000: 86.8%, the followers are told once.
+        self.assertEqual(self.program.liability_budget_alert, "80")
+        self.assertAlmostEqual(self.program.liability_budget_percent, 86.8, places=1)
+        warnings = self.program.message_ids.filtered(lambda message: "of its budget" in (message.body or ""))
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("86.8%", warnings.body)
+        # 2,000 points more cost 1,900 expected: 10,575.80 is above the budget, the award waits.
+        self.assertEqual(self.customer.wholesale_award_points(2000, "Trade fair", reference="fair-26"), [])
+        request = self.env["wholesale.loyalty.award.request"].search([("partner_id", "=", self.customer.id)])
+        self.assertRecordValues(request, [{"points": 2000, "state": "pending", "reason": "Trade fair"}])
+        self.assertEqual(len(request.activity_ids), 1)
+        self.assertEqual(self._balance(), 10000)
+        self.customer.wholesale_award_points(2000, "Trade fair", reference="fair-26")
+        self.assertEqual(len(request.search([("partner_id", "=", self.customer.id)])), 1, "asked once")
+        # Earning on invoices never waits: 6,000 points defer 5,205.48 more, 138.8% of the budget.
+        self._sale(amount=60000.0, date="2026-03-02")
+        self.assertEqual(self._balance(), 16000)
+        self.assertEqual(self.program.liability_budget_alert, "100")
+        with self.assertRaises(AccessError):
+            request.with_user(self.sales_rep).action_approve()
+        request.action_approve()
+        self.assertEqual(request.state, "approved")
+        self.assertEqual(request.entry_id.points, 2000)
+        self.assertFalse(request.activity_ids)
+        self.assertTiesOut(8675.80 + 5205.48 + 1900.0)
+
+    def test_bonus_rules_above_the_budget_wait_too(self):
+        self.program.liability_budget = 5000.0
+        self.env["wholesale.loyalty.bonus.rule"].create({
+            "program_id": self.program.id, "name": "Welcome", "trigger": "first_order", "points": 500,
+        })
+        newcomer = self._customer("Newcomer Supply")
+        with freeze_time("2026-03-01"):
+            self._invoice(newcomer, 60000.0, "2026-03-01", taxes=self.env["account.tax"])
+        # The invoice earns (5,205.48 deferred, above the budget); its welcome bonus waits.
+        self.assertEqual(self._entries(newcomer).mapped("kind"), ["earn"])
+        request = self.env["wholesale.loyalty.award.request"].search([("partner_id", "=", newcomer.id)])
+        self.assertRecordValues(request, [{"points": 500, "state": "pending"}])
+        wizard = self.env["wholesale.loyalty.award.wizard"].create(
+            {"partner_id": newcomer.id, "points": 10, "reason": "Survey"})
+        self.assertEqual(wizard.action_apply()["params"]["type"], "warning")
+        request.action_refuse()
+        self.assertEqual(request.state, "refused")
+        self.assertEqual(self._balance(newcomer), 6000)
+
     # ---------------------------------------------------------------- provision
 
     def test_provision_charges_expected_cost_uses_and_releases_it(self):

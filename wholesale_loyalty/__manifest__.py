@@ -30,6 +30,7 @@
         "views/wholesale_loyalty_event_views.xml",
         "views/wholesale_loyalty_webhook_views.xml",
         "views/wholesale_loyalty_personal_offer_views.xml",
+        "views/wholesale_loyalty_award_request_views.xml",
         "wizards/account_payment_register_views.xml",
         "wizards/wholesale_loyalty_tier_lock_wizard_views.xml",
         "wizards/wholesale_loyalty_redeem_wizard_views.xml",

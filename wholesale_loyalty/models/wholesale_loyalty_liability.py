@@ -3,7 +3,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL, float_is_zero
+from odoo.tools import SQL, float_is_zero, formatLang
 
 from ..tools.batches import run_in_batches
 from ..tools.liability_rules import deferred_revenue, expected_cost, observed_share, released_share, trued_up
@@ -53,6 +53,53 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         booking.save()
         redemptions = (entries | give_backs.reversed_entry_id).filtered(lambda entry: entry.kind == "redeem")
         self._sync_redemptions(redemptions.sale_order_id)
+        self._check_budgets(entries.program_id)
+
+    # ------------------------------------------------------------------ budget
+
+    @api.model
+    def _over_budget(self, program, points):
+        """Whether giving ``points`` without revenue takes the program's points liability
+        above its budget (never without a budget or a liability in the books)."""
+        program = program.sudo()
+        if program.liability_method == "none" or not program.liability_budget:
+            return False
+        liability = self._tie_out(program)[program.id]["ledger"]
+        cost = expected_cost(points, program.point_value, self._shares(program)[program.id])
+        return program.currency_id.compare_amounts(liability + cost, program.liability_budget) > 0
+
+    @api.model
+    def _check_budgets(self, programs):
+        """Tell a program's followers when its points liability reaches 80% and 100% of its
+        budget, once per level reached (falling below 80% arms the warnings again)."""
+        programs = programs.sudo().filtered(lambda program: program.liability_budget > 0)
+        if not programs:
+            return
+        tie_outs = self._tie_out(programs)
+        for program in programs:
+            percent = 100.0 * tie_outs[program.id]["ledger"] / program.liability_budget
+            level = "100" if percent >= 100 else "80" if percent >= 80 else False
+            if level == (program.liability_budget_alert or False):
+                continue
+            if level and int(level) > int(program.liability_budget_alert or 0):
+                program.message_post(
+                    body=self.env._(
+                        "The points liability of %(program)s has reached %(percent)s%% of its budget "
+                        "(%(liability)s of %(budget)s): points given without revenue now wait for a loyalty "
+                        "administrator's approval above it.",
+                        program=program.name, percent=round(percent, 1),
+                        liability=formatLang(
+                            self.env, tie_outs[program.id]["ledger"], currency_obj=program.currency_id),
+                        budget=formatLang(self.env, program.liability_budget, currency_obj=program.currency_id),
+                    ),
+                    partner_ids=program.user_id.partner_id.ids, subtype_xmlid="mail.mt_comment",
+                )
+            # The warning given is the service's own record: no user writes it (see the program's write).
+            self.env.cr.execute(SQL(
+                "UPDATE wholesale_loyalty_program SET liability_budget_alert = %s WHERE id = %s", level or None,
+                program.id,
+            ))
+            program.invalidate_recordset(["liability_budget_alert"])
 
     def _book_lot(self, booking, lot):
         program = lot.program_id

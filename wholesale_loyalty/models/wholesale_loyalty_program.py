@@ -220,6 +220,19 @@ class WholesaleLoyaltyProgram(models.Model):
         help="The share new points are booked at: the fixed one, or the one observed on closed lots once they "
              "hold enough points. The monthly true-up brings open lots to it.",
     )
+    liability_budget = fields.Monetary(
+        string="Liability Budget", tracking=True, groups=LIABILITY_GROUPS,
+        help="Ceiling of the points liability (0: none). Above it, manual awards and bonus rules wait for a "
+             "loyalty administrator's approval; earning on invoices never stops. The followers are told at "
+             "80% and 100%.",
+    )
+    liability_budget_percent = fields.Float(
+        string="Budget Used (%)", compute="_compute_liability_tie_out", digits=(16, 1), groups=LIABILITY_GROUPS,
+    )
+    liability_budget_alert = fields.Selection(
+        [("80", "80% reached"), ("100", "Budget reached")], readonly=True, copy=False, groups=LIABILITY_GROUPS,
+        help="The last warning given on the liability budget.",
+    )
     liability_ledger_amount = fields.Monetary(
         string="Liability in the Ledger", compute="_compute_liability_tie_out", groups=LIABILITY_GROUPS,
         help="What the open lots still carry: deferred or provided, not yet released.",
@@ -417,6 +430,9 @@ class WholesaleLoyaltyProgram(models.Model):
             program.liability_ledger_amount = tie_out["ledger"]
             program.liability_books_amount = tie_out["books"]
             program.liability_difference = tie_out["difference"]
+            program.liability_budget_percent = (
+                100.0 * tie_out["ledger"] / program.liability_budget if program.liability_budget else 0.0
+            )
 
     @api.constrains(*LIABILITY_FIELDS)
     def _check_liability_settings(self):
@@ -554,6 +570,9 @@ class WholesaleLoyaltyProgram(models.Model):
         return programs
 
     def write(self, vals):
+        if "liability_budget_alert" in vals:
+            # Only the booking service says which warning was given (see _check_budgets), by SQL.
+            raise ValidationError(self.env._("The liability budget warning is not set by hand."))
         check_numbers(self, [vals])
         for program in self:
             self._check_range_values(vals.get("name", program.name), vals)

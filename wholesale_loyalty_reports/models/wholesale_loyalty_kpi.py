@@ -130,6 +130,10 @@ class WholesaleLoyaltyKpi(models.TransientModel):
     )
     books_difference = fields.Monetary(
         string="Tie-out Difference", compute="_compute_books_tie_out", groups=LIABILITY_GROUPS)
+    books_budget_percent = fields.Float(
+        string="Liability Budget Used (%)", compute="_compute_books_tie_out", digits=(16, 1), groups=LIABILITY_GROUPS,
+        help="The points liability against the program's budget: warned at 80% and 100%.",
+    )
 
     # Paid memberships: what their fees brought against what their holders received.
     membership_holder_count = fields.Integer(
@@ -455,6 +459,8 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             kpi.books_ledger_amount = tie_out.get("ledger", 0.0)
             kpi.books_amount = tie_out.get("books", 0.0)
             kpi.books_difference = tie_out.get("difference", 0.0)
+            budget = kpi.program_id.sudo().liability_budget
+            kpi.books_budget_percent = 100.0 * tie_out.get("ledger", 0.0) / budget if budget else 0.0
 
     def _tier_lines(self, today):
         """Members, outstanding and expiring points per current tier of the customers: one
