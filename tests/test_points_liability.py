@@ -2,6 +2,9 @@
 
 Every figure is computed by hand in the test's comments.
 """
+import io
+
+import openpyxl
 from freezegun import freeze_time
 
 from odoo import Command
@@ -409,6 +412,18 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
             "wholesale_loyalty.report_liability_tie_out", self.program.ids)
         self.assertIn("8,675.80", html.decode())
         self.assertIn(self.customer.name, html.decode())
+
+    def test_exported_tie_out(self):
+        self._sale()
+        action = self.program.with_user(self.accountant).action_export_liability_tie_out()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertEqual(attachment.create_uid, self.accountant)
+        workbook = openpyxl.load_workbook(io.BytesIO(attachment.raw))
+        rows = list(workbook.active.iter_rows(values_only=True))
+        self.assertEqual(rows[0], ("Customer", "Liability in the Ledger", "Liability in the Books",
+                                   "Liability Difference"))
+        self.assertEqual(rows[1], (self.customer.display_name, 8675.80, 8675.80, 0.0))
+        self.assertEqual(rows[2], (self.program.name, 8675.80, 8675.80, 0.0))
 
     # ---------------------------------------------------------------- bad input
 

@@ -206,6 +206,8 @@ SURFACE = {
         ADMIN, _on("wholesale.loyalty.program", "action_settle_rebates", program)),
     ("wholesale.loyalty.program", "liability_tie_out"): Public(
         ADMIN | BILLING, _on("wholesale.loyalty.program", "liability_tie_out", program)),
+    ("wholesale.loyalty.program", "action_export_liability_tie_out"): Public(
+        ADMIN | BILLING, _on("wholesale.loyalty.program", "action_export_liability_tie_out", program)),
     ("wholesale.loyalty.program", "action_print_liability_tie_out"): Public(
         ADMIN | BILLING, _on("wholesale.loyalty.program", "action_print_liability_tie_out", program)),
     ("wholesale.loyalty.award.request", "action_approve"): Public(

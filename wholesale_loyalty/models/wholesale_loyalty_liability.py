@@ -1,6 +1,10 @@
+import io
 import logging
+import re
 from collections import defaultdict
 from datetime import timedelta
+
+import xlsxwriter
 
 from odoo import api, fields, models
 from odoo.tools import SQL, float_is_zero, formatLang
@@ -247,6 +251,8 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         the points it holds that posted invoices carry, net of credit notes, is released in
         the books; the rest waits, still part of the liability. ``cause``: the documents
         posted, reset or cancelled, which date the entries."""
+        if not orders:
+            return
         self = self.sudo()  # booked on behalf of whoever invoices; see _book
         ledger = self.env["wholesale.loyalty.ledger"]
         redemptions = ledger.search([
@@ -471,6 +477,36 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
             if not by_customer:
                 del tie_out["lines"]
         return result
+
+
+    @api.model
+    def _tie_out_xlsx(self, programs):
+        """The tie-out of ``programs`` as a workbook, a sheet per program and a line per
+        customer, headed with the fields' own (translated) names."""
+        tie_outs = self._tie_out(programs, by_customer=True)
+        program_fields = self.env["wholesale.loyalty.program"]._fields
+        heads = [self.env["wholesale.loyalty.ledger"]._fields["partner_id"].get_description(self.env)["string"]] + [
+            program_fields[name].get_description(self.env)["string"]
+            for name in ("liability_ledger_amount", "liability_books_amount", "liability_difference")
+        ]
+        output = io.BytesIO()
+        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+        bold = workbook.add_format({"bold": True})
+        money = workbook.add_format({"num_format": "#,##0.00"})
+        for program in programs:
+            sheet = workbook.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", program.name)[:31])
+            sheet.set_column(0, 0, 40)
+            sheet.set_column(1, 3, 18)
+            sheet.write_row(0, 0, heads, bold)
+            tie_out = tie_outs[program.id]
+            for row, line in enumerate(tie_out["lines"], start=1):
+                sheet.write(row, 0, line["partner"])
+                sheet.write_row(row, 1, [line["ledger"], line["books"], line["difference"]], money)
+            total_row = len(tie_out["lines"]) + 1
+            sheet.write(total_row, 0, program.name, bold)
+            sheet.write_row(total_row, 1, [tie_out["ledger"], tie_out["books"], tie_out["difference"]], money)
+        workbook.close()
+        return output.getvalue()
 
 
 class _Booking:

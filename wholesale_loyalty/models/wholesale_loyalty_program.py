@@ -606,6 +606,19 @@ class WholesaleLoyaltyProgram(models.Model):
         check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
         return self.env.ref("wholesale_loyalty.action_report_liability_tie_out").report_action(self)
 
+    def action_export_liability_tie_out(self):
+        """The tie-out as a spreadsheet (XLSX), a line per customer, for the auditor."""
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        # sudo: see liability_tie_out; the file is the caller's own attachment.
+        programs = self.sudo().filtered(lambda program: program.company_id in self.env.companies)
+        content = self.env["wholesale.loyalty.liability"]._tie_out_xlsx(programs)
+        attachment = self.env["ir.attachment"].create({
+            "name": self.env._("Points liability tie-out %(date)s.xlsx", date=fields.Date.context_today(self)),
+            "raw": content,
+            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        })
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+
     def _show_line_discounts(self):
         """Tier discounts are filled into quotation lines, so whoever quotes must see the
         Discount column. A program that applies them, set up by a loyalty administrator,
