@@ -409,75 +409,81 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
     @api.model
     def _tie_out(self, programs, by_customer=False):
         """{program id: {"ledger", "books", "difference"[, "lines"]}}: what the open lots of
-        each program carry against the balance of its liability account on its entries, in
-        two queries; ``by_customer`` adds a line per customer."""
+        each program (and its redemptions not invoiced yet) carry, against the balance of its
+        liability account on its entries, in one query summing and rounding per customer;
+        ``by_customer`` adds a line per customer with its name."""
         result = {program.id: {"ledger": 0.0, "books": 0.0, "difference": 0.0, "lines": []} for program in programs}
         ids = [program.id for program in programs if program.id]
         if not ids:
             return result
         self.env["wholesale.loyalty.ledger"].flush_model()
+        self.env["wholesale.loyalty.ledger.allocation"].flush_model()
         self.env["account.move.line"].flush_model()
         self.env["account.move"].flush_model()
-        ledger_rows = self.env.execute_query(SQL(
-            """SELECT program_id, partner_id, SUM(COALESCE(liability_deferred, 0) - COALESCE(liability_released, 0))
-                 FROM wholesale_loyalty_ledger
-                WHERE program_id = ANY(%s) AND points > 0
-                GROUP BY program_id, partner_id""",
-            ids,
+        rows = self.env.execute_query(SQL(
+            """WITH figures AS (
+                    SELECT program_id, partner_id,
+                           SUM(COALESCE(liability_deferred, 0) - COALESCE(liability_released, 0)) AS ledger,
+                           0 AS books
+                      FROM wholesale_loyalty_ledger
+                     WHERE program_id = ANY(%(ids)s) AND points > 0
+                     GROUP BY program_id, partner_id
+                 UNION ALL
+                    SELECT r.program_id, r.partner_id, COALESCE(r.liability_booked, 0)
+                         + COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
+                                      WHERE a.entry_id = r.id), 0)
+                         + COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
+                                       JOIN wholesale_loyalty_ledger g ON g.id = a.entry_id
+                                      WHERE g.reversed_entry_id = r.id AND g.points > 0), 0)
+                         - COALESCE((SELECT SUM(g.liability_deferred) FROM wholesale_loyalty_ledger g
+                                      WHERE g.reversed_entry_id = r.id AND g.points > 0), 0), 0
+                      FROM wholesale_loyalty_ledger r
+                     WHERE r.program_id = ANY(%(ids)s) AND r.kind = 'redeem'
+                 UNION ALL
+                    SELECT move.wholesale_liability_program_id, line.partner_id, 0, SUM(line.credit - line.debit)
+                      FROM account_move_line line
+                      JOIN account_move move ON move.id = line.move_id
+                      JOIN wholesale_loyalty_program program ON program.id = move.wholesale_liability_program_id
+                     WHERE move.wholesale_liability_program_id = ANY(%(ids)s) AND move.state = 'posted'
+                       AND line.account_id = program.liability_account_id
+                     GROUP BY move.wholesale_liability_program_id, line.partner_id
+               )
+               SELECT figures.program_id, figures.partner_id,
+                      ROUND(SUM(figures.ledger)::numeric, MAX(currency.decimal_places)),
+                      ROUND(SUM(figures.books)::numeric, MAX(currency.decimal_places)),
+                      MAX(partner.complete_name)
+                 FROM figures
+                 JOIN wholesale_loyalty_program program ON program.id = figures.program_id
+                 JOIN res_company company ON company.id = program.company_id
+                 JOIN res_currency currency ON currency.id = company.currency_id
+            LEFT JOIN res_partner partner ON partner.id = figures.partner_id
+                GROUP BY figures.program_id, figures.partner_id
+                ORDER BY figures.program_id, figures.partner_id""",
+            ids=ids,
         ))
-        ledger_rows += self.env.execute_query(SQL(
-            """SELECT r.program_id, r.partner_id, SUM(COALESCE(r.liability_booked, 0) + m.money)
-                 FROM wholesale_loyalty_ledger r
-                 JOIN LATERAL (
-                      SELECT COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
-                                        WHERE a.entry_id = r.id), 0)
-                           + COALESCE((SELECT SUM(a.liability_amount) FROM wholesale_loyalty_ledger_allocation a
-                                         JOIN wholesale_loyalty_ledger g ON g.id = a.entry_id
-                                        WHERE g.reversed_entry_id = r.id AND g.points > 0), 0)
-                           - COALESCE((SELECT SUM(g.liability_deferred) FROM wholesale_loyalty_ledger g
-                                        WHERE g.reversed_entry_id = r.id AND g.points > 0), 0) AS money
-                      ) m ON TRUE
-                WHERE r.program_id = ANY(%s) AND r.kind = 'redeem'
-                GROUP BY r.program_id, r.partner_id""",
-            ids,
-        ))
-        book_rows = self.env.execute_query(SQL(
-            """SELECT move.wholesale_liability_program_id, line.partner_id, SUM(line.credit - line.debit)
-                 FROM account_move_line line
-                 JOIN account_move move ON move.id = line.move_id
-                 JOIN wholesale_loyalty_program program ON program.id = move.wholesale_liability_program_id
-                WHERE move.wholesale_liability_program_id = ANY(%s) AND move.state = 'posted'
-                  AND line.account_id = program.liability_account_id
-                GROUP BY move.wholesale_liability_program_id, line.partner_id""",
-            ids,
-        ))
-        figures = defaultdict(lambda: [0.0, 0.0])
-        for program_id, partner_id, amount in ledger_rows:
-            figures[program_id, partner_id][0] += amount or 0.0
-        for program_id, partner_id, amount in book_rows:
-            figures[program_id, partner_id][1] += amount or 0.0
-        partners = self.env["res.partner"].sudo().browse({partner_id for _program, partner_id in figures if partner_id})
-        names = dict(zip(partners.ids, partners.mapped("display_name"), strict=True)) if by_customer else {}
-        for (program_id, partner_id), (ledger, books) in sorted(figures.items(), key=lambda item: item[0]):
-            round_ = programs.browse(program_id).currency_id.round
+        for program_id, partner_id, ledger, books, name in rows:
             tie_out = result[program_id]
+            ledger, books = float(ledger), float(books)
             tie_out["ledger"] += ledger
             tie_out["books"] += books
-            if by_customer and not (float_is_zero(ledger, 6) and float_is_zero(books, 6)):
+            if by_customer and (ledger or books):
                 tie_out["lines"].append({
-                    "partner_id": partner_id, "partner": names.get(partner_id, ""),
-                    "ledger": round_(ledger), "books": round_(books), "difference": round_(books - ledger),
+                    "partner_id": partner_id, "partner": name or "", "ledger": ledger, "books": books,
+                    "difference": round(books - ledger, 6),
                 })
         for program in programs:
             tie_out = result[program.id]
+            # Lines are whole cents already: their sums are rounded to drop the float noise.
             round_ = program.currency_id.round if program.currency_id else (lambda amount: round(amount, 2))
             tie_out["ledger"] = round_(tie_out["ledger"])
             tie_out["books"] = round_(tie_out["books"])
             tie_out["difference"] = round_(tie_out["books"] - tie_out["ledger"])
-            if not by_customer:
+            if by_customer:
+                for line in tie_out["lines"]:
+                    line["difference"] = round_(line["difference"])
+            else:
                 del tie_out["lines"]
         return result
-
 
     @api.model
     def _tie_out_xlsx(self, programs):
