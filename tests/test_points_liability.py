@@ -9,11 +9,12 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.wholesale_loyalty.tools.liability_rules import deferred_revenue, expected_cost, released_share
 
 from .common import WholesaleLoyaltyCommon
+from .test_tours import ChromiumTourCase
 
 
 @tagged("post_install", "-at_install")
@@ -453,3 +454,40 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
             self.env["wholesale.loyalty.program"].create({
                 "name": "Half set", "partner_domain": "[('id', '=', 0)]", "liability_method": "provision",
             })
+
+
+@tagged("post_install", "-at_install")
+class TestPointsLiabilityTour(ChromiumTourCase):
+
+    def test_accountant_reads_the_tie_out_on_the_program(self):
+        self.env["wholesale.loyalty.program"].sudo().search([]).write({"active": False})
+        tag = self.env["res.partner.category"].create({"name": "Liability tour members"})
+        accounts = self.env["account.account"].create([
+            {"name": "Contract liability: loyalty points", "code": "289300", "account_type": "liability_current"},
+            {"name": "Revenue deferred to points", "code": "409300", "account_type": "income"},
+            {"name": "Loyalty points expense", "code": "619300", "account_type": "expense"},
+        ])
+        program = self.env["wholesale.loyalty.program"].create({
+            "name": "Liability Tour Program", "points_amount_step": 10.0,
+            "partner_domain": str([("category_id", "in", tag.ids)]),
+            "tier_ids": [Command.create({"name": "Base", "threshold_amount": 0})],
+            "liability_method": "deferral", "expected_redemption_percent": 95.0,
+            "liability_account_id": accounts[0].id, "liability_revenue_account_id": accounts[1].id,
+            "liability_expense_account_id": accounts[2].id,
+            "liability_journal_id": self.env["account.journal"].search(
+                [("type", "=", "general"), ("company_id", "=", self.env.company.id)], limit=1).id,
+        })
+        customer = self.env["res.partner"].create({
+            "name": "Liability Tour Customer", "is_company": True, "category_id": [Command.link(tag.id)],
+        })
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": customer.id, "invoice_date": "2026-03-01",
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100000.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        invoice.action_post()
+        keeper = new_test_user(self.env, login="wl_liability_keeper", groups=(
+            "base.group_user,account.group_account_invoice,wholesale_loyalty.group_wholesale_loyalty_manager"))
+        self.start_tour(f"/odoo/action-wholesale_loyalty.wholesale_loyalty_program_action/{program.id}",
+                        "wholesale_loyalty_liability_tour", login=keeper.login)
+        self.assertEqual(program.liability_tie_out()["ledger"], 8675.80)
