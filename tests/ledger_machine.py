@@ -50,6 +50,8 @@ CONFIGURATIONS = list(itertools.product(
     ("posted", "paid"), ("invoiced", "paid", "confirmed"), ("lifetime", "rolling", "previous_month"),
     (0, 1, 12), (0, 30), (False, True),
 ))
+# Points liability in the books an example draws (see LedgerCommon.liability_settings).
+LIABILITY_METHODS = ("none", "deferral", "provision")
 # Lines of a 2-decimal currency: one cent per line may be lost to rounding.
 CENT = 0.01
 
@@ -240,16 +242,21 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ quotations and orders
 
-    @initialize(configuration=st.sampled_from(CONFIGURATIONS), points=st.sampled_from([0, 60, 250]))
-    def configure(self, configuration, points):
+    @initialize(configuration=st.sampled_from(CONFIGURATIONS), points=st.sampled_from([0, 60, 250]),
+                liability=st.sampled_from(LIABILITY_METHODS))
+    def configure(self, configuration, points, liability):
         """Both companies' programs get the settings of the example (before anything else
-        happens); customers may start with points to spend, awarded today."""
+        happens), with a points liability in the books or none; customers may start with
+        points to spend, awarded today."""
         trigger, basis, period, validity, grace, fees_excluded = configuration
         self.programs.write({
             "points_trigger": trigger, "qualification_basis": basis, "qualification_period": period,
             "period_months": 3, "points_validity_months": validity, "downgrade_grace_days": grace,
             "excluded_categ_ids": [Command.set(self.case.fees_category.ids if fees_excluded else [])],
         })
+        if liability != "none":
+            for program in self.programs:
+                program.write({"liability_method": liability, **self.case.liability_settings[program.company_id.id]})
         self.env["wholesale.loyalty.tier.engine"]._recalculate()
         if points:
             self._customers().with_user(self.case.loyalty_manager).wholesale_award_points(points, "Opening balance")
@@ -892,6 +899,25 @@ class LedgerMachine(RuleBasedStateMachine):
                     f"{customer.name} in {program.name}: open lots hold {open_points} points, balance {balance}")
                 spent = entries.filtered(lambda e: e.points < 0)
                 assert not any(spent.mapped("remaining_points")), "a consuming entry holds points"
+
+    @invariant()
+    def liability_ties_out(self):
+        """With a points liability in the books, what each program's lots still carry is, to
+        the cent, what its liability account holds on the program's entries, customer by
+        customer, and every entry booking it is posted."""
+        programs = self.programs.filtered(lambda program: program.liability_method != "none")
+        if not programs:
+            return
+        tie_outs = self.env["wholesale.loyalty.liability"]._tie_out(programs, by_customer=True)
+        for program in programs:
+            tie_out = tie_outs[program.id]
+            assert tie_out["difference"] == 0.0, f"{program.name}: liability does not tie out: {tie_out}"
+            wrong = [line for line in tie_out["lines"] if line["difference"]]
+            assert not wrong, f"{program.name}: customers whose liability does not tie out: {wrong}"
+        unposted = self.env["account.move"].search_count([
+            ("wholesale_liability_program_id", "in", programs.ids), ("state", "!=", "posted"),
+        ])
+        assert not unposted, f"{unposted} liability entries not posted"
 
     @invariant()
     def analysis_follows_the_documents(self):

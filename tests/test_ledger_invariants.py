@@ -93,6 +93,26 @@ class LedgerCommon(WholesaleLoyaltyCommon):
                 Command.create({"name": "Steel", "threshold_amount": 800, "points_multiplier": 2.0}),
             ],
         })
+        # Accounts and journal of each company for a points liability in the books, which an
+        # example may draw: 90% of the points expected to be redeemed.
+        cls.liability_settings = {
+            data["company"].id: cls._liability_settings(data) for data in (cls.company_data, cls.other_company_data)
+        }
+
+    @classmethod
+    def _liability_settings(cls, company_data):
+        company = company_data["company"]
+        accounts = cls.env["account.account"].with_company(company).create([
+            {"name": "Loyalty points liability", "code": "289200", "account_type": "liability_current"},
+            {"name": "Revenue deferred to points", "code": "409200", "account_type": "income"},
+            {"name": "Loyalty points expense", "code": "619200", "account_type": "expense"},
+        ])
+        return {
+            "liability_account_id": accounts[0].id, "liability_revenue_account_id": accounts[1].id,
+            "liability_expense_account_id": accounts[2].id,
+            "liability_journal_id": company_data["default_journal_misc"].id,
+            "expected_redemption_percent": 90.0,
+        }
 
 
 @tagged("post_install", "-at_install")

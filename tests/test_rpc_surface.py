@@ -130,6 +130,11 @@ def program(test):
     return [test.program.id]
 
 
+def _award_request(test):
+    """Points awaiting approval above the liability budget, made for the call."""
+    return test.env["wholesale.loyalty.award.request"]._request(test.customer, test.program, 5, "Trade fair")
+
+
 # Every public method of both add-ons, with the roles that may call it. Methods of Odoo's
 # own (create, write, button_draft, ...) that the add-ons extend keep Odoo's access rules;
 # the add-ons' extensions of them are tested with the loyalty values they guard.
@@ -199,6 +204,16 @@ SURFACE = {
         ADMIN, _on("wholesale.loyalty.program", "action_recalculate_tiers", program)),
     ("wholesale.loyalty.program", "action_settle_rebates"): Public(
         ADMIN, _on("wholesale.loyalty.program", "action_settle_rebates", program)),
+    ("wholesale.loyalty.program", "liability_tie_out"): Public(
+        ADMIN | BILLING, _on("wholesale.loyalty.program", "liability_tie_out", program)),
+    ("wholesale.loyalty.program", "action_export_liability_tie_out"): Public(
+        ADMIN | BILLING, _on("wholesale.loyalty.program", "action_export_liability_tie_out", program)),
+    ("wholesale.loyalty.program", "action_print_liability_tie_out"): Public(
+        ADMIN | BILLING, _on("wholesale.loyalty.program", "action_print_liability_tie_out", program)),
+    ("wholesale.loyalty.award.request", "action_approve"): Public(
+        ADMIN, _on("wholesale.loyalty.award.request", "action_approve", lambda test: _award_request(test).ids)),
+    ("wholesale.loyalty.award.request", "action_refuse"): Public(
+        ADMIN, _on("wholesale.loyalty.award.request", "action_refuse", lambda test: _award_request(test).ids)),
     ("wholesale.loyalty.program", "create"): Public(ADMIN, lambda test, role: (
         "wholesale.loyalty.program", "create", [{"name": "Second Program", "partner_domain": "[('id', '=', 0)]"}],
         {})),

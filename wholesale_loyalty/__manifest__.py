@@ -31,6 +31,7 @@
         "views/wholesale_loyalty_event_views.xml",
         "views/wholesale_loyalty_webhook_views.xml",
         "views/wholesale_loyalty_personal_offer_views.xml",
+        "views/wholesale_loyalty_award_request_views.xml",
         "wizards/account_payment_register_views.xml",
         "wizards/wholesale_loyalty_tier_lock_wizard_views.xml",
         "wizards/wholesale_loyalty_redeem_wizard_views.xml",
@@ -40,6 +41,7 @@
         "views/wholesale_loyalty_ledger_views.xml",
         "views/portal_templates.xml",
         "report/report_invoice_templates.xml",
+        "report/wholesale_loyalty_liability_report.xml",
         "views/wholesale_loyalty_menus.xml",
     ],
     "demo": [

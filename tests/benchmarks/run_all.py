@@ -33,6 +33,7 @@ BENCHMARKS = {
     "workers": "bench_workers.py",
     "events": "bench_events.py",
     "offers": "bench_personal_offers.py",
+    "liability": "bench_liability.py",
 }
 
 # What a figure means and the goal it is held to; figures not listed are shown as printed.
@@ -81,6 +82,11 @@ FIGURES = {
         "window's lines", "<= 2",
     ),
     "offers_first_run_ratio": ("Personal offers, first run (every offer created) / the same GROUP BY", ""),
+    "liability_tie_out_seconds": (
+        "Points liability tie-out, 20,000 customers / 400,000 lots, a line per customer (s)", "< 2",
+    ),
+    "liability_tie_out_difference": ("The same: books less ledger", "0"),
+    "liability_posting_extra_queries": ("Queries the deferral adds to posting an invoice that earns points", "<= 6"),
     "workers_throughput_ratio": ("4 workers, 8 XML-RPC clients posting and paying: throughput ours / plain", ">= 0.85"),
     "workers_errors_ours": ("Errors reaching a client, with the add-ons", "0"),
     "workers_errors_plain": ("Errors reaching a client, plain Odoo", "0"),

@@ -25,3 +25,5 @@ from . import wholesale_loyalty_webhook
 from . import wholesale_loyalty_event
 from . import wholesale_loyalty_event_delivery
 from . import wholesale_loyalty_personal_offer
+from . import wholesale_loyalty_liability
+from . import wholesale_loyalty_award_request

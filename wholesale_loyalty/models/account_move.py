@@ -24,6 +24,14 @@ class AccountMove(models.Model):
         help="The customer's loyalty tier in the program of this invoice's company.",
     )
     wholesale_tier_color = fields.Integer(compute="_compute_wholesale_tier")
+    wholesale_liability_program_id = fields.Many2one(
+        "wholesale.loyalty.program", string="Points Liability of", ondelete="restrict", index="btree_not_null",
+        readonly=True, copy=False, help="The loyalty program whose points liability this entry books.",
+    )
+    wholesale_liability_source_id = fields.Many2one(
+        "account.move", string="Points Liability Source", ondelete="set null", index="btree_not_null",
+        readonly=True, copy=False, help="The invoice or credit note whose points this entry books.",
+    )
     wholesale_early_payment_offer = fields.Text(
         string="Early Payment Offer", compute="_compute_wholesale_early_payment_offer",
         help="The cash discounts the payment terms still offer on this invoice, as its PDF and the portal show them.",
@@ -167,6 +175,7 @@ class AccountMove(models.Model):
         orders = moves.line_ids.sale_line_ids.filtered("wholesale_points_redeemed").order_id
         if orders:
             points._sync_order_redemptions(orders, cause=moves)
+            self.env["wholesale.loyalty.liability"]._sync_redemptions(orders, cause=moves)
 
     # ------------------------------------------------------------------ payment-term discounts
 

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.access import LIABILITY_GROUPS
 from ..tools.points_rules import Lot, allocate
 from ..tools.webhooks import LEDGER_EVENTS
 
@@ -61,6 +62,34 @@ class WholesaleLoyaltyLedger(models.Model):
     note = fields.Text(readonly=True)
     allocation_ids = fields.One2many(
         "wholesale.loyalty.ledger.allocation", "entry_id", string="Lots Used", readonly=True
+    )
+    # Points liability in the books (see wholesale.loyalty.liability), kept by SQL like the lots.
+    liability_currency_id = fields.Many2one(related="company_id.currency_id", string="Liability Currency")
+    liability_deferred = fields.Monetary(
+        currency_field="liability_currency_id", readonly=True, groups=LIABILITY_GROUPS,
+        help="A lot: the revenue deferred, or the cost provided, for its points when it was booked.",
+    )
+    liability_released = fields.Monetary(
+        currency_field="liability_currency_id", readonly=True, groups=LIABILITY_GROUPS,
+        help="A lot: what redemptions, expiry and credit notes have released of it so far.",
+    )
+    liability_booked = fields.Monetary(
+        currency_field="liability_currency_id", readonly=True, groups=LIABILITY_GROUPS,
+        help="What this entry moved on the liability account (positive: the liability grew).",
+    )
+    liability_points = fields.Integer(
+        readonly=True, groups=LIABILITY_GROUPS, help="A lot: the points its liability stands for.")
+    liability_share = fields.Float(
+        digits=(5, 2), readonly=True, groups=LIABILITY_GROUPS,
+        help="A lot: the expected redemption (%) its liability was booked with.",
+    )
+    liability_source = fields.Selection(
+        [("revenue", "Deferred revenue"), ("expense", "Expense")], readonly=True, groups=LIABILITY_GROUPS,
+        help="A lot: the account its liability came from, which its breakage goes back to.",
+    )
+    liability_move_id = fields.Many2one(
+        "account.move", string="Liability Entry", ondelete="restrict", index="btree_not_null", readonly=True,
+        groups=LIABILITY_GROUPS,
     )
 
     _sql_constraints = [
@@ -146,6 +175,7 @@ class WholesaleLoyaltyLedger(models.Model):
             entry for entry, done in zip(entries, settled, strict=True)
             if entry.points > 0 and entry.remaining_points and not done
         ])._pay_debt()
+        self.env["wholesale.loyalty.liability"]._book(entries)
         self.env["wholesale.loyalty.points"]._refresh_balances(entries.partner_id)
         entries._queue_events()
         return entries

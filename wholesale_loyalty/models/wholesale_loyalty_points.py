@@ -653,9 +653,14 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             ("reference", "in", list({reference for *_rest, reference, _note in grants})),
         ])}
         vals_list = []
+        liability = self.env["wholesale.loyalty.liability"]
         for customer, program, rule, reference, note in grants:
             if (customer.id, program.id, reference) not in given:
                 given.add((customer.id, program.id, reference))
+                if liability._over_budget(program, rule.points):
+                    self.env["wholesale.loyalty.award.request"]._request(customer, program, rule.points, note,
+                                                                         reference, rule)
+                    continue
                 vals_list.append(self._bonus_vals(customer, program, rule.points, reference, note, rule=rule))
         return ledger._create_entries(vals_list)
 
@@ -832,6 +837,10 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             if existing:
                 return existing
         self = self.sudo()  # the manager's right was checked above
+        if self.env["wholesale.loyalty.liability"]._over_budget(program, points):
+            self.env["wholesale.loyalty.award.request"]._request(customer, program, points, reason.strip(),
+                                                                 reference, rule)
+            return ledger
         self._lock_customers(customer)
         vals = self._bonus_vals(customer, program, points, reference, reason.strip(), rule=rule)
         return ledger._create_entries([vals])

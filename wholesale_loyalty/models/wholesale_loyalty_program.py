@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare, formatLang
 
-from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
+from ..tools.access import BILLING, LIABILITY_GROUPS, LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.numbers import check_numbers
 from ..tools.personal_offers import settings_error
 from ..tools.points_rules import points_for_amount
@@ -19,6 +19,12 @@ DEFAULT_PARTNER_DOMAIN = '[("customer_rank", ">", 0)]'
 MEMBERSHIP_FIELDS = ("partner_domain", "sequence")
 # The settings of personal offers, in the order of ``tools.personal_offers.settings_error``.
 PERSONAL_OFFER_FIELDS = ("personal_offer_months", "personal_offer_min_months", "personal_offer_discount")
+# The accounts a points liability may be booked on.
+LIABILITY_ACCOUNT_TYPES = ("liability_current", "liability_non_current")
+LIABILITY_FIELDS = (
+    "liability_method", "liability_account_id", "liability_revenue_account_id", "liability_expense_account_id",
+    "liability_journal_id", "expected_redemption_percent",
+)
 
 
 class WholesaleLoyaltyProgram(models.Model):
@@ -163,6 +169,79 @@ class WholesaleLoyaltyProgram(models.Model):
         help="Discount of a personal offer on quotation lines of the product. A line gets the best of "
         "the pricelist discount, the tier discount and this one, never more than one of them.",
     )
+
+    # Points liability in the books (see wholesale.loyalty.liability): who sees and sets it.
+    liability_method = fields.Selection(
+        [
+            ("none", "Not booked"),
+            ("deferral", "Deferred revenue (IFRS 15 / ASC 606)"),
+            ("provision", "Provision for the expected cost"),
+        ],
+        string="Points Liability", default="none", required=True, tracking=True,
+        groups=LIABILITY_GROUPS,
+        help="Deferred revenue: part of each earning invoice's revenue moves to a contract liability until "
+             "the points are redeemed or expire. Provision: the expected cost of the points is charged to an "
+             "expense account when they are earned, used when they are redeemed, released when they expire.",
+    )
+    liability_account_id = fields.Many2one(
+        "account.account", string="Liability Account", ondelete="restrict", tracking=True,
+        groups=LIABILITY_GROUPS,
+        domain="[('account_type', 'in', ('liability_current', 'liability_non_current'))]",
+        help="The contract liability (deferral) or the provision the points outstanding are booked on.",
+    )
+    liability_revenue_account_id = fields.Many2one(
+        "account.account", string="Deferred Revenue Account", ondelete="restrict", tracking=True,
+        groups=LIABILITY_GROUPS,
+        help="Deferral: debited when an invoice's revenue is deferred, credited when it is released "
+             "(redemption, expiry).",
+    )
+    liability_expense_account_id = fields.Many2one(
+        "account.account", string="Points Expense Account", ondelete="restrict", tracking=True,
+        groups=LIABILITY_GROUPS,
+        help="Charged with the expected cost of points given without revenue (bonuses, manual awards) and, "
+             "with a provision, of every point earned.",
+    )
+    liability_journal_id = fields.Many2one(
+        "account.journal", string="Liability Journal", ondelete="restrict", tracking=True,
+        groups=LIABILITY_GROUPS, domain="[('type', '=', 'general')]",
+    )
+    expected_redemption_percent = fields.Float(
+        string="Expected Redemption (%)", default=100.0, digits=(5, 2), tracking=True,
+        groups=LIABILITY_GROUPS,
+        help="Share of the points expected to be redeemed; the rest is expected to expire (breakage).",
+    )
+    redemption_estimate = fields.Selection(
+        [("fixed", "Fixed share"), ("observed", "Observed on closed lots")],
+        default="fixed", required=True, groups=LIABILITY_GROUPS,
+    )
+    liability_share_now = fields.Float(
+        string="Expected Redemption Now (%)", compute="_compute_liability_share_now", digits=(5, 2),
+        groups=LIABILITY_GROUPS,
+        help="The share new points are booked at: the fixed one, or the one observed on closed lots once they "
+             "hold enough points. The monthly true-up brings open lots to it.",
+    )
+    liability_budget = fields.Monetary(
+        string="Liability Budget", tracking=True, groups=LIABILITY_GROUPS,
+        help="Ceiling of the points liability (0: none). Above it, manual awards and bonus rules wait for a "
+             "loyalty administrator's approval; earning on invoices never stops. The followers are told at "
+             "80% and 100%.",
+    )
+    liability_budget_percent = fields.Float(
+        string="Budget Used (%)", compute="_compute_liability_tie_out", digits=(16, 1), groups=LIABILITY_GROUPS,
+    )
+    liability_budget_alert = fields.Selection(
+        [("80", "80% reached"), ("100", "Budget reached")], readonly=True, copy=False, groups=LIABILITY_GROUPS,
+        help="The last warning given on the liability budget.",
+    )
+    liability_ledger_amount = fields.Monetary(
+        string="Liability in the Ledger", compute="_compute_liability_tie_out", groups=LIABILITY_GROUPS,
+        help="What the open lots still carry: deferred or provided, not yet released.",
+    )
+    liability_books_amount = fields.Monetary(
+        string="Liability in the Books", compute="_compute_liability_tie_out", groups=LIABILITY_GROUPS,
+        help="Balance of the liability account on the program's entries.",
+    )
+    liability_difference = fields.Monetary(compute="_compute_liability_tie_out", groups=LIABILITY_GROUPS)
 
     _sql_constraints = [
         ("points_amount_step_positive", "CHECK(points_amount_step > 0)", "The amount per points step must be above 0."),
@@ -337,6 +416,59 @@ class WholesaleLoyaltyProgram(models.Model):
                     categories=", ".join(self.env["product.category"].browse(sorted(both)).mapped("complete_name")),
                 ))
 
+    def _compute_liability_share_now(self):
+        shares = self.env["wholesale.loyalty.liability"]._shares(self.filtered("id"))
+        for program in self:
+            program.liability_share_now = shares.get(program.id, program.expected_redemption_percent)
+
+    def _compute_liability_tie_out(self):
+        tie_outs = self.env["wholesale.loyalty.liability"]._tie_out(self)
+        for program in self:
+            tie_out = tie_outs[program.id]
+            program.liability_ledger_amount = tie_out["ledger"]
+            program.liability_books_amount = tie_out["books"]
+            program.liability_difference = tie_out["difference"]
+            program.liability_budget_percent = (
+                100.0 * tie_out["ledger"] / program.liability_budget if program.liability_budget else 0.0
+            )
+
+    @api.constrains(*LIABILITY_FIELDS)
+    def _check_liability_settings(self):
+        for program in self:
+            error = program._liability_settings_error()
+            if error:
+                raise ValidationError(self.env._("Program %(program)s: %(error)s", program=program.name, error=error))
+
+    def _liability_settings_error(self):
+        """Why the points liability cannot be booked as set up (False when it can)."""
+        share = self.expected_redemption_percent
+        if float_compare(share, 0.0, precision_digits=2) < 0 or float_compare(share, 100.0, precision_digits=2) > 0:
+            return self.env._("the expected redemption must be between 0 and 100%.")
+        if self.liability_method == "none":
+            return False
+        needed = {
+            "liability_account_id": self.env._("a liability account"),
+            "liability_journal_id": self.env._("a journal"),
+            "liability_expense_account_id": self.env._("an expense account"),
+        }
+        if self.liability_method == "deferral":
+            needed["liability_revenue_account_id"] = self.env._("a deferred revenue account")
+        missing = [label for fname, label in needed.items() if not self[fname]]
+        if missing:
+            return self.env._("booking the points liability needs %(missing)s.", missing=", ".join(missing))
+        if self.liability_journal_id.company_id != self.company_id:
+            return self.env._("the journal %(journal)s belongs to another company.",
+                              journal=self.liability_journal_id.display_name)
+        if self.liability_account_id.account_type not in LIABILITY_ACCOUNT_TYPES:
+            return self.env._("the account %(account)s is not a liability account.",
+                              account=self.liability_account_id.display_name)
+        accounts = self.liability_account_id | self.liability_revenue_account_id | self.liability_expense_account_id
+        foreign = accounts.filtered(lambda account: self.company_id not in account.company_ids)
+        if foreign:
+            return self.env._("the account %(account)s belongs to another company.",
+                              account=foreign[0].display_name)
+        return False
+
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
         for program in self:
@@ -436,6 +568,9 @@ class WholesaleLoyaltyProgram(models.Model):
         return programs
 
     def write(self, vals):
+        if "liability_budget_alert" in vals:
+            # Only the booking service says which warning was given (see _check_budgets), by SQL.
+            raise ValidationError(self.env._("The liability budget warning is not set by hand."))
         check_numbers(self, [vals])
         for program in self:
             self._check_range_values(vals.get("name", program.name), vals)
@@ -451,6 +586,36 @@ class WholesaleLoyaltyProgram(models.Model):
             changed = self.filtered(lambda program: (program.partner_domain, program.sequence) != before[program])
             self.env["wholesale.loyalty.tier.engine"]._enroll(changed)
         return result
+
+    def liability_tie_out(self):
+        """The points liability of each program in the ledger (what its open lots still carry)
+        against the books (the liability account's balance on the program's entries):
+        ``{"ledger", "books", "difference", "lines": [{partner_id, partner, ledger, books,
+        difference}]}``, for one program; a list of them for several."""
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        # sudo: accountants read no loyalty program; they get the figures of the programs of
+        # the companies they work in, nothing else.
+        programs = self.sudo().filtered(lambda program: program.company_id in self.env.companies)
+        tie_outs = self.env["wholesale.loyalty.liability"]._tie_out(programs, by_customer=True)
+        result = [tie_outs[program.id] for program in programs]
+        return result[0] if len(result) == 1 else result
+
+    def action_print_liability_tie_out(self):
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        return self.env.ref("wholesale_loyalty.action_report_liability_tie_out").report_action(self)
+
+    def action_export_liability_tie_out(self):
+        """The tie-out as a spreadsheet (XLSX), a line per customer, for the auditor."""
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        # sudo: see liability_tie_out; the file is the caller's own attachment.
+        programs = self.sudo().filtered(lambda program: program.company_id in self.env.companies)
+        content = self.env["wholesale.loyalty.liability"]._tie_out_xlsx(programs)
+        attachment = self.env["ir.attachment"].create({
+            "name": self.env._("Points liability tie-out %(date)s.xlsx", date=fields.Date.context_today(self)),
+            "raw": content,
+            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        })
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
 
     def _show_line_discounts(self):
         """Tier discounts are filled into quotation lines, so whoever quotes must see the

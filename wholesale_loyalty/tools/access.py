@@ -20,3 +20,6 @@ def check_caller_groups(env, *groups):
     names = ", ".join(env.ref(group).sudo().full_name for group in groups)
     raise AccessError(env._("You are not allowed to do this: it needs the access rights of %(groups)s.",
                             groups=names))
+
+# Loyalty administrators set up the points liability; accountants read and print it.
+LIABILITY_GROUPS = "wholesale_loyalty.group_wholesale_loyalty_manager,account.group_account_invoice"

@@ -22,13 +22,27 @@ class WholesaleLoyaltyAwardWizard(models.TransientModel):
             self.points = self.bonus_rule_id.points
             self.reason = self.reason or self.bonus_rule_id.name
 
+    def _notification(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": False,
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
+
     def action_apply(self):
         check_caller_groups(self.env, LOYALTY_MANAGER)
         self.ensure_one()
-        self.env["wholesale.loyalty.points"]._award(
+        entries = self.env["wholesale.loyalty.points"]._award(
             self.partner_id, self.points, self.reason, rule=self.bonus_rule_id or None
         )
         customer = self.partner_id.commercial_partner_id
+        if not entries:  # above the program's liability budget: see wholesale.loyalty.award.request
+            return self._notification(self.env._("Points awaiting approval"), self.env._(
+                "%(points)s points for %(customer)s await a loyalty administrator's approval: the points "
+                "liability of the program is above its budget.",
+                points=self.points, customer=customer.display_name,
+            ), "warning")
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

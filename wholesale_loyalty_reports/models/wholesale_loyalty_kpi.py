@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round, format_date
 
 from odoo.addons.wholesale_loyalty.models.wholesale_loyalty_program import SALE_DOCUMENTS
-from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_USER, check_caller_groups
+from odoo.addons.wholesale_loyalty.tools.access import LIABILITY_GROUPS, LOYALTY_USER, check_caller_groups
 from odoo.addons.wholesale_loyalty.tools.points_rules import EXPIRING_SOON_DAYS
 
 from ..tools.kpi import growth_percent, months_in_period, percent, previous_period, ratio
@@ -116,6 +116,23 @@ class WholesaleLoyaltyKpi(models.TransientModel):
     expiring_90d_amount = fields.Monetary(compute="_compute_liability", store=True)
     tier_line_ids = fields.One2many(
         "wholesale.loyalty.kpi.tier", "kpi_id", string="Tiers", compute="_compute_liability", store=True
+    )
+    # The liability in the books (wholesale.loyalty.liability), tied out now: for who keeps the books.
+    books_method = fields.Selection(related="program_id.liability_method", string="Liability Method",
+                                    groups=LIABILITY_GROUPS)
+    books_ledger_amount = fields.Monetary(
+        string="Liability in the Ledger", compute="_compute_books_tie_out", groups=LIABILITY_GROUPS,
+        help="What the open lots carry: deferred revenue or provision not yet released.",
+    )
+    books_amount = fields.Monetary(
+        string="Liability in the Books", compute="_compute_books_tie_out", groups=LIABILITY_GROUPS,
+        help="Balance of the program's liability account on its entries.",
+    )
+    books_difference = fields.Monetary(
+        string="Tie-out Difference", compute="_compute_books_tie_out", groups=LIABILITY_GROUPS)
+    books_budget_percent = fields.Float(
+        string="Liability Budget Used (%)", compute="_compute_books_tie_out", digits=(16, 1), groups=LIABILITY_GROUPS,
+        help="The points liability against the program's budget: warned at 80% and 100%.",
     )
 
     # Paid memberships: what their fees brought against what their holders received.
@@ -432,6 +449,19 @@ class WholesaleLoyaltyKpi(models.TransientModel):
             kpi.expiring_30d_amount = totals["points_expiring_30d"] * point_value
             kpi.expiring_90d_amount = totals["points_expiring_90d"] * point_value
             kpi.tier_line_ids = [Command.clear()] + [Command.create(line) for line in lines]
+
+    @api.depends("program_id")
+    def _compute_books_tie_out(self):
+        # sudo: the figures of the program the screen shows, for accountants who read no program
+        programs = self.program_id.sudo()
+        tie_outs = self.env["wholesale.loyalty.liability"]._tie_out(programs)
+        for kpi in self:
+            tie_out = tie_outs.get(kpi.program_id.id, {})
+            kpi.books_ledger_amount = tie_out.get("ledger", 0.0)
+            kpi.books_amount = tie_out.get("books", 0.0)
+            kpi.books_difference = tie_out.get("difference", 0.0)
+            budget = kpi.program_id.sudo().liability_budget
+            kpi.books_budget_percent = 100.0 * tie_out.get("ledger", 0.0) / budget if budget else 0.0
 
     def _tier_lines(self, today):
         """Members, outstanding and expiring points per current tier of the customers: one

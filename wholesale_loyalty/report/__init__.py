@@ -1,0 +1,1 @@
+from . import liability_tie_out_report
