@@ -10,6 +10,8 @@ from ..tools.points_rules import redeem_cap
 
 # What decides whether a quotation's tier ships it free, besides its lines.
 FREE_SHIPPING_ORDER_FIELDS = frozenset({"wholesale_tier_id", "partner_id", "pricelist_id", "currency_id"})
+# Up to this many products with a personal offer are named in the banner, more are counted.
+NAMED_OFFER_PRODUCTS = 3
 
 
 class SaleOrder(models.Model):
@@ -190,7 +192,8 @@ class SaleOrder(models.Model):
         for discount in sorted(set((quoted or offers).mapped("discount_percent")), reverse=True):
             percent = formatLang(self.env, discount, digits=percent_digits(discount))
             same = (quoted or offers).filtered(lambda offer, discount=discount: offer.discount_percent == discount)
-            if quoted:
+            # A few products read better by name than as a count ("on 1 products").
+            if quoted or len(same.product_id) <= NAMED_OFFER_PRODUCTS:
                 parts.append(self.env._(
                     "%(percent)s%% off %(products)s", percent=percent,
                     products=", ".join(same.product_id.with_context(display_default_code=False).mapped("display_name")),
