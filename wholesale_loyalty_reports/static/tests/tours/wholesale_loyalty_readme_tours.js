@@ -79,7 +79,10 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
         // 7. Reports.
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.wholesale_loyalty_kpi_menu"),
-        { content: "the KPI screen", trigger: ".o_form_view .o_field_widget[name=program_id]" },
+        {
+            content: "the KPI screen opens on the main program",
+            trigger: ".o_form_view .o_field_widget[name=program_id] input:value(Wholesale Partner Program)",
+        },
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.wholesale_loyalty_report_menu"),
         { content: "the analysis", trigger: ".o_action_manager .o_view_controller" },
@@ -88,7 +91,10 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
         { content: "the tier distribution", trigger: ".o_action_manager .o_view_controller" },
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.wholesale_loyalty_roi_scenario_menu"),
-        { content: "the ROI scenarios", trigger: ".o_list_view" },
+        {
+            content: "the article's example: 28,500 and 42.5%",
+            trigger: ".o_data_row:contains(Large customers, three years):contains(28,500.00):contains(42.50)",
+        },
         // 9. What-if: a higher Gold threshold moves Contoso down.
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.wholesale_loyalty_simulation_menu"),
