@@ -32,6 +32,9 @@ class TestToursReadme(ChromiumTourCase):
         simulation = self.env["wholesale.loyalty.simulation"].search([("name", "=", "Gold from 15,000")])
         self.assertIn(self.contoso, simulation.move_ids.partner_id)
         self.assertEqual(self.contoso.wholesale_tier_id, self.gold, "a simulation writes nothing")
+        lines = simulation.sensitivity_line_ids
+        self.assertEqual(sorted(set(lines.mapped("value_label")), key=lambda label: float(label.replace(",", ""))),
+                         ["5,000", "10,000", "15,000", "20,000", "25,000", "30,000"])
 
     def test_sales_rep_steps(self):
         self.start_tour("/odoo", "wholesale_loyalty_readme_sales_tour", login="demo")

@@ -119,6 +119,17 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
             content: "Contoso would move down",
             trigger: "div[name=move_ids] .o_data_row:contains(Contoso Wholesale):contains(Silver)",
         },
+        // 9. Sensitivity: the Gold threshold from 5,000 to 30,000, cost and members per tier.
+        { content: "open Sensitivity", trigger: ".o_notebook a.nav-link:contains(Sensitivity)", run: "click" },
+        { trigger: "div[name=sensitivity_tier_line_id] input", run: "edit Gold" },
+        { trigger: ".o-autocomplete--dropdown-menu li a:contains(Gold)", run: "click" },
+        { trigger: "div[name=sensitivity_from] input", run: "edit 5000" },
+        { trigger: "div[name=sensitivity_to] input", run: "edit 30000" },
+        { trigger: "div[name=sensitivity_steps] input", run: "edit 6" },
+        { content: "run", trigger: "button[name=action_run_sensitivity]", run: "click" },
+        { content: "six steps", trigger: "div[name=sensitivity_line_ids] .o_data_row:contains(30,000.00)" },
+        { content: "the graph", trigger: "button[name=action_open_sensitivity_graph]", run: "click" },
+        { content: "drawn", trigger: ".o_graph_renderer canvas" },
     ],
 });
 
