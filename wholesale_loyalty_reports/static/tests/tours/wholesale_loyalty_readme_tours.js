@@ -148,9 +148,17 @@ tours.add("wholesale_loyalty_readme_sales_tour", {
             content: "the Gold pricelist",
             trigger: ".o_wholesale_tier_banner .o_wholesale_tier_pricelist:contains(Gold customers 5% off)",
         },
+        {
+            content: "the lines will get the better of the tier discount and the pricelist's",
+            trigger: ".o_wholesale_discount_message:contains(Each line gets the 3.00% tier discount or the discount of the pricelist Gold customers 5% off)",
+        },
         ...addProduct("Wholesale Box (demo)"),
         { trigger: ".o_selected_row div[name=product_uom_qty] input", run: "edit 10 && click body" },
         { content: "the line is discounted", trigger: ".o_data_row td[name=price_subtotal]:contains(950.00)" },
+        {
+            content: "the banner says what the line carries and why",
+            trigger: ".o_wholesale_discount_message:contains(Lines: 5.00% from the pricelist Gold customers 5% off (better than the 3.00% tier discount)",
+        },
         ...save,
         { content: "redeem points", trigger: "button[name=action_wholesale_redeem_points]", run: "click" },
         { trigger: ".modal .o_field_widget[name=points] input", run: "edit 50" },
