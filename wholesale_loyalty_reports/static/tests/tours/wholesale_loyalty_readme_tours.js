@@ -114,6 +114,10 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
         },
         { content: "simulate", trigger: "button[name=action_simulate]", run: "click" },
         { trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Simulated)" },
+        {
+            content: "the key results on top, now and proposed side by side",
+            trigger: ".o_wholesale_simulation_summary:contains(Now):contains(Proposed):contains(Moving down)",
+        },
         { content: "open the movers", trigger: ".o_notebook a.nav-link:contains(Movers)", run: "click" },
         {
             content: "Contoso would move down",
@@ -239,7 +243,7 @@ tours.add("wholesale_loyalty_readme_portal_tour", {
     url: "/my",
     steps: () => [
         { content: "loyalty entry", trigger: "a[href='/my/wholesale-loyalty']", run: "click", expectUnloadPage: true },
-        { content: "tier", trigger: ".o_wholesale_tier:contains(Platinum)" },
+        { content: "tier, in the backend's colour", trigger: ".o_wholesale_tier.text-bg-success:contains(Platinum)" },
         { content: "balance", trigger: ".o_wholesale_balance:contains(1,730)" },
         { content: "the program in plain sentences", trigger: ".o_wholesale_program_summary:contains(Gold)" },
         { content: "the personal offer", trigger: ".o_wholesale_loyalty_portal:contains(Wholesale Box (demo))" },
