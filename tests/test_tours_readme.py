@@ -56,6 +56,10 @@ class TestToursReadme(ChromiumTourCase):
         discount = self.draft_invoice.invoice_line_ids.filtered(lambda line: line.price_subtotal < 0)
         self.assertAlmostEqual(discount.price_subtotal, -15.0, msg="3% of 500 paid ten days ahead")
         self.assertEqual(self.fabrikam.wholesale_tier_id, self.gold)
+        deco = self.env["res.partner"].search([("name", "=", "Deco Addict"), ("parent_id", "=", False)])
+        self.assertEqual(deco.wholesale_tier_id, self.gold, "a paid year of Gold")
+        self.assertEqual(deco.wholesale_membership_tier_id, self.gold)
+        self.assertTrue(deco.wholesale_membership_until)
 
     def test_portal_steps(self):
         self.start_tour("/my", "wholesale_loyalty_readme_portal_tour", login="northwind")

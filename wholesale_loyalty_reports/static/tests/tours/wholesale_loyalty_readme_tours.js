@@ -70,6 +70,20 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
         { content: "highest tier", trigger: ".o_notebook:contains(Highest tier reached)" },
         { content: "Lock Tier", trigger: "button[name=action_wholesale_lock_tier]" },
         { content: "Recalculate Tier", trigger: "button[name=action_wholesale_recompute_tier]:contains(Recalculate Tier)" },
+        // 2. A customer enrolled below the first tier: its history row shows no spend of 0.00.
+        ...openMenu("sale.sale_order_menu", "sale.res_partner_menu"),
+        { content: "search Adventure Works", trigger: ".o_searchview_input", run: "edit Adventure Works Shop" },
+        { trigger: ".o_searchview_input", run: "press Enter" },
+        { content: "open it", trigger: ".o_kanban_record:contains(Adventure Works Shop)", run: "click" },
+        { content: "tab Loyalty", trigger: "a.nav-link:contains(Loyalty)", run: "click" },
+        {
+            content: "the enrollment row leaves the spend empty",
+            trigger: "div[name=wholesale_tier_history_ids] .o_data_row:contains(Enrollment) td[name=qualifying_amount]:not(:contains(0.00))",
+        },
+        {
+            content: "the row of the tier reached shows its spend",
+            trigger: "div[name=wholesale_tier_history_ids] .o_data_row:contains(Group 1) td[name=qualifying_amount]:contains(600.00)",
+        },
         // 12. Personal offers.
         ...openMenu("sale.menu_sale_config", "wholesale_loyalty.wholesale_loyalty_personal_offer_menu"),
         {
@@ -235,6 +249,18 @@ tours.add("wholesale_loyalty_readme_billing_tour", {
         { trigger: ".o_selected_row div[name=quantity] input", run: "edit 85 && click body" },
         { content: "confirm", trigger: "button[name=action_post]", run: "click" },
         { content: "posted", trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Posted)" },
+        // 10. A Silver customer buys a year of Gold and pays it.
+        { content: "back to the invoices", trigger: ".o_breadcrumb .breadcrumb-item a", run: "click" },
+        { content: "new invoice", trigger: ".o_list_button_add", run: "click" },
+        ...pickCustomer("Deco Addict"),
+        { content: "add a line", trigger: "div[name=invoice_line_ids] a:contains('Add a line')", run: "click" },
+        { trigger: ".o_selected_row div[name=product_id] input", run: "edit Gold membership" },
+        { trigger: ".o-autocomplete--dropdown-menu li a:contains(Gold membership (12 months))", run: "click" },
+        { content: "confirm", trigger: "button[name=action_post]", run: "click" },
+        { content: "posted", trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Posted)" },
+        { content: "pay", trigger: "button[name=action_register_payment]", run: "click" },
+        { content: "create payment", trigger: ".modal button[name=action_create_payments]", run: "click" },
+        { content: "paid", trigger: ".o_form_view .ribbon:contains(Paid), .o_form_view .ribbon:contains(In Payment)" },
     ],
 });
 
