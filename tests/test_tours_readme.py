@@ -46,6 +46,11 @@ class TestToursReadme(ChromiumTourCase):
         self.assertEqual(delivery.price_unit, 0.0)
         self.assertIn("Free shipping: Gold tier", delivery.name)
         self.assertIn("Platinum", order.wholesale_exclusive_warning)
+        ahead = self.env["sale.order"].search([("partner_id", "=", self.fabrikam.id)], order="id desc", limit=1)
+        self.assertEqual(ahead.state, "sale")
+        self.assertEqual(ahead.invoice_ids.state, "posted")
+        bonus = self.env["wholesale.loyalty.ledger"].search([("sale_order_id", "=", ahead.id), ("kind", "=", "bonus")])
+        self.assertEqual(sum(bonus.mapped("points")), 100, "the bonus for ordering two weeks ahead")
         offer_order = self.env["sale.order"].search([("partner_id", "=", self.northwind.id)], order="id desc", limit=1)
         self.assertEqual(offer_order.order_line.discount, 7.0)
 

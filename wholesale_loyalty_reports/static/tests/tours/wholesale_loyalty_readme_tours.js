@@ -2,6 +2,8 @@
 
 import { registry } from "@web/core/registry";
 
+const { DateTime } = luxon;
+
 // The README's "Where to click first", walked on the demo database as each demo user.
 const tours = registry.category("web_tour.tours");
 
@@ -200,7 +202,20 @@ tours.add("wholesale_loyalty_readme_sales_tour", {
         { content: "new quotation", trigger: ".o_list_button_add", run: "click" },
         ...pickCustomer("Fabrikam Supplies"),
         { content: "the bonus for ordering ahead", trigger: ".o_wholesale_advance_order:contains(+100 points)" },
-        { content: "discard", trigger: ".o_form_button_cancel", run: "click" },
+        ...addProduct("Wholesale Box (demo)"),
+        { content: "tab Other Info", trigger: "a.nav-link:contains(Other Info)", run: "click" },
+        {
+            content: "delivery in three weeks",
+            trigger: "div[name=commitment_date] input",
+            run: `edit ${DateTime.now().plus({ weeks: 3 }).toFormat("MM/dd/yyyy HH:mm:ss")} && press Enter`,
+        },
+        { content: "confirm", trigger: "button[name=action_confirm]", run: "click" },
+        { trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Sales Order)" },
+        { content: "invoice it", trigger: "button#create_invoice", run: "click" },
+        { content: "create the invoice", trigger: ".modal button[name=create_invoices]", run: "click" },
+        { content: "post it", trigger: "button[name=action_post]", run: "click" },
+        { content: "posted", trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Posted)" },
+        { content: "back to the quotations", trigger: ".o_breadcrumb .breadcrumb-item a:contains(Quotations)", run: "click" },
         // 12. Northwind: the personal offer beats Platinum's 5%.
         { content: "new quotation", trigger: ".o_list_button_add", run: "click" },
         ...pickCustomer("Northwind Traders"),
