@@ -203,6 +203,9 @@ tours.add("wholesale_loyalty_readme_sales_tour", {
         ...pickCustomer("Fabrikam Supplies"),
         { content: "the bonus for ordering ahead", trigger: ".o_wholesale_advance_order:contains(+100 points)" },
         ...addProduct("Wholesale Box (demo)"),
+        { content: "line priced", trigger: ".o_data_row td[name=price_subtotal]:contains(100.00)" },
+        // Saved before leaving the lines' tab: a line still in edition is refocused there.
+        ...save,
         { content: "tab Other Info", trigger: "a.nav-link:contains(Other Info)", run: "click" },
         {
             content: "delivery in three weeks",
@@ -262,6 +265,7 @@ tours.add("wholesale_loyalty_readme_billing_tour", {
         { trigger: ".o_selected_row div[name=product_id] input", run: "edit Wholesale Box" },
         { trigger: ".o-autocomplete--dropdown-menu li a:contains(Wholesale Box (demo))", run: "click" },
         { trigger: ".o_selected_row div[name=quantity] input", run: "edit 85 && click body" },
+        { content: "line priced", trigger: ".o_data_row td[name=price_subtotal]:contains(8,500.00)" },
         { content: "confirm", trigger: "button[name=action_post]", run: "click" },
         { content: "posted", trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Posted)" },
         // 10. A Silver customer buys a year of Gold and pays it.
@@ -271,6 +275,7 @@ tours.add("wholesale_loyalty_readme_billing_tour", {
         { content: "add a line", trigger: "div[name=invoice_line_ids] a:contains('Add a line')", run: "click" },
         { trigger: ".o_selected_row div[name=product_id] input", run: "edit Gold membership" },
         { trigger: ".o-autocomplete--dropdown-menu li a:contains(Gold membership (12 months))", run: "click" },
+        { content: "line priced", trigger: ".o_data_row td[name=price_subtotal]:contains(300.00)" },
         { content: "confirm", trigger: "button[name=action_post]", run: "click" },
         { content: "posted", trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Posted)" },
         { content: "pay", trigger: "button[name=action_register_payment]", run: "click" },
