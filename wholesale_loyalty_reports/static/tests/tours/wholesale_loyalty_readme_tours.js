@@ -101,10 +101,10 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
         },
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.wholesale_loyalty_report_menu"),
-        { content: "the analysis", trigger: ".o_action_manager .o_view_controller" },
+        { content: "the analysis", trigger: ".o_breadcrumb:contains(Loyalty Analysis)" },
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.res_partner_tier_distribution_menu"),
-        { content: "the tier distribution", trigger: ".o_action_manager .o_view_controller" },
+        { content: "the tier distribution", trigger: ".o_breadcrumb:contains(Tier Distribution)" },
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.wholesale_loyalty_roi_scenario_menu"),
         {
@@ -114,6 +114,7 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
         // 9. What-if: a higher Gold threshold moves Contoso down.
         ...openMenu("wholesale_loyalty_reports.wholesale_loyalty_reporting_menu",
             "wholesale_loyalty_reports.wholesale_loyalty_simulation_menu"),
+        { content: "the simulations", trigger: ".o_breadcrumb:contains(What-if)" },
         { content: "a new simulation", trigger: ".o_list_button_add", run: "click" },
         { content: "name it", trigger: "div[name=name] input", run: "edit Gold from 15,000" },
         { content: "pick the program", trigger: "div[name=program_id] input", run: "edit Wholesale Partner" },
