@@ -293,7 +293,7 @@ class TestPersonalOffersOnQuotations(PersonalOffersCommon):
         order = self._quotation(self.bolts, self.nuts)
         self.assertEqual(order.wholesale_offer_message, "Your regular items: 8% off Bolts")
         self.assertEqual(self._quotation(self.nuts).wholesale_offer_message,
-                         "Your regular items: 8% off on 1 products")
+                         "Your regular items: 8% off Bolts", "one product is named, not counted")
         self.program.personal_offer_months = 0
         self.assertFalse(self._quotation(self.bolts).wholesale_offer_message)
         self.assertEqual(self._quotation(self.bolts).order_line.discount, 0.0, "offers switched off give nothing")

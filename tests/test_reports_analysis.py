@@ -2,6 +2,8 @@
 from collections import defaultdict
 from datetime import date
 
+from lxml import etree
+
 from odoo.tests import tagged
 
 from .test_reports_common import WholesaleReportsCommon
@@ -118,13 +120,19 @@ class TestReportsAnalysis(WholesaleReportsCommon):
         gamma_march = report.search([("partner_id", "=", self.gamma.id), ("date", "=", "2026-03-01")])
         self.assertEqual(gamma_march.read(["points_earned"])[0]["points_earned"], 100)
 
-    def test_action_opens_pivot_by_tier_and_month(self):
+    def test_action_opens_pivot_by_membership_tier_and_month(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "wholesale_loyalty_reports.wholesale_loyalty_report_action"
         )
         self.assertEqual(action["res_model"], "wholesale.loyalty.report")
         self.assertTrue(action["view_mode"].startswith("pivot"))
-        self.assertIn("'pivot_row_groupby': ['tier_id']", action["context"])
+        # Non-members under their own heading, never in a tier "None" with members below the
+        # first tier; the graph's legend the same.
+        self.assertIn("'pivot_row_groupby': ['membership', 'tier_id']", action["context"])
         arch = self.env["wholesale.loyalty.report"].get_views([(False, "pivot"), (False, "graph")])["views"]
-        self.assertIn('name="tier_id"', arch["pivot"]["arch"])
+        rows = etree.fromstring(arch["pivot"]["arch"]).xpath("//field[@type='row']/@name")
+        self.assertEqual(rows, ["membership", "tier_id"])
+        self.assertIn('name="membership"', arch["graph"]["arch"])
         self.assertIn('name="revenue"', arch["graph"]["arch"])
+        labels = dict(self.env["wholesale.loyalty.report"]._fields["membership"]._description_selection(self.env))
+        self.assertEqual(labels["non_member"], "Non-members", "as the KPI screen says")

@@ -52,6 +52,15 @@ class TestReportsStatement(WholesaleReportsCommon):
         self.assertIn("Points cannot be exchanged for cash.", terms)
         self.assertIn("may be taxable", self._text(page, "o_statement_tax_note"))
 
+    def test_terms_heading_stays_with_its_first_term(self):
+        # A heading alone at the foot of a page: wkhtmltopdf keeps a block that avoids breaks
+        # inside together, so the heading and the first term move to the next page as one.
+        head = self._render(self.alpha).xpath("//*[contains(@class, 'o_statement_terms_head')]")
+        self.assertEqual(len(head), 1)
+        self.assertIn("page-break-inside: avoid", head[0].get("style"))
+        self.assertEqual(head[0].xpath("h4")[0].text_content().strip(), "Program terms")
+        self.assertIn("of untaxed purchases earns", " ".join(head[0].xpath("ul/li")[0].text_content().split()))
+
     def test_top_tier_and_contacts(self):
         # Printed from Beta's contact, the statement is Beta's: Platinum, the highest tier.
         page = self._render(self.beta_buyer)

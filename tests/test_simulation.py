@@ -4,6 +4,7 @@ Today is 20 March 2026; the default window is 21 March 2025 to 20 March 2026."""
 from datetime import date
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -262,6 +263,28 @@ class TestSimulation(WholesaleLoyaltyCommon):
         self.assertAlmostEqual(sum(first.mapped("cost")), 937.0)
         self.assertEqual(simulation.state, "draft", "a sensitivity run is no simulation of the proposal")
         self.assertEqual(simulation.action_open_sensitivity_graph()["domain"], [("simulation_id", "=", simulation.id)])
+
+    def test_sensitivity_graph_draws_the_varied_value_on_its_axis(self):
+        simulation = self._simulation()
+        simulation.write({
+            "sensitivity_setting": "threshold_amount", "sensitivity_tier_line_id": self._line(simulation, "Gold").id,
+            "sensitivity_from": 1000, "sensitivity_to": 10000, "sensitivity_steps": 3,
+        })
+        simulation.action_run_sensitivity()
+        model = self.env["wholesale.loyalty.simulation.sensitivity"]
+        # What the graph asks the server: its row (x-axis), column and measure from its own view.
+        arch = etree.fromstring(model.get_views([(False, "graph")])["views"]["graph"]["arch"])
+        fields_of = {field.get("type"): field.get("name") for field in arch.iter("field")}
+        groups = model.read_group(
+            [("simulation_id", "=", simulation.id)], [fields_of["measure"]],
+            [fields_of["row"], fields_of["col"]], lazy=False,
+        )
+        axis = list(dict.fromkeys(group[fields_of["row"]] for group in groups))
+        self.assertEqual(axis, ["1,000", "5,500", "10,000"], "the varied value, in its order, not as text")
+        gold = [group["member_count"] for group in groups if group["tier_name"] == "Gold"]
+        self.assertEqual(gold, simulation.sensitivity_line_ids.filtered(
+            lambda line: line.tier_name == "Gold").sorted("step").mapped("member_count"))
+        self.assertEqual(gold[0], 2, "two Gold customers from 1,000")
 
     def test_sensitivity_of_points_per_step(self):
         simulation = self._simulation(sensitivity_setting="points_per_step", sensitivity_from=1,

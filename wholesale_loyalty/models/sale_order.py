@@ -11,6 +11,8 @@ from ..tools.tier_rules import next_step
 
 # What decides whether a quotation's tier ships it free, besides its lines.
 FREE_SHIPPING_ORDER_FIELDS = frozenset({"wholesale_tier_id", "partner_id", "pricelist_id", "currency_id"})
+# Up to this many products with a personal offer are named in the banner, more are counted.
+NAMED_OFFER_PRODUCTS = 3
 
 
 class SaleOrder(models.Model):
@@ -30,6 +32,11 @@ class SaleOrder(models.Model):
     wholesale_tier_color = fields.Integer(related="wholesale_tier_id.color")
     wholesale_tier_benefits = fields.Html(related="wholesale_tier_id.benefits")
     wholesale_tier_discount = fields.Float(related="wholesale_tier_id.discount_percent")
+    wholesale_discount_message = fields.Char(
+        string="Line Discounts", compute="_compute_wholesale_discount_message",
+        help="The discount the lines carry and where it comes from: the tier, the pricelist, a "
+        "personal offer or a hand-set discount (a line gets the best of them, never two).",
+    )
     wholesale_next_tier_message = fields.Char(
         string="Next Tier", compute="_compute_wholesale_next_tier_message"
     )
@@ -189,6 +196,61 @@ class SaleOrder(models.Model):
                 tier=customer.wholesale_keep_tier_id.name,
             )
 
+    @api.depends("wholesale_tier_id", "pricelist_id", "order_line.discount", "order_line.product_id")
+    def _compute_wholesale_discount_message(self):
+        for order in self:
+            order.wholesale_discount_message = order._wholesale_discount_message()
+
+    def _wholesale_discount_message(self):
+        """What the product lines carry, by where their discount comes from ("5.00% from the
+        pricelist Gold (better than the 3.00% tier discount)"); with no lines yet, what they
+        will get. False without a tier discount or a tier pricelist."""
+        self.ensure_one()
+        tier = self.wholesale_tier_id
+        tier_percent = tier.discount_percent if tier.program_id.apply_tier_discount else 0.0
+        if not tier or not (tier_percent or tier.pricelist_id):
+            return False
+        lines = self.order_line.filtered(lambda line: line.product_id and line._wholesale_discountable())
+        if not lines:
+            return self._wholesale_coming_discount_message(tier_percent)
+        sources = lines._wholesale_discount_sources(tier_percent)
+        if not sources:
+            return self.env._("Lines: no discount")
+        parts = [self._wholesale_discount_source_label(source, percent) for source, percent in sources]
+        message = self.env._("Lines: %(discounts)s", discounts="; ".join(parts))
+        if tier_percent and "tier" not in {source for source, _percent in sources}:
+            message += " " + self.env._(
+                "(better than the %(percent)s tier discount: a line takes its best discount, never two)",
+                percent=self._wholesale_percent(tier_percent),
+            )
+        return message
+
+    def _wholesale_coming_discount_message(self, tier_percent):
+        pricelist = self.wholesale_tier_id.pricelist_id
+        if tier_percent and pricelist and pricelist == self.pricelist_id:
+            return self.env._(
+                "Each line gets the %(percent)s tier discount or the discount of the pricelist %(pricelist)s, "
+                "whichever is better, never both",
+                percent=self._wholesale_percent(tier_percent), pricelist=pricelist.name,
+            )
+        if tier_percent:
+            return self.env._("%(percent)s tier discount on every line", percent=self._wholesale_percent(tier_percent))
+        return False
+
+    def _wholesale_discount_source_label(self, source, percent):
+        percent = self._wholesale_percent(percent)
+        if source == "pricelist":
+            return self.env._("%(percent)s from the pricelist %(pricelist)s", percent=percent,
+                              pricelist=self.pricelist_id.name)
+        if source == "tier":
+            return self.env._("%(percent)s tier discount", percent=percent)
+        if source == "offer":
+            return self.env._("%(percent)s personal offer", percent=percent)
+        return self.env._("%(percent)s set by hand", percent=percent)
+
+    def _wholesale_percent(self, percent):
+        return f"{formatLang(self.env, percent, digits=2)}%"
+
     @api.depends("partner_id", "state", "order_line.product_id")
     def _compute_wholesale_offer_message(self):
         for order in self:
@@ -215,7 +277,8 @@ class SaleOrder(models.Model):
         for discount in sorted(set((quoted or offers).mapped("discount_percent")), reverse=True):
             percent = formatLang(self.env, discount, digits=percent_digits(discount))
             same = (quoted or offers).filtered(lambda offer, discount=discount: offer.discount_percent == discount)
-            if quoted:
+            # A few products read better by name than as a count ("on 1 products").
+            if quoted or len(same.product_id) <= NAMED_OFFER_PRODUCTS:
                 parts.append(self.env._(
                     "%(percent)s%% off %(products)s", percent=percent,
                     products=", ".join(same.product_id.with_context(display_default_code=False).mapped("display_name")),

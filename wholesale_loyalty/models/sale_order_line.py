@@ -259,6 +259,39 @@ class SaleOrderLine(models.Model):
                     discounts[line] = discount
         return discounts
 
+    def _wholesale_discount_sources(self, tier_percent):
+        """[(source, percent)] of the discounts these lines carry, in order of appearance:
+        ``offer`` (a personal offer), ``tier`` (``tier_percent``), ``pricelist`` (a pricelist
+        rule shown as a discount) or ``manual``. A discount two sources give the same is the
+        tier's or the offer's: the line would carry it anyway."""
+        offers = self._wholesale_offer_discounts()
+        sources = []
+        for line in self.filtered(lambda line: not float_is_zero(line.discount, precision_digits=2)):
+            offer = offers.get(line, 0.0)
+            if offer and not float_compare(line.discount, offer, precision_digits=2):
+                source = "offer"
+            elif tier_percent and not float_compare(line.discount, tier_percent, precision_digits=2):
+                source = "tier"
+            elif not float_compare(line.discount, line._wholesale_pricelist_discount(), precision_digits=2):
+                source = "pricelist"
+            else:
+                source = "manual"
+            if (source, line.discount) not in sources:
+                sources.append((source, line.discount))
+        return sources
+
+    def _wholesale_pricelist_discount(self):
+        """The discount the order's pricelist shows on this line, as Odoo computes it (0 when
+        its rule sets the price instead)."""
+        self.ensure_one()
+        if not self.pricelist_item_id._show_discount():
+            return 0.0
+        line = self.with_company(self.company_id)
+        base_price = line._get_pricelist_price_before_discount()
+        if not base_price:
+            return 0.0
+        return max((base_price - line._get_pricelist_price()) / base_price * 100, 0.0)
+
     def _wholesale_manual_discount(self):
         # New lines are being priced; saved ones with another discount than priced were negotiated.
         return bool(self._origin) and float_compare(

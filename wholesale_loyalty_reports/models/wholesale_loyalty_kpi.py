@@ -184,9 +184,10 @@ class WholesaleLoyaltyKpi(models.TransientModel):
 
     @api.model
     def _default_program(self):
-        return self.env["wholesale.loyalty.program"].search(
-            [("company_id", "in", self.env.companies.ids)], limit=1
-        )
+        # The main program is the one most customers belong to, not the first by sequence
+        # (a small program for a few tagged customers usually comes first to match them first).
+        programs = self.env["wholesale.loyalty.program"].search([("company_id", "in", self.env.companies.ids)])
+        return programs.sorted(lambda program: -program.member_count)[:1]
 
     @api.depends("program_id")
     def _compute_display_name(self):
