@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -7,7 +9,7 @@ from odoo.tools import format_date
 
 from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.points_rules import EXPIRING_SOON_DAYS
-from ..tools.tier_rules import TierPlace, change_direction
+from ..tools.tier_rules import TierPlace, change_direction, next_step
 
 # The partner's views of its member in the current company (``wholesale.loyalty.member``):
 # {partner field: member field}.
@@ -166,15 +168,31 @@ class ResPartner(models.Model):
         )),
     )
     def _compute_wholesale_member_views(self):
-        members = self.env["wholesale.loyalty.member"]._of(self, self.env.company)
-        empty = self.env["wholesale.loyalty.member"]
+        # One query for the whole batch: the views are read on every document a user posts.
+        states = self.env["wholesale.loyalty.member"]._states_of(self.commercial_partner_id, self.env.company)
+        programs, tiers = self.env["wholesale.loyalty.program"], self.env["wholesale.loyalty.tier"]
         for partner in self:
-            # sudo: a partner shows the state of its own account in the current company,
-            # whoever may read the partner
-            member = members.get(partner.commercial_partner_id.id, empty).sudo()
-            for partner_field, member_field in MEMBER_VIEWS.items():
-                value = member[member_field]
-                partner[partner_field] = value.sudo(False) if isinstance(value, models.BaseModel) else value
+            state = states.get(partner.commercial_partner_id.id)
+            if not state:
+                partner.update(dict.fromkeys(MEMBER_VIEWS, False))
+                continue
+            # sudo: the partner shows its own account's program and tiers, whoever reads it
+            program = programs.browse(state["program_id"]).sudo()
+            step = next_step(program._ladder(), state["tier_id"])
+            since = state["downgrade_since"]
+            partner.update({
+                "wholesale_program_id": program.id,
+                "wholesale_tier_id": tiers.browse(state["tier_id"]),
+                "wholesale_tier_since": state["tier_since"],
+                "wholesale_qualifying_amount": state["qualifying_amount"],
+                "wholesale_downgrade_since": since,
+                "wholesale_downgrade_on": since + timedelta(days=program.downgrade_grace_days) if since else False,
+                "wholesale_next_tier_id": tiers.browse(step.tier_id) if step else False,
+                "wholesale_amount_to_next_tier": max(step.threshold - state["qualifying_amount"], 0.0) if step else 0.0,
+                "wholesale_tier_locked": state["tier_locked"],
+                "wholesale_tier_lock_reason": state["tier_lock_reason"],
+                "wholesale_points_balance": state["points_balance"],
+            })
 
     def _wholesale_write_manual(self, values):
         """A loyalty administrator's tier, lock and reason (``values``, in partner fields) go

@@ -140,6 +140,22 @@ class WholesaleLoyaltyMember(models.Model):
         return {member.partner_id.id: member.with_env(self.env) for member in members}
 
     @api.model
+    def _states_of(self, partners, company):
+        """{commercial partner id: its active member's state (a dict of the stored fields)}
+        for ``partners`` in ``company``, read with one query."""
+        if not partners.ids or not company:
+            return {}
+        self.flush_model()
+        rows = self.env.execute_query_dict(SQL(
+            """SELECT partner_id, program_id, tier_id, tier_since, qualifying_amount, downgrade_since,
+                      COALESCE(tier_locked, FALSE) AS tier_locked, tier_lock_reason, points_balance
+                 FROM wholesale_loyalty_member
+                WHERE partner_id = ANY(%s) AND company_id = %s AND active""",
+            partners.ids, company.id,
+        ))
+        return {row["partner_id"]: row for row in rows}
+
+    @api.model
     def _tier_in(self, partner, program):
         """The tier ``partner`` (its commercial partner) holds in ``program``, or an empty tier."""
         # Read through the partner's views: one query for every partner prefetched with it.

@@ -116,11 +116,23 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 )
             if members:
                 history |= engine._evaluate_batch(program, members.ids, program._today(), reason, unfunded)
-        accounts = engine.env["wholesale.loyalty.member"].search([("partner_id", "in", partners.ids)])
-        leavers = accounts.filtered(lambda member: member.partner_id not in claimed[member.company_id])
-        history |= engine._remove_members(leavers, engine._today(), reason)
+        history |= engine._remove_members(engine._leavers(partners, claimed), engine._today(), reason)
         history._send_notifications()
         return history
+
+    def _leavers(self, partners, claimed):
+        """The active members of ``partners`` whom no program of their company claims any more
+        (``claimed``: {company: the customers its programs took})."""
+        self.env["wholesale.loyalty.member"].flush_model(["partner_id", "company_id", "active"])
+        rows = self.env.execute_query(SQL(
+            "SELECT id, partner_id, company_id FROM wholesale_loyalty_member WHERE partner_id = ANY(%s) AND active",
+            partners.ids,
+        ))
+        company_ids = {company.id: company for company in claimed}
+        return self.env["wholesale.loyalty.member"].browse(
+            member_id for member_id, partner_id, company_id in rows
+            if company_id not in company_ids or partner_id not in claimed[company_ids[company_id]].ids
+        )
 
     @api.model
     def _joining(self, partner, company):
@@ -427,7 +439,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         """Evaluate ``partner_ids`` for ``program``: write their state, return the history."""
         rows, changes = self._decide(program, partner_ids, self._qualifying_amounts(program, partner_ids, today),
                                      today, reason, unfunded)
-        self._write_states(rows)
+        self._write_states(rows, changes)
         history = self._insert_history(changes)
         history._follow_up()
         return history
@@ -441,7 +453,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not amounts:
             return []
         rows, changes = self._decide(program, list(amounts), amounts, today, reason)
-        self._write_states(rows)
+        self._write_states(rows, changes)
         self._insert_history(changes)._follow_up()
         changed = {change.partner_id for change in changes}
         # A customer that fell below its tier today keeps it for the grace period: no change
@@ -580,29 +592,19 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         states.update({row["id"]: row for row in rows})
         return states
 
-    def _write_states(self, rows):
+    def _write_states(self, rows, changes=()):
         """Write the batch's states on the members of the programs, creating those of
-        customers who join: one statement archives their accounts in the company's other
-        programs, one upsert writes the rest. Members whose values did not change are left
-        untouched."""
+        customers who join: customers moving from another program of the company (``changes``
+        says who) first leave it, then one upsert writes every row. Members whose values did
+        not change are left untouched."""
         if not rows:
             return
         columns = {name: list(column) for name, column in zip(PartnerState._fields, zip(*rows, strict=True),
                                                                  strict=True)}
         member_model = self.env["wholesale.loyalty.member"]
         member_model.flush_model()
-        left = self.env.execute_query(SQL(
-            """UPDATE wholesale_loyalty_member m
-                  SET active = FALSE, tier_id = NULL, tier_since = NULL, downgrade_since = NULL,
-                      qualifying_amount = 0, tier_locked = FALSE, tier_lock_reason = NULL,
-                      write_uid = %(uid)s, write_date = %(now)s
-                 FROM unnest(%(id)s::int[], %(program_id)s::int[]) AS v(partner_id, program_id)
-                 JOIN wholesale_loyalty_program pr ON pr.id = v.program_id
-                WHERE m.partner_id = v.partner_id AND m.company_id = pr.company_id
-                  AND m.program_id <> v.program_id AND m.active
-            RETURNING m.id""",
-            uid=self.env.uid, now=fields.Datetime.now(), id=columns["id"], program_id=columns["program_id"],
-        ))
+        movers = {change.partner_id for change in changes if change.reason == "program_change"}
+        left = self._archive_left_accounts([row for row in rows if row.id in movers])
         written = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_member AS m
                       (partner_id, program_id, company_id, active, tier_id, tier_since, qualifying_amount,
@@ -630,6 +632,25 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             uid=self.env.uid, now=fields.Datetime.now(), **columns,
         ))
         member_model.browse(row[0] for row in left + written)._sql_written(MEMBER_STATE_FIELDS)
+
+    def _archive_left_accounts(self, rows):
+        """Archive the accounts the customers of ``rows`` hold in the other programs of the
+        company of the program they move to: one active program per customer and company."""
+        if not rows:
+            return []
+        return self.env.execute_query(SQL(
+            """UPDATE wholesale_loyalty_member m
+                  SET active = FALSE, tier_id = NULL, tier_since = NULL, downgrade_since = NULL,
+                      qualifying_amount = 0, tier_locked = FALSE, tier_lock_reason = NULL,
+                      write_uid = %(uid)s, write_date = %(now)s
+                 FROM unnest(%(ids)s::int[], %(program_ids)s::int[]) AS v(partner_id, program_id)
+                 JOIN wholesale_loyalty_program pr ON pr.id = v.program_id
+                WHERE m.partner_id = v.partner_id AND m.company_id = pr.company_id
+                  AND m.program_id <> v.program_id AND m.active
+            RETURNING m.id""",
+            uid=self.env.uid, now=fields.Datetime.now(),
+            ids=[row.id for row in rows], program_ids=[row.program_id for row in rows],
+        ))
 
     def _insert_history(self, changes):
         """One INSERT for the batch's tier changes; at enrollment that is every customer."""
