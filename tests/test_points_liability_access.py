@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .test_points_liability import PointsLiabilityCase
 
@@ -66,6 +66,16 @@ class TestPointsLiabilityForAccountants(PointsLiabilityCase):
                     "books_amount": 8675.80, "difference": 0.0,
                 }])
         self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(self.sales_rep)._visible_menu_ids())
+
+    def test_the_screen_opens_in_its_form_for_a_billing_user(self):
+        self._sale()
+        form = Form(self.env[SCREEN].with_user(self.accountant))
+        self.assertEqual(form.program_key, str(self.program.id))
+        self.assertEqual(form.ledger_amount, 8675.80)
+        self.assertEqual(len(form.line_ids), 1)
+        screen = form.save()
+        self.assertRecordValues(screen.line_ids, [{"partner_name": self.customer.complete_name,
+                                                   "books_amount": 8675.80}])
 
     def test_the_screen_shows_a_manual_entry_as_a_difference(self):
         self._sale()
