@@ -17,8 +17,8 @@ from .common import WholesaleLoyaltyCommon
 from .test_tours import ChromiumTourCase
 
 
-@tagged("post_install", "-at_install")
-class TestPointsLiability(WholesaleLoyaltyCommon):
+class PointsLiabilityCase(WholesaleLoyaltyCommon):
+    """A program deferring its points the standard's way, and the helpers of its tests."""
 
     @classmethod
     def setUpClass(cls):
@@ -93,6 +93,10 @@ class TestPointsLiability(WholesaleLoyaltyCommon):
         self.assertEqual(tie_out["difference"], 0.0)
         self.assertAlmostEqual(-self._balance_on(self.liability_account), ledger, places=2)
         return tie_out
+
+
+@tagged("post_install", "-at_install")
+class TestPointsLiability(PointsLiabilityCase):
 
     # ---------------------------------------------------------------- pure rules
 

@@ -130,6 +130,15 @@ def program(test):
     return [test.program.id]
 
 
+def _liability_screen(method):
+    """``method`` of the Points Liability screen the role opens first on the program."""
+    def call(test, role):
+        screen_id = test.rpc(role, "wholesale.loyalty.liability.screen", "create",
+                             {"program_key": str(test.program.id)})
+        return "wholesale.loyalty.liability.screen", method, [[screen_id]], {}
+    return call
+
+
 def _award_request(test):
     """Points awaiting approval above the liability budget, made for the call."""
     return test.env["wholesale.loyalty.award.request"]._request(test.customer, test.program, 5, "Trade fair")
@@ -210,6 +219,9 @@ SURFACE = {
         ADMIN | BILLING, _on("wholesale.loyalty.program", "action_export_liability_tie_out", program)),
     ("wholesale.loyalty.program", "action_print_liability_tie_out"): Public(
         ADMIN | BILLING, _on("wholesale.loyalty.program", "action_print_liability_tie_out", program)),
+    ("wholesale.loyalty.liability.screen", "action_print"): Public(ADMIN | BILLING, _liability_screen("action_print")),
+    ("wholesale.loyalty.liability.screen", "action_export"): Public(
+        ADMIN | BILLING, _liability_screen("action_export")),
     ("wholesale.loyalty.award.request", "action_approve"): Public(
         ADMIN, _on("wholesale.loyalty.award.request", "action_approve", lambda test: _award_request(test).ids)),
     ("wholesale.loyalty.award.request", "action_refuse"): Public(

@@ -43,6 +43,7 @@
         "report/report_invoice_templates.xml",
         "report/wholesale_loyalty_liability_report.xml",
         "views/wholesale_loyalty_menus.xml",
+        "views/wholesale_loyalty_liability_screen_views.xml",
     ],
     "demo": [
         "demo/wholesale_loyalty_demo.xml",

@@ -27,3 +27,5 @@ from . import wholesale_loyalty_event_delivery
 from . import wholesale_loyalty_personal_offer
 from . import wholesale_loyalty_liability
 from . import wholesale_loyalty_award_request
+from . import wholesale_loyalty_liability_screen
+from . import wholesale_loyalty_liability_screen_line

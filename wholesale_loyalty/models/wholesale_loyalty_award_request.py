@@ -24,6 +24,9 @@ class WholesaleLoyaltyAwardRequest(models.Model):
     reason = fields.Char(required=True, readonly=True)
     reference = fields.Char(readonly=True, help="The cause of the points; it gives them once.")
     bonus_rule_id = fields.Many2one("wholesale.loyalty.bonus.rule", ondelete="set null", readonly=True)
+    # An order's bonus for ordering ahead goes back with the order: the approved entry keeps it.
+    sale_order_id = fields.Many2one("sale.order", string="Order", ondelete="set null", readonly=True,
+                                    index="btree_not_null")
     state = fields.Selection(
         [("pending", "Awaiting approval"), ("approved", "Approved"), ("refused", "Refused")],
         default="pending", required=True, readonly=True, tracking=True, index=True,
@@ -45,6 +48,7 @@ class WholesaleLoyaltyAwardRequest(models.Model):
             points._lock_customers(request.partner_id)
             vals = points._bonus_vals(request.partner_id, request.program_id, request.points, request.reference,
                                       request.reason, rule=request.bonus_rule_id or None)
+            vals["sale_order_id"] = request.sale_order_id.id
             entry = self.env["wholesale.loyalty.ledger"]._create_entries([vals])
             request.write({"state": "approved", "entry_id": entry.id})
             request.activity_feedback(["mail.mail_activity_data_todo"])
@@ -58,12 +62,18 @@ class WholesaleLoyaltyAwardRequest(models.Model):
             request.activity_unlink(["mail.mail_activity_data_todo"])
         return True
 
+    def _withdraw(self):
+        """The cause is gone (the order no longer earns its bonus): nothing waits any more."""
+        pending = self.sudo().filtered(lambda request: request.state == "pending")
+        pending.write({"state": "refused"})
+        pending.activity_unlink(["mail.mail_activity_data_todo"])
+
     def _check_pending(self):
         if self.state != "pending":
             raise UserError(self.env._("These points were already approved or refused."))
 
     @api.model
-    def _request(self, customer, program, points, reason, reference=None, rule=None):
+    def _request(self, customer, program, points, reason, reference=None, rule=None, order=None):
         """Keep points awaiting approval (once per reference) and ask the program's
         responsible, or the loyalty administrators, with an activity."""
         self = self.sudo()  # written on behalf of whoever caused the points
@@ -74,6 +84,7 @@ class WholesaleLoyaltyAwardRequest(models.Model):
         request = self.create({
             "partner_id": customer.id, "program_id": program.id, "points": points, "reason": reason,
             "reference": reference or False, "bonus_rule_id": rule.id if rule else False,
+            "sale_order_id": order.id if order else False,
         })
         users = program.user_id or self.env.ref(LOYALTY_MANAGER).users.filtered(
             lambda user: program.company_id in user.company_ids and not user.share)[:1]

@@ -729,15 +729,23 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         ], order="id")
         nets = self._nets(bonuses)
         earning = self._orders_holding_points(orders)
+        requests = self.env["wholesale.loyalty.award.request"].sudo().search([
+            ("sale_order_id", "in", orders.ids), ("state", "=", "pending"),
+        ])
         reversing = _EarnedReversals(self)
         for order in orders:
             entries = bonuses.filtered(lambda entry, order=order: entry.sale_order_id == order)
             held = sum(nets.get(entry.id, 0) for entry in entries)
             rule = self._advance_order_rule(order) if order.id in earning else self.env["wholesale.loyalty.bonus.rule"]
+            waiting = requests.filtered(lambda request, order=order: request.sale_order_id == order)
             if rule.points > held:
+                # Once asked, the same bonus is not asked again: a refusal stands.
                 self._give_advance_order_bonus(order, rule, rule.points - held, len(entries))
-            elif held > rule.points:
+                continue
+            if held > rule.points:
                 self._take_advance_order_bonus(order, entries, held - rule.points, nets, reversing)
+            # Bonuses awaiting approval above the liability budget that the order no longer earns.
+            waiting._withdraw()
         reversing.post()
 
     def _orders_holding_points(self, orders):
@@ -768,12 +776,15 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _give_advance_order_bonus(self, order, rule, points, given_before):
         customer, program = order.partner_id.commercial_partner_id, rule.program_id
         env = customer._wholesale_lang_env()
+        reference = f"advance_order:{order.id}:{given_before}"
+        note = env._("Ordered %(order)s ahead of delivery (%(rule)s)", order=order.name, rule=rule.with_env(env).name)
+        # Like every bonus rule: above the liability budget the points wait for approval.
+        if self.env["wholesale.loyalty.liability"]._over_budget(program, points):
+            self.env["wholesale.loyalty.award.request"]._request(customer, program, points, note, reference, rule,
+                                                                 order=order)
+            return
         self._lock_customers(customer)
-        vals = self._bonus_vals(
-            customer, program, points, f"advance_order:{order.id}:{given_before}",
-            env._("Ordered %(order)s ahead of delivery (%(rule)s)", order=order.name, rule=rule.with_env(env).name),
-            rule=rule,
-        )
+        vals = self._bonus_vals(customer, program, points, reference, note, rule=rule)
         vals["sale_order_id"] = order.id
         self.env["wholesale.loyalty.ledger"]._create_entries([vals])
 

@@ -5,7 +5,14 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare, formatLang
 
-from ..tools.access import BILLING, LIABILITY_GROUPS, LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
+from ..tools.access import (
+    ACCOUNTING_READONLY,
+    BILLING,
+    LIABILITY_GROUPS,
+    LOYALTY_MANAGER,
+    LOYALTY_USER,
+    check_caller_groups,
+)
 from ..tools.numbers import check_numbers
 from ..tools.personal_offers import settings_error
 from ..tools.points_rules import points_for_amount
@@ -592,7 +599,7 @@ class WholesaleLoyaltyProgram(models.Model):
         against the books (the liability account's balance on the program's entries):
         ``{"ledger", "books", "difference", "lines": [{partner_id, partner, ledger, books,
         difference}]}``, for one program; a list of them for several."""
-        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING, ACCOUNTING_READONLY)
         # sudo: accountants read no loyalty program; they get the figures of the programs of
         # the companies they work in, nothing else.
         programs = self.sudo().filtered(lambda program: program.company_id in self.env.companies)
@@ -601,12 +608,12 @@ class WholesaleLoyaltyProgram(models.Model):
         return result[0] if len(result) == 1 else result
 
     def action_print_liability_tie_out(self):
-        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING, ACCOUNTING_READONLY)
         return self.env.ref("wholesale_loyalty.action_report_liability_tie_out").report_action(self)
 
     def action_export_liability_tie_out(self):
         """The tie-out as a spreadsheet (XLSX), a line per customer, for the auditor."""
-        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING, ACCOUNTING_READONLY)
         # sudo: see liability_tie_out; the file is the caller's own attachment.
         programs = self.sudo().filtered(lambda program: program.company_id in self.env.companies)
         content = self.env["wholesale.loyalty.liability"]._tie_out_xlsx(programs)

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..tools.access import BILLING, LOYALTY_MANAGER, check_caller_groups
+from ..tools.access import ACCOUNTING_READONLY, BILLING, LOYALTY_MANAGER, check_caller_groups
 
 
 class ReportLiabilityTieOut(models.AbstractModel):
@@ -11,7 +11,7 @@ class ReportLiabilityTieOut(models.AbstractModel):
 
     @api.model
     def _get_report_values(self, docids, data=None):
-        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING)
+        check_caller_groups(self.env, LOYALTY_MANAGER, BILLING, ACCOUNTING_READONLY)
         # sudo: accountants read no loyalty program; only the programs of the companies the
         # caller works in are printed, with their tie-out figures.
         programs = self.env["wholesale.loyalty.program"].sudo().browse(docids).filtered(

@@ -9,6 +9,8 @@ from odoo.exceptions import AccessError
 LOYALTY_USER = "wholesale_loyalty.group_wholesale_loyalty_user"
 LOYALTY_MANAGER = "wholesale_loyalty.group_wholesale_loyalty_manager"
 BILLING = "account.group_account_invoice"
+# Auditors and accountants who read the books without invoicing.
+ACCOUNTING_READONLY = "account.group_account_readonly"
 
 
 def check_caller_groups(env, *groups):
