@@ -774,7 +774,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             env._("Ordered %(order)s ahead of delivery (%(rule)s)", order=order.name, rule=rule.with_env(env).name),
             rule=rule,
         )
-        vals["sale_order_id"] = order.id
+        vals.update(sale_order_id=order.id, contact_id=order.partner_id.id)
         self.env["wholesale.loyalty.ledger"]._create_entries([vals])
 
     def _take_advance_order_bonus(self, order, entries, points, nets, reversing):
