@@ -37,6 +37,7 @@ class WholesaleLoyaltyPortal(CustomerPortal):
             # sudo: the customer's own status (tier, program terms), nothing of anybody else.
             "customer": customer.sudo(),
             "entries": entries,
+            "show_contacts": customer._wholesale_has_contacts(),
             "pager": pager,
             "offers": self._wholesale_personal_offers(customer),
         })

@@ -101,7 +101,8 @@ class AccountMove(models.Model):
     def _wholesale_reevaluate(self, bases):
         customers = self._wholesale_customers()
         if customers:
-            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "realtime", bases=bases)
+            history = self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "realtime", bases=bases)
+            history._record_contacts(self.filtered(lambda move: move.is_sale_document()))
 
     def _post(self, soft=True):
         # Checked before anything is posted: a refusal writes nothing.
@@ -115,7 +116,8 @@ class AccountMove(models.Model):
             lambda move: not move.commercial_partner_id.with_company(move.company_id).wholesale_program_id
         )._wholesale_customers()
         if newcomers:
-            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")
+            self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")._record_contacts(
+                posted)
         # Points first: they are earned at the tier held before this invoice counts.
         points = self.env["wholesale.loyalty.points"]
         points._earn_for_invoices(posted, trigger="posted")

@@ -33,6 +33,8 @@ MANUAL_FIELDS = ("wholesale_tier_id", "wholesale_tier_locked", "wholesale_tier_l
 # and loyalty administrators change: a tier or a balance is worth money.
 PROTECTED_FIELDS = frozenset(MEMBER_VIEWS) - {"wholesale_downgrade_on", "wholesale_next_tier_id",
                                               "wholesale_amount_to_next_tier"}
+# Settings of a contact only loyalty administrators change (the engine never does).
+ADMIN_FIELDS = frozenset({"wholesale_points_limit_per_order"})
 
 
 class ResPartner(models.Model):
@@ -105,6 +107,11 @@ class ResPartner(models.Model):
     )
     wholesale_referrer_id = fields.Many2one(
         "res.partner", string="Referred By", ondelete="set null", index=True, copy=False
+    )
+    wholesale_points_limit_per_order = fields.Integer(
+        string="Points Limit per Order", copy=False,
+        help="Most points this contact may redeem on one order of the company account; 0: no limit "
+             "but the program's. Set by a loyalty administrator.",
     )
     wholesale_tier_history_ids = fields.One2many(
         "wholesale.loyalty.tier.history", "partner_id", string="Tier History"
@@ -322,7 +329,10 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._wholesale_check_protected_write([field for vals in vals_list for field in vals])
+        # A contact created with no limit (0, what a form sends) sets nothing protected.
+        self._wholesale_check_protected_write(
+            [field for vals in vals_list for field, value in vals.items() if value or field not in ADMIN_FIELDS]
+        )
         partners = super().create(vals_list)
         # New customers join their program (and its entry tier) straight away.
         heads = partners.filtered(lambda partner: not partner.parent_id)
@@ -350,7 +360,7 @@ class ResPartner(models.Model):
     def _wholesale_changed_protected(self, vals):
         """Protected fields ``vals`` changes: writing back the value a partner shows (a form
         saving every field, a merge) changes nothing."""
-        changed = PROTECTED_FIELDS.intersection(vals)
+        changed = (PROTECTED_FIELDS | ADMIN_FIELDS).intersection(vals)
         if not changed or not self:
             return changed
         unchanged = {
@@ -366,7 +376,7 @@ class ResPartner(models.Model):
     def _wholesale_check_protected_write(self, fnames):
         """Refuse changing the loyalty state to anyone but a loyalty administrator; the engine
         and the points service write it with their own privileges."""
-        protected = PROTECTED_FIELDS.intersection(fnames)
+        protected = (PROTECTED_FIELDS | ADMIN_FIELDS).intersection(fnames)
         if not protected or self.env.su:
             return
         if "wholesale_points_balance" in protected:
@@ -642,6 +652,13 @@ class ResPartner(models.Model):
         """The environment in this customer's language (see :meth:`_wholesale_lang_envs`)."""
         self.ensure_one()
         return self._wholesale_lang_envs()[self.id]
+
+    def _wholesale_has_contacts(self):
+        """Whether people order for this company account: its statement and portal page then
+        say which contact earned and spent what."""
+        self.ensure_one()
+        # sudo: only whether the customer's own contacts exist, for a portal user too
+        return bool(self.sudo().child_ids.filtered(lambda child: child.type == "contact"))
 
     @api.model
     def _cron_wholesale_recalculate_tiers(self, batch_size=2000, batches_per_call=25):

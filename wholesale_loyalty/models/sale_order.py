@@ -550,7 +550,8 @@ class SaleOrder(models.Model):
         points._redeem_orders(self)
         points._sync_advance_order_bonuses(self)
         customers = self.partner_id.commercial_partner_id
-        self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customers, "realtime", bases=("confirmed",))
+        self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(
+            customers, "realtime", bases=("confirmed",))._record_contacts(self)
         return result
 
     def _action_cancel(self):
@@ -561,7 +562,7 @@ class SaleOrder(models.Model):
         if was_confirmed:
             self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(
                 was_confirmed.partner_id.commercial_partner_id, "realtime", bases=("confirmed",)
-            )
+            )._record_contacts(was_confirmed)
         return result
 
     def _get_invoiceable_lines(self, final=False):
@@ -664,12 +665,24 @@ class SaleOrder(models.Model):
                 "untaxed total) can pay for it. Redeem fewer points.",
                 order=self.display_name, points=points, cap=cap, percent=program.max_redeem_percent,
             ))
+        self._wholesale_check_contact_limit(points)
         balance = self._wholesale_customer().wholesale_points_balance
         if check_balance and points > balance:
             raise UserError(self.env._(
                 "Order %(order)s uses %(points)s points but %(customer)s has only %(balance)s. Redeem fewer points.",
                 order=self.display_name, points=points, customer=customer.display_name,
                 balance=balance,
+            ))
+
+    def _wholesale_check_contact_limit(self, points):
+        """Raise when ``points`` exceed what the contact of this order may redeem on one order."""
+        self.ensure_one()
+        limit = self.partner_id.wholesale_points_limit_per_order
+        if limit and points > limit:
+            raise UserError(self.env._(
+                "Order %(order)s uses %(points)s points, but %(contact)s may redeem at most %(limit)s points "
+                "on one order. Redeem fewer points, or ask a loyalty administrator to change the limit.",
+                order=self.display_name, points=points, contact=self.partner_id.display_name, limit=limit,
             ))
 
     def _wholesale_replace_points_lines(self, vals_list):

@@ -35,6 +35,11 @@ class WholesaleLoyaltyLedger(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, ondelete="restrict", index=True, readonly=True,
     )
+    contact_id = fields.Many2one(
+        "res.partner", string="Contact", ondelete="set null", index="btree_not_null", readonly=True,
+        help="Who ordered or was invoiced: the partner of the order or invoice behind the entry. "
+             "Empty for entries no document caused (awards, expiry).",
+    )
     program_id = fields.Many2one(
         "wholesale.loyalty.program", required=True, ondelete="restrict", index=True, readonly=True
     )
@@ -136,6 +141,7 @@ class WholesaleLoyaltyLedger(models.Model):
         settled what it keeps (a give-back); other lots start full and pay the debt first."""
         vals = {
             "partner_id": customer.id,
+            "contact_id": self._entry_contact(kind, move, order).id,
             "program_id": program.id,
             "company_id": (company or program.company_id).id,
             "date": date or fields.Date.context_today(self),
@@ -152,6 +158,16 @@ class WholesaleLoyaltyLedger(models.Model):
         if remaining_points is not None:
             vals["remaining_points"] = remaining_points
         return vals
+
+    @api.model
+    def _entry_contact(self, kind, move=None, order=None):
+        """The contact whose document caused an entry: the one who ordered for a redemption
+        (the order is where points are spent), the one invoiced otherwise."""
+        if kind == "redeem" and order:
+            return order.partner_id
+        if move:
+            return move.partner_id
+        return order.partner_id if order else self.env["res.partner"]
 
     @api.model
     def _create_entries(self, vals_list, preferred_lots=None, returns=None):

@@ -785,7 +785,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             return
         self._lock_customers(customer)
         vals = self._bonus_vals(customer, program, points, reference, note, rule=rule)
-        vals["sale_order_id"] = order.id
+        vals.update(sale_order_id=order.id, contact_id=order.partner_id.id)
         self.env["wholesale.loyalty.ledger"]._create_entries([vals])
 
     def _take_advance_order_bonus(self, order, entries, points, nets, reversing):

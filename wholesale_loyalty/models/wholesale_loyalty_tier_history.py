@@ -27,6 +27,11 @@ class WholesaleLoyaltyTierHistory(models.Model):
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade", index=True)
+    contact_id = fields.Many2one(
+        "res.partner", string="Contact", ondelete="set null", index="btree_not_null", readonly=True,
+        help="Who ordered or was invoiced on the document that caused the change; empty for "
+             "scheduled recalculations and changes made by hand.",
+    )
     program_id = fields.Many2one("wholesale.loyalty.program", ondelete="cascade", index=True)
     company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="program_id.currency_id")
@@ -68,6 +73,21 @@ class WholesaleLoyaltyTierHistory(models.Model):
         if not self.env.context.get("wholesale_notifying") or set(vals) - {"notification_pending"}:
             raise UserError(self.env._("Tier history is a record of what happened; it cannot be changed."))
         return super().write(vals)
+
+    def _record_contacts(self, documents):
+        """Record on these rows the contact of the document (order or invoice) that caused
+        them: of a customer's documents in one batch, the last one. One UPDATE, as the engine
+        inserts history by SQL and ``write`` refuses changes."""
+        contacts = {doc.partner_id.commercial_partner_id.id: doc.partner_id.id for doc in documents}
+        rows = [(entry.id, contacts[entry.partner_id.id]) for entry in self if entry.partner_id.id in contacts]
+        if not rows:
+            return
+        self.env.execute_query(SQL(
+            """UPDATE wholesale_loyalty_tier_history AS h SET contact_id = v.contact_id
+                 FROM unnest(%s::int[], %s::int[]) AS v(id, contact_id) WHERE h.id = v.id""",
+            [row[0] for row in rows], [row[1] for row in rows],
+        ))
+        self.invalidate_recordset(["contact_id"])
 
     @api.model
     def _record_manual_changes(self, tier_before, vals):

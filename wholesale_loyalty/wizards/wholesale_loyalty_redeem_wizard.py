@@ -48,6 +48,10 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
             wizard.limit_note = self.env._("the customer's whole balance") if wizard.balance < cap else \
                 self.env._("%(percent)s of the untaxed total",
                            percent=self.env["wholesale.loyalty.tier"]._format_percent(program.max_redeem_percent))
+            contact_limit = wizard.order_id.partner_id.wholesale_points_limit_per_order
+            if contact_limit and contact_limit < wizard.max_points:
+                wizard.max_points = contact_limit
+                wizard.limit_note = self.env._("the contact's limit per order")
 
     @api.depends("points", "order_id", "program_id")
     def _compute_amount(self):
@@ -95,6 +99,7 @@ class WholesaleLoyaltyRedeemWizard(models.TransientModel):
                 "At most %(cap)s points (%(percent)s%% of the untaxed total) can pay for this order.",
                 cap=cap, percent=program.max_redeem_percent,
             ))
+        order._wholesale_check_contact_limit(self.points)
 
     def action_apply(self):
         """Replace the order's points discount by one for the points chosen."""

@@ -76,10 +76,23 @@ class ResPartner(models.Model):
                 "expiring_30d": figures.get("expiring_30d", 0),
                 "opening_balance": figures.get("opening", 0),
                 "entries": entries[customer.id],
+                "show_contacts": customer._wholesale_has_contacts(),
+                "contact_totals": self._wholesale_contact_totals(entries[customer.id]),
                 "date_from": since + relativedelta(days=1),
                 "date_to": today,
             }
         return values
+
+    def _wholesale_contact_totals(self, entries):
+        """[(contact, points received, points used)] of ``entries``, the contacts by name:
+        who of a company account earned and spent what in the statement's period."""
+        totals = defaultdict(lambda: [0, 0])
+        for entry in entries:
+            totals[entry.contact_id][0 if entry.points > 0 else 1] += abs(entry.points)
+        return sorted(
+            ((contact, received, used) for contact, (received, used) in totals.items()),
+            key=lambda row: (not row[0], row[0].name or ""),
+        )
 
     def _wholesale_points_figures(self, today, since):
         """Balance (sum of all entries), balance on ``since`` and points of lots expiring
