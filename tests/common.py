@@ -119,6 +119,10 @@ class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
                          "the stored balance is the sum of the ledger")
         return partner.wholesale_points_balance
 
+    def _send_tier_notifications(self):
+        """Run the scheduled action that sends what tier changes tell (mails, chatter, notices)."""
+        self.env["wholesale.loyalty.tier.history"]._cron_send_tier_notifications()
+
     def _history(self, partner):
         return self.env["wholesale.loyalty.tier.history"].search(
             [("partner_id", "=", partner.id)], order="id"

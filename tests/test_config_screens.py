@@ -239,6 +239,7 @@ class TestConfigScreens(WholesaleLoyaltyCommon):
             self._invoice(self.customer, 1500.0, "2026-03-01")
         gold_entry = self._history(self.customer)[-1]
         self.assertEqual(gold_entry.new_tier_id, self.gold)
+        self._send_tier_notifications()
         body = template._render_field("body_html", gold_entry.ids, compute_lang=True)[gold_entry.id]
         self.assertIn("3%", body)
         self.assertNotIn("3.0", body)

@@ -135,6 +135,7 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
         with freeze_time("2026-04-01"):
             self._invoice(self.russian, 1500.0, "2026-03-30")
         self.assertTier(self.russian, self.gold)
+        self._send_tier_notifications()
         expected = ("Уровень лояльности изменен с Серебро на Золото (квалификационная сумма покупок: "
                     f"${NBSP}1{NBSP}500,00).")
         chatter = self.russian.message_ids.filtered(

@@ -452,6 +452,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
         self.customer.invalidate_recordset()
         self.assertTier(self.customer, self.silver)
         self.assertFalse(self.customer.wholesale_downgrade_since)
+        self._send_tier_notifications()
         change = self._history(self.customer)[-1]
         self.assertRecordValues(change, [{
             "reason": "membership", "old_tier_id": self.gold.id, "new_tier_id": self.silver.id,

@@ -31,6 +31,9 @@ class TestTierEngine(WholesaleLoyaltyCommon):
         with freeze_time("2026-04-01"):
             self._invoice(self.customer, 1500.0, "2026-03-30")
         entry = self._history(self.customer)[-1]
+        self.assertTrue(entry.notification_pending, "nothing goes out inside the request")
+        self.assertFalse(self._mails_to(self.customer))
+        self._send_tier_notifications()
         self.assertRecordValues(entry, [{
             "old_tier_id": self.silver.id, "new_tier_id": self.gold.id, "reason": "realtime",
             "qualifying_amount": 1500.0, "direction": "up", "notification_pending": False,
@@ -223,8 +226,10 @@ class TestTierEngine(WholesaleLoyaltyCommon):
         mails_before = len(self._mails_to(self.customer))
         history = self.env["wholesale.loyalty.tier.history"]
         history._cron_send_tier_notifications()
+        sent = len(self._mails_to(self.customer))
         history._cron_send_tier_notifications()
-        self.assertEqual(len(self._mails_to(self.customer)), mails_before)
+        self.assertGreater(sent, mails_before)
+        self.assertEqual(len(self._mails_to(self.customer)), sent, "each mail once")
         self.assertFalse(history.search([("notification_pending", "=", True)]))
 
     def test_status_api(self):

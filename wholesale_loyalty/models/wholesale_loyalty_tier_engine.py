@@ -117,7 +117,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             if members:
                 history |= engine._evaluate_batch(program, members.ids, program._today(), reason, unfunded)
         history |= engine._remove_members(engine._leavers(partners, claimed), engine._today(), reason)
-        history._send_notifications()
+        history._notify_later()
         return history
 
     def _leavers(self, partners, claimed):
@@ -172,7 +172,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             for batch in split_every(batch_size, targets.pop(program.id, []), list):
                 history |= engine._evaluate_batch(program, batch, program._today(), "realtime")
         history |= engine._remove_members(engine._members_of(leavers), engine._today(), "program_change")
-        history._send_notifications()
+        history._notify_later()
         return history
 
     @api.model

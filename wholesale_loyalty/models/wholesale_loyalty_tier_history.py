@@ -117,7 +117,7 @@ class WholesaleLoyaltyTierHistory(models.Model):
         # administrator's (res.partner.write), and the rows keep the user as their author.
         history = self.sudo().create(entries).sudo(False)
         history._follow_up()
-        history._send_notifications()
+        history._notify_later()
         return history
 
     def _follow_up(self):
@@ -295,6 +295,15 @@ class WholesaleLoyaltyTierHistory(models.Model):
         if user:
             return env._("Tier %(tier)s: personal manager %(user)s assigned.", **names)
         return env._("Tier %(tier)s: sales team %(team)s assigned.", **names)
+
+    def _notify_later(self):
+        """Mails, chatter and salesperson notices of these changes go out with the scheduled
+        action, after the change is committed: a request never waits on them, and a change
+        rolled back tells nobody."""
+        if any(self.mapped("notification_pending")):
+            cron = self.env.ref("wholesale_loyalty.ir_cron_send_tier_notifications", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
 
     def _send_notifications(self):
         """Tell customer, chatter and salesperson of each pending change, once."""
