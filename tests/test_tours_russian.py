@@ -39,6 +39,8 @@ class TestRussianTour(ChromiumTourCase):
                                                  "tax_ids": [Command.clear()]})],
         })
         cls.invoice.action_post()
+        # The scheduled action tells the chatter of the tier change.
+        cls.env["wholesale.loyalty.tier.history"]._cron_send_tier_notifications()
         company = cls.env.company
         cls.admin = new_test_user(
             cls.env, login="wl_ru_admin", password="wl_ru_admin_pw", lang="ru_RU",
