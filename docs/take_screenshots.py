@@ -6,7 +6,9 @@
 Roles are the demo users: admin (loyalty administrator), demo (sales rep, own documents),
 billing (Billing rights only), northwind (portal customer) and ivan (a Russian-speaking loyalty
 administrator, created here with the Russian language when the database lacks them). The script
-creates a quotation and a draft invoice to photograph; everything else is the demo data.
+creates a quotation and a draft invoice to photograph and, in the database it photographs only, has
+the main demo program defer its points on the demo chart of accounts before it posts an invoice, so
+the program's Points Liability tab has figures; everything else is the demo data.
 """
 import base64
 import json
@@ -46,8 +48,13 @@ def switch_view(view_type):
     return f"document.querySelector('.o_switch_view.o_{view_type}')?.click()"
 
 
-def open_first_group():
-    return "document.querySelector('.o_group_header')?.click()"
+def scroll_to(selector):
+    """Scroll, once the view has rendered what the script before opened, to what lies below the fold."""
+    return f"setTimeout(() => document.querySelector('{selector}')?.scrollIntoView(), 1000)"
+
+
+def open_all_groups():
+    return "document.querySelectorAll('.o_group_header').forEach(header => header.click())"
 
 
 def click_button(name):
@@ -193,6 +200,21 @@ class Demo:
         self.call("wholesale.loyalty.simulation", "action_simulate", [simulation])
         return simulation
 
+    def account(self, code):
+        return self.call("account.account", "search", [("code", "=", code)], limit=1)[0]
+
+    def defer_points(self, program):
+        """Have the program defer its points' revenue (IFRS 15) on the generic chart's deferred
+        revenue, product sales and sales expenses accounts, booked in the miscellaneous journal."""
+        [data] = self.call("wholesale.loyalty.program", "read", [program], ["company_id"])
+        journal = self.call("account.journal", "search",
+                            [("type", "=", "general"), ("company_id", "=", data["company_id"][0])], limit=1)[0]
+        self.call("wholesale.loyalty.program", "write", [program], {
+            "liability_method": "deferral", "expected_redemption_percent": 90.0,
+            "liability_journal_id": journal, "liability_account_id": self.account("212000"),
+            "liability_revenue_account_id": self.account("400000"),
+            "liability_expense_account_id": self.account("962000")})
+
     def posted_invoice(self, customer, product):
         """An invoice of today on the demo cash-discount terms, so it prints its offer."""
         invoice = self.draft_invoice(customer, product)
@@ -207,12 +229,17 @@ def shots(demo):
     program = demo.find("wholesale.loyalty.program", "Wholesale Partner Program")
     order = demo.quotation(contoso, product)
     invoice = demo.draft_invoice(northwind, product)
+    demo.defer_points(program)
     posted = demo.posted_invoice(northwind, product)
     scenario = demo.call("wholesale.loyalty.roi.scenario", "search", [], limit=1)
     action = "/odoo/action-"
     yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_program_action/{program}", "program.png")
+    yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_program_action/{program}", "liability.png",
+               f"{click_tab('Points Liability')}; {scroll_to('.o_notebook')}")
     yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_tier_action", "tiers.png",
-               open_first_group())
+               open_all_groups())
+    yield Shot("admin", f"{action}wholesale_loyalty.wholesale_loyalty_member_action", "members.png",
+               open_all_groups())
     yield Shot("admin", f"{action}base.action_partner_form/{northwind}", "customer.png", click_tab("Loyalty"))
     yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_kpi_action", "kpi.png")
     yield Shot("admin", f"{action}wholesale_loyalty_reports.wholesale_loyalty_report_action", "analysis.png",
