@@ -6,8 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 DEMO_DB="${DEMO_DB:-wholesale_demo}"
 PORT="${PORT:-8069}"
-# The languages the add-ons are translated into, loaded with their terms.
-LANGUAGES="ru_RU,bg_BG"
+# The languages the add-ons are translated into, loaded with their terms. English first: Odoo
+# makes the first language loaded at creation the database's default (users, journal codes).
+LANGUAGES="en_US,ru_RU,bg_BG"
 
 if psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'" | grep -q 1; then
     log "Database $DEMO_DB exists; updating the add-ons"

@@ -16,6 +16,11 @@ def _terms(po):
     return {(entry.msgctxt, entry.msgid) for entry in po if entry.msgid and not entry.obsolete}
 
 
+def _references(po):
+    return {(entry.msgctxt, entry.msgid, reference) for entry in po if entry.msgid and not entry.obsolete
+            for reference, _line in entry.occurrences}
+
+
 @tagged("post_install", "-at_install")
 class TestTranslations(TransactionCase):
 
@@ -33,6 +38,17 @@ class TestTranslations(TransactionCase):
                 stale = _terms(committed) - _terms(current)
                 self.assertFalse(missing, f"{addon}.pot lacks terms; run setup/export_translations.sh")
                 self.assertFalse(stale, f"{addon}.pot has terms the code no longer uses")
+
+    def test_translations_name_every_record_of_their_terms(self):
+        # Odoo imports a record's translation by the references of its term: a term whose
+        # entry lacks the reference of a new field or view stays untranslated there.
+        for addon in ADDONS:
+            current = _references(self._exported_pot(addon))
+            for name in (f"{addon}.pot", *(f"{language}.po" for language in LANGUAGES)):
+                with self.subTest(addon=addon, file=name):
+                    committed = _references(polib.pofile(str(ROOT / addon / "i18n" / name)))
+                    missing = sorted(current - committed)
+                    self.assertFalse(missing[:10], f"{name} of {addon} lacks references")
 
     def test_every_term_is_translated(self):
         for addon in ADDONS:
