@@ -499,7 +499,10 @@ class LedgerMachine(RuleBasedStateMachine):
             reversed_entry_id=invoice.id, currency_id=invoice.currency_id.id,
         )
         self._track(refund)
+        multiplier = self._multiplier(invoice)
         self._post(refund)
+        # The credit note may settle what a partial payment left: the invoice is then paid.
+        self._note_paid(invoice, multiplier)
 
     @precondition(lambda self: len(self.refund_ids) < MAX_MOVES)
     @rule(who=PICK, amount=st.sampled_from(AMOUNTS), other_company=st.booleans())
