@@ -515,21 +515,24 @@ class TestOpeningLiability(PointsLiabilityCase):
         self._points_held_before_booking()
         with freeze_time("2026-05-01"):
             self.program.liability_method = "deferral"
-        # 9,050 points x 1 x 95% = 8,597.50 and 100 x 1 x 95% = 95.00: 8,692.50 caught up on
-        # the deferred revenue account (revenue of the period), in one entry dated today.
+        # 9,050 points x 1 x 95% = 8,597.50 caught up on the deferred revenue account (revenue
+        # of the period) and 100 bonus points x 1 x 95% = 95.00 on the expense account: 8,692.50
+        # on the liability, in one entry dated today.
         move = self._liability_moves()
         self.assertEqual(len(move), 1)
         self.assertRecordValues(move, [{
             "state": "posted", "journal_id": self.journal.id, "date": fields.Date.to_date("2026-05-01"),
         }])
         self.assertRecordValues(move.line_ids.sorted("balance"), [
-            {"account_id": self.liability_account.id, "balance": -8692.50, "partner_id": self.customer.id},
-            {"account_id": self.deferral_account.id, "balance": 8692.50, "partner_id": self.customer.id},
+            {"account_id": self.liability_account.id, "balance": -8597.50, "partner_id": self.customer.id},
+            {"account_id": self.liability_account.id, "balance": -95.00, "partner_id": self.customer.id},
+            {"account_id": self.expense_account.id, "balance": 95.00, "partner_id": self.customer.id},
+            {"account_id": self.deferral_account.id, "balance": 8597.50, "partner_id": self.customer.id},
         ])
         earned, bonus = self._entries(kind="earn"), self._entries(kind="bonus")
         self.assertRecordValues(earned | bonus, [
             {"liability_deferred": 8597.50, "liability_points": 9050, "liability_source": "opening"},
-            {"liability_deferred": 95.00, "liability_points": 100, "liability_source": "opening"},
+            {"liability_deferred": 95.00, "liability_points": 100, "liability_source": "expense"},
         ])
         self.assertTiesOut(8692.50)
         # Booking again books nothing more.
@@ -544,7 +547,8 @@ class TestOpeningLiability(PointsLiabilityCase):
         with freeze_time("2027-03-02"):
             self.env["wholesale.loyalty.points"]._expire_lots()
         self.assertTiesOut(95.0)
-        self.assertEqual(self._balance_on(self.deferral_account), 95.0, "what the bonus lot still carries")
+        self.assertEqual(self._balance_on(self.deferral_account), 0.0, "all the revenue caught up came back")
+        self.assertEqual(self._balance_on(self.expense_account), 95.0, "what the bonus lot still carries")
 
     def test_switching_provision_on_charges_the_expense(self):
         self._points_held_before_booking()

@@ -68,7 +68,8 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         carry their expected cost (remaining points x point value x expected share), in one
         journal entry per program dated today. Under deferral the revenue of those points was
         recognised in full when they were earned: the catch-up is charged to the deferred
-        revenue account of the period, as a provision would be. The lots then carry it like
+        revenue account of the period, as a provision would be (points that brought no revenue
+        go to the expense account, as they would have). The lots then carry it like
         any other, so redemption and expiry release it. Idempotent: a lot booked carries its
         points, and is never booked again. Returns the journal entries posted."""
         self = self.sudo()  # books on behalf of the program, see _book
@@ -85,20 +86,21 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
     def _book_opening_lots(self, program, lots):
         booking = _Booking(self.env)
         share = booking.share(program)
-        by_partner = defaultdict(float)
+        by_line = defaultdict(float)  # (account, partner): amount
         amounts = {}
         for lot in lots:
             amount = program.currency_id.round(expected_cost(lot.remaining_points, program.point_value, share))
+            source = self._opening_source(lot)
             amounts[lot.id] = amount
-            by_partner[lot.partner_id] += amount
+            by_line[self._counter_account(program, lot.kind, source), lot.partner_id] += amount
             booking.lots[lot.id] = {
                 "deferred": amount, "released": 0.0, "open": amount, "points": lot.remaining_points,
-                "share": share, "source": "opening", "program": program, "last": None,
+                "share": share, "source": source, "program": program, "last": None,
             }
         booking.save()
         move = self.env["account.move"]
-        if not program.currency_id.is_zero(sum(by_partner.values())):
-            move = move.create(self._opening_move_vals(program, lots[0], by_partner))
+        if not program.currency_id.is_zero(sum(by_line.values())):
+            move = move.create(self._opening_move_vals(program, lots[0], by_line))
             move.action_post()
         self.env.cr.execute(SQL(
             """UPDATE wholesale_loyalty_ledger l SET liability_booked = v.amount, liability_move_id = %s
@@ -108,14 +110,22 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         lots.invalidate_recordset(["liability_booked", "liability_move_id"])
         return move
 
-    def _opening_move_vals(self, program, lot, by_partner):
+    def _opening_source(self, lot):
+        """Where an opened lot's liability comes from: under deferral, an invoice's points
+        from the revenue they were earned with ("opening", at their expected cost, not D);
+        points without revenue from the expense account, as when they are given."""
+        program = lot.program_id
+        if program.liability_method == "deferral" and not (lot.kind == "earn" and lot.move_id):
+            return "expense"
+        return "opening"
+
+    def _opening_move_vals(self, program, lot, by_line):
         """The opening entry: a line per customer on the liability (the tie-out reads it by
         customer) against the account its points' cost comes from."""
         date, lock_date = self._entry_date(lot, self.env["account.move"], fields.Date.context_today(self))
         label = self._label(self.env._("opening balance of the points held"), lock_date)
-        account = self._counter_account(program, lot.kind, "opening")
         line_ids = []
-        for partner, amount in by_partner.items():
+        for (account, partner), amount in by_line.items():
             for line_account, signed in ((account, amount), (program.liability_account_id, -amount)):
                 line_ids.append((0, 0, {
                     "account_id": line_account.id, "partner_id": partner.id, "name": label,
