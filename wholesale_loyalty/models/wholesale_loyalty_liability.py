@@ -207,7 +207,10 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         if lot.liability_source == "opening":  # booked at its expected cost when the books opened
             return cost, "opening"
         if lot.kind == "earn" and program.liability_method == "deferral" and lot.move_id:
-            goods = self.env["wholesale.loyalty.points"]._points_base(lot.move_id)
+            invoice = lot.move_id
+            # Its lines are at hand when it is posted: no query to know whether it deducts a down payment.
+            down_payment_moves = set(invoice.ids) if any(invoice.invoice_line_ids.mapped("is_downpayment")) else set()
+            goods = self.env["wholesale.loyalty.points"]._points_base(invoice, down_payment_moves)
             return deferred_revenue(goods, cost), "revenue"
         return cost, "expense"
 
