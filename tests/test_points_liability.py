@@ -7,7 +7,7 @@ import io
 import openpyxl
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -495,3 +495,118 @@ class TestPointsLiabilityTour(ChromiumTourCase):
         self.start_tour(f"/odoo/action-wholesale_loyalty.wholesale_loyalty_program_action/{program.id}",
                         "wholesale_loyalty_liability_tour", login=keeper.login)
         self.assertEqual(program.liability_tie_out()["ledger"], 8675.80)
+
+
+@tagged("post_install", "-at_install")
+class TestOpeningLiability(PointsLiabilityCase):
+    """Points customers hold when a program starts booking its liability: the books open with them."""
+
+    def _points_held_before_booking(self):
+        """Without a liability: 100,000 earns 10,000 points (lot to 2027-03-01), 950 of them are
+        redeemed on an order invoiced, and 100 bonus points (lot to 2027-04-20) are given."""
+        self.program.liability_method = "none"
+        self._sale()
+        self._invoice_order(self._redeem_on_order(950))
+        with freeze_time("2026-04-20"):
+            self.customer.wholesale_award_points(100, "Trade fair")
+        self.assertFalse(self._liability_moves())
+
+    def test_switching_deferral_on_books_the_points_held(self):
+        self._points_held_before_booking()
+        with freeze_time("2026-05-01"):
+            self.program.liability_method = "deferral"
+        # 9,050 points x 1 x 95% = 8,597.50 caught up on the deferred revenue account (revenue
+        # of the period) and 100 bonus points x 1 x 95% = 95.00 on the expense account: 8,692.50
+        # on the liability, in one entry dated today.
+        move = self._liability_moves()
+        self.assertEqual(len(move), 1)
+        self.assertRecordValues(move, [{
+            "state": "posted", "journal_id": self.journal.id, "date": fields.Date.to_date("2026-05-01"),
+        }])
+        self.assertRecordValues(move.line_ids.sorted("balance"), [
+            {"account_id": self.liability_account.id, "balance": -8597.50, "partner_id": self.customer.id},
+            {"account_id": self.liability_account.id, "balance": -95.00, "partner_id": self.customer.id},
+            {"account_id": self.expense_account.id, "balance": 95.00, "partner_id": self.customer.id},
+            {"account_id": self.deferral_account.id, "balance": 8597.50, "partner_id": self.customer.id},
+        ])
+        earned, bonus = self._entries(kind="earn"), self._entries(kind="bonus")
+        self.assertRecordValues(earned | bonus, [
+            {"liability_deferred": 8597.50, "liability_points": 9050, "liability_source": "opening"},
+            {"liability_deferred": 95.00, "liability_points": 100, "liability_source": "expense"},
+        ])
+        self.assertTiesOut(8692.50)
+        # Booking again books nothing more.
+        self.program.action_book_opening_liability()
+        self.assertEqual(self._liability_moves(), move)
+        self.assertTiesOut(8692.50)
+        # 950 more redeemed: 8,597.50 x 950 / (9,050 x 95%) = 950.00 back to revenue.
+        self._invoice_order(self._redeem_on_order(950, date="2026-06-01"), date="2026-06-10")
+        self.assertAlmostEqual(self._entries(kind="redeem")[-1].liability_booked, -950.0, places=2)
+        self.assertTiesOut(7742.50)
+        # The 8,100 points left of the earned lot expire: 7,647.50 of breakage to revenue.
+        with freeze_time("2027-03-02"):
+            self.env["wholesale.loyalty.points"]._expire_lots()
+        self.assertTiesOut(95.0)
+        self.assertEqual(self._balance_on(self.deferral_account), 0.0, "all the revenue caught up came back")
+        self.assertEqual(self._balance_on(self.expense_account), 95.0, "what the bonus lot still carries")
+
+    def test_switching_provision_on_charges_the_expense(self):
+        self._points_held_before_booking()
+        with freeze_time("2026-05-01"):
+            self.program.liability_method = "provision"
+        self.assertRecordValues(self._liability_moves().line_ids.sorted("balance"), [
+            {"account_id": self.liability_account.id, "balance": -8692.50},
+            {"account_id": self.expense_account.id, "balance": 8692.50},
+        ])
+        self.assertTiesOut(8692.50)
+        with freeze_time("2027-03-02"):
+            self.env["wholesale.loyalty.points"]._expire_lots()
+        # 8,597.50 of the earned lot released; the bonus lot keeps 95.00.
+        self.assertTiesOut(95.0)
+        self.assertEqual(self._balance_on(self.expense_account), 95.0)
+
+    def test_the_button_books_lots_left_without_liability_once(self):
+        self._points_held_before_booking()
+        # The method set by SQL (an import, a script): the lots carry nothing until the button.
+        self.env.cr.execute("UPDATE wholesale_loyalty_program SET liability_method = 'deferral' WHERE id = %s",
+                            [self.program.id])
+        self.program.invalidate_recordset(["liability_method"])
+        self.assertEqual(self.program.liability_tie_out()["ledger"], 0.0)
+        with freeze_time("2026-05-01"):
+            self.program.action_book_opening_liability()
+            self.program.action_book_opening_liability()
+        self.assertEqual(len(self._liability_moves()), 1)
+        self.assertTiesOut(8692.50)
+        with self.assertRaises(AccessError):
+            self.program.with_user(self.accountant).action_book_opening_liability()
+
+    def test_locked_period_opens_on_the_first_open_day(self):
+        self._points_held_before_booking()
+        self.env.company.sudo().fiscalyear_lock_date = "2026-05-31"
+        with freeze_time("2026-05-01"):
+            self.program.liability_method = "deferral"
+        move = self._liability_moves()
+        self.assertEqual(str(move.date), "2026-06-01")
+        self.assertIn("locked", move.line_ids[0].name)
+        self.assertTiesOut(8692.50)
+
+    def test_down_payment_defers_on_the_goods_the_points_count(self):
+        order = self.env["sale.order"].create({
+            "partner_id": self.customer.id,
+            "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
+                                           "price_unit": 100000.0, "tax_id": False})],
+        })
+        order.action_confirm()
+        invoices = []
+        for method, values in (("percentage", {"amount": 30}), ("delivered", {})):
+            self.env["sale.advance.payment.inv"].with_context(active_model="sale.order", active_ids=order.ids).create(
+                {"advance_payment_method": method, **values}).create_invoices()
+            invoices.append(order.invoice_ids.sorted("id")[-1])
+            invoices[-1].action_post()
+        self.assertAlmostEqual(invoices[1].amount_untaxed, 70000.0, places=2)
+        earned = self._entries(kind="earn")
+        self.assertEqual((earned.move_id, earned.points), (invoices[1], 10000), "the goods in full earn")
+        # G = 100,000 (the goods the points count, not the net 70,000): D = 100,000 x 9,500 /
+        # 109,500 = 8,675.80, not 70,000 x 9,500 / 79,500 = 8,364.78.
+        self.assertAlmostEqual(earned.liability_deferred, 8675.80, places=2)
+        self.assertTiesOut(8675.80)

@@ -217,6 +217,8 @@ SURFACE = {
         ADMIN | BILLING, _on("wholesale.loyalty.program", "liability_tie_out", program)),
     ("wholesale.loyalty.program", "action_export_liability_tie_out"): Public(
         ADMIN | BILLING, _on("wholesale.loyalty.program", "action_export_liability_tie_out", program)),
+    ("wholesale.loyalty.program", "action_book_opening_liability"): Public(
+        ADMIN, _on("wholesale.loyalty.program", "action_book_opening_liability", program)),
     ("wholesale.loyalty.program", "action_print_liability_tie_out"): Public(
         ADMIN | BILLING, _on("wholesale.loyalty.program", "action_print_liability_tie_out", program)),
     ("wholesale.loyalty.liability.screen", "action_print"): Public(ADMIN | BILLING, _liability_screen("action_print")),

@@ -89,7 +89,8 @@ class WholesaleLoyaltyLedger(models.Model):
         help="A lot: the expected redemption (%) its liability was booked with.",
     )
     liability_source = fields.Selection(
-        [("revenue", "Deferred revenue"), ("expense", "Expense")], readonly=True, groups=LIABILITY_GROUPS,
+        [("revenue", "Deferred revenue"), ("expense", "Expense"), ("opening", "Opening balance")],
+        readonly=True, groups=LIABILITY_GROUPS,
         help="A lot: the account its liability came from, which its breakage goes back to.",
     )
     liability_move_id = fields.Many2one(

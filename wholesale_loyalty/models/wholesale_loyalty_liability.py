@@ -59,6 +59,88 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
         self._sync_redemptions(redemptions.sale_order_id)
         self._check_budgets(entries.program_id)
 
+    # ------------------------------------------------------------------ opening balance
+
+    @api.model
+    def _book_opening(self, programs):
+        """Book the liability of the points customers already hold when a program starts
+        booking it: its open lots that carry none yet (earned while the method was ``none``)
+        carry their expected cost (remaining points x point value x expected share), in one
+        journal entry per program dated today. Under deferral the revenue of those points was
+        recognised in full when they were earned: the catch-up is charged to the deferred
+        revenue account of the period, as a provision would be (points that brought no revenue
+        go to the expense account, as they would have). The lots then carry it like
+        any other, so redemption and expiry release it. Idempotent: a lot booked carries its
+        points, and is never booked again. Returns the journal entries posted."""
+        self = self.sudo()  # books on behalf of the program, see _book
+        moves = self.env["account.move"]
+        for program in programs.sudo().filtered(lambda program: program.liability_method != "none"):
+            lots = self.env["wholesale.loyalty.ledger"].search([
+                ("program_id", "=", program.id), ("points", ">", 0), ("remaining_points", ">", 0),
+                "|", ("liability_points", "=", False), ("liability_points", "=", 0),
+            ], order="id")
+            if lots:
+                moves |= self._book_opening_lots(program, lots)
+        return moves
+
+    def _book_opening_lots(self, program, lots):
+        booking = _Booking(self.env)
+        share = booking.share(program)
+        by_line = defaultdict(float)  # (account, partner): amount
+        amounts = {}
+        for lot in lots:
+            amount = program.currency_id.round(expected_cost(lot.remaining_points, program.point_value, share))
+            source = self._opening_source(lot)
+            amounts[lot.id] = amount
+            by_line[self._counter_account(program, lot.kind, source), lot.partner_id] += amount
+            booking.lots[lot.id] = {
+                "deferred": amount, "released": 0.0, "open": amount, "points": lot.remaining_points,
+                "share": share, "source": source, "program": program, "last": None,
+            }
+        booking.save()
+        move = self.env["account.move"]
+        if not program.currency_id.is_zero(sum(by_line.values())):
+            move = move.create(self._opening_move_vals(program, lots[0], by_line))
+            move.action_post()
+        self.env.cr.execute(SQL(
+            """UPDATE wholesale_loyalty_ledger l SET liability_booked = v.amount, liability_move_id = %s
+                 FROM unnest(%s::int[], %s::float[]) AS v(id, amount) WHERE l.id = v.id""",
+            move.id or None, list(amounts), list(amounts.values()),
+        ))
+        lots.invalidate_recordset(["liability_booked", "liability_move_id"])
+        return move
+
+    def _opening_source(self, lot):
+        """Where an opened lot's liability comes from: under deferral, an invoice's points
+        from the revenue they were earned with ("opening", at their expected cost, not D);
+        points without revenue from the expense account, as when they are given."""
+        program = lot.program_id
+        if program.liability_method == "deferral" and not (lot.kind == "earn" and lot.move_id):
+            return "expense"
+        return "opening"
+
+    def _opening_move_vals(self, program, lot, by_line):
+        """The opening entry: a line per customer on the liability (the tie-out reads it by
+        customer) against the account its points' cost comes from."""
+        date, lock_date = self._entry_date(lot, self.env["account.move"], fields.Date.context_today(self))
+        label = self._label(self.env._("opening balance of the points held"), lock_date)
+        line_ids = []
+        for (account, partner), amount in by_line.items():
+            for line_account, signed in ((account, amount), (program.liability_account_id, -amount)):
+                line_ids.append((0, 0, {
+                    "account_id": line_account.id, "partner_id": partner.id, "name": label,
+                    "debit": signed if signed > 0 else 0.0, "credit": -signed if signed < 0 else 0.0,
+                }))
+        return {
+            "move_type": "entry",
+            "journal_id": program.liability_journal_id.id,
+            "company_id": program.company_id.id,
+            "date": date,
+            "ref": self.env._("Points liability opening: %(program)s", program=program.name),
+            "wholesale_liability_program_id": program.id,
+            "line_ids": line_ids,
+        }
+
     # ------------------------------------------------------------------ budget
 
     @api.model
@@ -117,11 +199,19 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
 
     def _lot_liability(self, lot, share):
         """(liability, source) of a lot's points at ``share``: an invoice's points under
-        deferral carry D of its revenue, other points their expected cost."""
+        deferral carry D of its revenue, other points their expected cost. G is the base the
+        points were earned on (see ``_points_base``): an invoice deducting a down payment
+        earns on its goods in full, so its revenue is allocated on them too, not on its net."""
         program = lot.program_id
         cost = expected_cost(lot.points, program.point_value, share)
+        if lot.liability_source == "opening":  # booked at its expected cost when the books opened
+            return cost, "opening"
         if lot.kind == "earn" and program.liability_method == "deferral" and lot.move_id:
-            return deferred_revenue(lot.move_id.amount_untaxed_signed, cost), "revenue"
+            invoice = lot.move_id
+            # Its lines are at hand when it is posted: no query to know whether it deducts a down payment.
+            down_payment_moves = set(invoice.ids) if any(invoice.invoice_line_ids.mapped("is_downpayment")) else set()
+            goods = self.env["wholesale.loyalty.points"]._points_base(invoice, down_payment_moves)
+            return deferred_revenue(goods, cost), "revenue"
         return cost, "expense"
 
     # ------------------------------------------------------------------ expected share and true-up
@@ -208,7 +298,7 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
                  FROM wholesale_loyalty_ledger_allocation a
                  JOIN wholesale_loyalty_ledger e ON e.id = a.entry_id
             LEFT JOIN wholesale_loyalty_ledger c ON c.id = e.reversed_entry_id AND e.points > 0
-                WHERE a.lot_id = ANY(%s)
+                WHERE a.lot_id = ANY(%s) AND a.liability_amount IS NOT NULL
                 GROUP BY a.lot_id""",
             lots.ids,
         ))
@@ -334,14 +424,14 @@ class WholesaleLoyaltyLiability(models.AbstractModel):
 
     def _source_of(self, consumer):
         sources = consumer.allocation_ids.lot_id.mapped("liability_source")
-        return "revenue" if "revenue" in sources else "expense"
+        return "revenue" if {"revenue", "opening"} & set(sources) else "expense"
 
     # ------------------------------------------------------------------ journal entries
 
     def _counter_account(self, program, kind, source):
         """The account a movement of the liability goes against: a redemption under deferral
         releases revenue; otherwise the lot's money goes back where it came from."""
-        if program.liability_method == "deferral" and (kind == "redeem" or source == "revenue"):
+        if program.liability_method == "deferral" and (kind == "redeem" or source in ("revenue", "opening")):
             return program.liability_revenue_account_id
         return program.liability_expense_account_id
 

@@ -568,6 +568,7 @@ class WholesaleLoyaltyProgram(models.Model):
             })
         programs = super().create(vals_list)
         programs._show_line_discounts()
+        self.env["wholesale.loyalty.liability"]._book_opening(programs)
         # Customers matching a new program are members at once, not after the nightly run.
         # Module data skips this: the install hook enrolls everyone once the tiers exist.
         if not self.env.context.get("install_mode"):
@@ -586,7 +587,11 @@ class WholesaleLoyaltyProgram(models.Model):
                     fname: vals.get(fname, program[fname]) for fname in PERSONAL_OFFER_FIELDS
                 })
         before = {program: (program.partner_domain, program.sequence) for program in self}
+        booking_before = self.filtered(lambda program: program.liability_method != "none")
         result = super().write(vals)
+        if vals.get("liability_method", "none") != "none":
+            # Points customers hold already carry no liability yet: the books open with them.
+            self.env["wholesale.loyalty.liability"]._book_opening(self - booking_before)
         if vals.get("apply_tier_discount") or vals.get("active"):
             self._show_line_discounts()
         if any(field in vals for field in MEMBERSHIP_FIELDS) and not self.env.context.get("install_mode"):
@@ -606,6 +611,20 @@ class WholesaleLoyaltyProgram(models.Model):
         tie_outs = self.env["wholesale.loyalty.liability"]._tie_out(programs, by_customer=True)
         result = [tie_outs[program.id] for program in programs]
         return result[0] if len(result) == 1 else result
+
+    def action_book_opening_liability(self):
+        """Book the liability of the open points that carry none yet (see ``_book_opening``);
+        booking twice books nothing more."""
+        check_caller_groups(self.env, LOYALTY_MANAGER)
+        moves = self.env["wholesale.loyalty.liability"]._book_opening(self)
+        return {
+            "type": "ir.actions.client", "tag": "display_notification",
+            "params": {
+                "type": "success" if moves else "info",
+                "message": self.env._("Opening liability booked: %(count)s journal entries.", count=len(moves))
+                if moves else self.env._("Every open point already carries its liability: nothing to book."),
+            },
+        }
 
     def action_print_liability_tie_out(self):
         check_caller_groups(self.env, LOYALTY_MANAGER, BILLING, ACCOUNTING_READONLY)
