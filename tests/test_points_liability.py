@@ -54,6 +54,21 @@ class PointsLiabilityCase(WholesaleLoyaltyCommon):
 
     # ---------------------------------------------------------------- helpers
 
+    def _manual_entry_on_the_liability(self, amount, date="2026-03-31"):
+        """A journal entry posted by hand on the program's liability account: the books then
+        disagree with the ledger by ``amount``."""
+        manual = self.env["account.move"].create({
+            "journal_id": self.journal.id, "date": date,
+            "wholesale_liability_program_id": self.program.id,
+            "line_ids": [
+                Command.create({"account_id": self.liability_account.id, "partner_id": self.customer.id,
+                                "debit": amount}),
+                Command.create({"account_id": self.deferral_account.id, "credit": amount}),
+            ],
+        })
+        manual.action_post()
+        return manual
+
     def _sale(self, amount=100000.0, date="2026-03-01", **values):
         with freeze_time(date):
             return self._invoice(self.customer, amount, date, taxes=self.env["account.tax"], **values)
@@ -397,16 +412,7 @@ class TestPointsLiability(PointsLiabilityCase):
 
     def test_tie_out_shows_a_manual_entry_on_the_account(self):
         self._sale()
-        manual = self.env["account.move"].create({
-            "journal_id": self.journal.id, "date": "2026-03-31",
-            "wholesale_liability_program_id": self.program.id,
-            "line_ids": [
-                Command.create({"account_id": self.liability_account.id, "partner_id": self.customer.id,
-                                "debit": 100.0}),
-                Command.create({"account_id": self.deferral_account.id, "credit": 100.0}),
-            ],
-        })
-        manual.action_post()
+        self._manual_entry_on_the_liability(100.0)
         tie_out = self.program.liability_tie_out()
         self.assertAlmostEqual(tie_out["difference"], -100.0, places=2)
         self.assertAlmostEqual(tie_out["lines"][0]["difference"], -100.0, places=2)

@@ -79,16 +79,7 @@ class TestPointsLiabilityForAccountants(PointsLiabilityCase):
 
     def test_the_screen_shows_a_manual_entry_as_a_difference(self):
         self._sale()
-        manual = self.env["account.move"].create({
-            "journal_id": self.journal.id, "date": "2026-03-31",
-            "wholesale_liability_program_id": self.program.id,
-            "line_ids": [
-                Command.create({"account_id": self.liability_account.id, "partner_id": self.customer.id,
-                                "debit": 100.0}),
-                Command.create({"account_id": self.deferral_account.id, "credit": 100.0}),
-            ],
-        })
-        manual.action_post()
+        self._manual_entry_on_the_liability(100.0)
         screen = self._screen_as(self.accountant)
         self.assertAlmostEqual(screen.difference, -100.0, places=2)
         self.assertAlmostEqual(screen.books_amount, 8575.80, places=2)
