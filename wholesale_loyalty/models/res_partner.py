@@ -1,4 +1,3 @@
-from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -9,7 +8,7 @@ from odoo.tools import format_date
 
 from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.points_rules import EXPIRING_SOON_DAYS
-from ..tools.tier_rules import TierPlace, change_direction, next_step
+from ..tools.tier_rules import TierPlace, change_direction
 
 # The partner's views of its member in the current company (``wholesale.loyalty.member``):
 # {partner field: member field}.
@@ -185,7 +184,7 @@ class ResPartner(models.Model):
                 continue
             # sudo: the partner shows its own account's program and tiers, whoever reads it
             program = programs.browse(state["program_id"]).sudo()
-            step = next_step(program._ladder(), state["tier_id"])
+            next_tier, missing = program._next_tier(state["tier_id"], state["qualifying_amount"])
             since = state["downgrade_since"]
             partner.update({
                 "wholesale_program_id": program.id,
@@ -193,9 +192,9 @@ class ResPartner(models.Model):
                 "wholesale_tier_since": state["tier_since"],
                 "wholesale_qualifying_amount": state["qualifying_amount"],
                 "wholesale_downgrade_since": since,
-                "wholesale_downgrade_on": since + timedelta(days=program.downgrade_grace_days) if since else False,
-                "wholesale_next_tier_id": tiers.browse(step.tier_id) if step else False,
-                "wholesale_amount_to_next_tier": max(step.threshold - state["qualifying_amount"], 0.0) if step else 0.0,
+                "wholesale_downgrade_on": program._downgrade_on(since),
+                "wholesale_next_tier_id": next_tier.id,
+                "wholesale_amount_to_next_tier": missing,
                 "wholesale_tier_locked": state["tier_locked"],
                 "wholesale_tier_lock_reason": state["tier_lock_reason"],
                 "wholesale_points_balance": state["points_balance"],

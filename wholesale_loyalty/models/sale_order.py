@@ -7,7 +7,6 @@ from odoo.tools import format_date, formatLang
 from ..tools.access import LOYALTY_USER, check_caller_groups
 from ..tools.payment_discounts import percent_digits
 from ..tools.points_rules import redeem_cap
-from ..tools.tier_rules import next_step
 
 # What decides whether a quotation's tier ships it free, besides its lines.
 FREE_SHIPPING_ORDER_FIELDS = frozenset({"wholesale_tier_id", "partner_id", "pricelist_id", "currency_id"})
@@ -175,10 +174,7 @@ class SaleOrder(models.Model):
         if not customer.id:
             return False, 0.0
         joining = self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id)
-        step = next_step(joining.program._ladder(), joining.tier.id or None) if joining.program else None
-        if not step:
-            return False, 0.0
-        return self.env["wholesale.loyalty.tier"].browse(step.tier_id), max(step.threshold - joining.amount, 0.0)
+        return joining.program._next_tier(joining.tier.id, joining.amount) if joining.program else (False, 0.0)
 
     @api.depends("partner_id", "state", "partner_id.commercial_partner_id.wholesale_tier_id")
     def _compute_wholesale_keep_tier_message(self):

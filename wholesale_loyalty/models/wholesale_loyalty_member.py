@@ -1,10 +1,7 @@
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
-
-from ..tools.tier_rules import next_step
 
 # The member's tier state, written by the tier engine with SQL (see its ``_write_states``).
 STATE_FIELDS = [
@@ -96,19 +93,15 @@ class WholesaleLoyaltyMember(models.Model):
     @api.depends("downgrade_since", "program_id.downgrade_grace_days")
     def _compute_downgrade_on(self):
         for member in self:
-            since = member.downgrade_since
-            member.downgrade_on = since + timedelta(days=member.program_id.downgrade_grace_days) if since else False
+            member.downgrade_on = member.program_id._downgrade_on(member.downgrade_since)
 
     @api.depends("tier_id", "qualifying_amount", "program_id")
     def _compute_next_tier(self):
-        ladders = {}
         for member in self:
-            program = member.program_id
-            if program not in ladders:
-                ladders[program] = program._ladder() if program else []
-            step = next_step(ladders[program], member.tier_id.id or None) if member.active else None
-            member.next_tier_id = step.tier_id if step else False
-            member.amount_to_next_tier = max(step.threshold - member.qualifying_amount, 0.0) if step else 0.0
+            tier, missing = member.program_id._next_tier(member.tier_id.id, member.qualifying_amount) \
+                if member.active else (False, 0.0)
+            member.next_tier_id = tier
+            member.amount_to_next_tier = missing
 
     @api.constrains("tier_locked", "tier_lock_reason")
     def _check_lock_reason(self):

@@ -229,16 +229,9 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
             HAVING COUNT(*) >= %(min_months)s
             """,
             documents=program._sale_documents_condition("m"), company=program.company_id.id,
-            members=self._member_ids(program), goods=self._goods_ids(),
+            members=self.env["wholesale.loyalty.tier.engine"]._member_ids(program), goods=self._goods_ids(),
             start=start, end=end, min_months=program.personal_offer_min_months,
         )
-
-    @api.model
-    def _member_ids(self, program):
-        """Ids of the customers (commercial partners) that are members of ``program``."""
-        return [row[0] for row in self.env.execute_query(SQL(
-            "SELECT partner_id FROM wholesale_loyalty_member WHERE program_id = %s AND active", program.id,
-        ))]
 
     @api.model
     def _goods_ids(self):

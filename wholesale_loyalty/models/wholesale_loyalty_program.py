@@ -1,4 +1,5 @@
 from ast import literal_eval
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -16,7 +17,7 @@ from ..tools.access import (
 from ..tools.numbers import check_numbers
 from ..tools.personal_offers import settings_error
 from ..tools.points_rules import points_for_amount
-from ..tools.tier_rules import TierStep, local_today, utc_bounds, zone_name
+from ..tools.tier_rules import TierStep, local_today, next_step, utc_bounds, zone_name
 
 # Customer invoices and credit notes: the documents every sales figure of the scheme sums up.
 SALE_DOCUMENTS = ("out_invoice", "out_refund")
@@ -778,6 +779,20 @@ class WholesaleLoyaltyProgram(models.Model):
         """The program's tiers as engine steps."""
         self.ensure_one()
         return [TierStep(tier.id, tier.threshold_amount) for tier in self.tier_ids]
+
+    def _next_tier(self, tier_id, amount):
+        """(next tier, spend missing to reach it) of a member holding ``tier_id`` (or None)
+        with qualifying spend ``amount``: an empty tier and 0.0 at the top of the ladder."""
+        self.ensure_one()
+        step = next_step(self._ladder(), tier_id or None)
+        if not step:
+            return self.env["wholesale.loyalty.tier"], 0.0
+        return self.env["wholesale.loyalty.tier"].browse(step.tier_id), max(step.threshold - amount, 0.0)
+
+    def _downgrade_on(self, below_since):
+        """The day a member below its tier since ``below_since`` moves down: the grace period later."""
+        self.ensure_one()
+        return below_since + timedelta(days=self.downgrade_grace_days) if below_since else False
 
     # ------------------------------------------------------------------ qualifying spend
 
