@@ -1,7 +1,7 @@
 """Full tier recalculation at two sizes, 20,000 customers with 400,000 posted invoices and
-200,000 customers with 4,000,000, against the raw SQL lower bound (one GROUP BY plus one
-UPSERT into the members' table, as the engine writes them), and the recalculation's peak memory
-at each size.
+200,000 customers with 4,000,000, against the raw SQL lower bound (one GROUP BY feeding one
+statement that upserts the members' table and adds a tier history line per change, as the engine
+writes them), and the recalculation's peak memory at each size.
 
 For each size: ``tier_<size>_first_run_ratio`` (everyone enrolled, a history line each) and
 ``tier_<size>_daily_ratio`` (thresholds moved, every amount aggregated again) are medians of
@@ -239,7 +239,7 @@ def reset_members(env, program):
 
 
 def sql_lower_bound(env, program):
-    """What a hand-written statement needs: aggregate and write the tier, nothing else."""
+    """What a hand-written statement needs: aggregate, write the tier and record the change."""
     upsert_members_sql(env, program, """
         SELECT m.commercial_partner_id AS partner_id, SUM(m.amount_untaxed_signed) AS amount
           FROM account_move m
@@ -251,25 +251,41 @@ def sql_lower_bound(env, program):
 def upsert_members_sql(env, program, spend_query, **params):
     """Write the tier and qualifying spend that ``spend_query`` (SQL selecting ``partner_id``
     and ``amount``) gives each benchmark customer on its account in ``program``, as the engine
-    writes them: one UPSERT into the members' table, creating the accounts of those who join.
-    Accounts already right are left alone, as the engine leaves them: the triggers on the
-    members' table (the reports' analysis store) would otherwise charge the bound for rows
-    that do not change."""
+    writes them: one statement that upserts the members' table, creating the accounts of
+    those who join, and adds a tier history line for each customer who joins or changes
+    tier (the contract's record of every change, which the engine writes too). Accounts
+    already right are left alone, as the engine leaves them: the triggers on the members'
+    table (the reports' analysis store) would otherwise charge the bound for rows that do
+    not change."""
     env.cr.execute(
-        f"""INSERT INTO wholesale_loyalty_member AS mb
-                   (partner_id, program_id, company_id, active, tier_id, qualifying_amount,
-                    tier_locked, points_balance)
-            SELECT s.partner_id, %(program)s, %(company)s, TRUE, s.tier_id, s.amount, FALSE, 0
-              FROM (SELECT a.partner_id, a.amount,
-                           (SELECT t.id FROM wholesale_loyalty_tier t
-                             WHERE t.program_id = %(program)s AND t.threshold_amount <= a.amount
-                          ORDER BY t.threshold_amount DESC LIMIT 1) AS tier_id
-                      FROM ({spend_query}) a
-                      JOIN res_partner p ON p.id = a.partner_id AND p.ref LIKE %(tag)s) s
-            ON CONFLICT (partner_id, program_id) DO UPDATE
-               SET active = TRUE, qualifying_amount = EXCLUDED.qualifying_amount, tier_id = EXCLUDED.tier_id
-             WHERE (mb.active, mb.qualifying_amount, mb.tier_id)
-                   IS DISTINCT FROM (TRUE, EXCLUDED.qualifying_amount, EXCLUDED.tier_id)""",  # noqa: S608
+        f"""WITH target AS (
+                SELECT s.partner_id, s.amount, s.tier_id, old.tier_id AS old_tier_id,
+                       old.id IS NULL OR NOT old.active AS joined
+                  FROM (SELECT a.partner_id, a.amount,
+                               (SELECT t.id FROM wholesale_loyalty_tier t
+                                 WHERE t.program_id = %(program)s AND t.threshold_amount <= a.amount
+                              ORDER BY t.threshold_amount DESC LIMIT 1) AS tier_id
+                          FROM ({spend_query}) a
+                          JOIN res_partner p ON p.id = a.partner_id AND p.ref LIKE %(tag)s) s
+             LEFT JOIN wholesale_loyalty_member old
+                    ON old.partner_id = s.partner_id AND old.program_id = %(program)s
+            ), written AS (
+                INSERT INTO wholesale_loyalty_member AS mb
+                       (partner_id, program_id, company_id, active, tier_id, qualifying_amount,
+                        tier_locked, points_balance)
+                SELECT partner_id, %(program)s, %(company)s, TRUE, tier_id, amount, FALSE, 0 FROM target
+                ON CONFLICT (partner_id, program_id) DO UPDATE
+                   SET active = TRUE, qualifying_amount = EXCLUDED.qualifying_amount, tier_id = EXCLUDED.tier_id
+                 WHERE (mb.active, mb.qualifying_amount, mb.tier_id)
+                       IS DISTINCT FROM (TRUE, EXCLUDED.qualifying_amount, EXCLUDED.tier_id)
+            )
+            INSERT INTO wholesale_loyalty_tier_history
+                   (partner_id, program_id, company_id, date, old_tier_id, new_tier_id, qualifying_amount,
+                    reason, direction)
+            SELECT partner_id, %(program)s, %(company)s, CURRENT_DATE, old_tier_id, tier_id, amount,
+                   CASE WHEN joined THEN 'enrollment' ELSE 'recalculation' END, 'up'
+              FROM target
+             WHERE joined OR old_tier_id IS DISTINCT FROM tier_id""",  # noqa: S608
         {"program": program.id, "company": program.company_id.id, "tag": f"{TAG}-%", **params},
     )
 

@@ -171,3 +171,6 @@ class WholesaleLoyaltyMember(models.Model):
         # sudo: cache bookkeeping, whoever moved the points; the partners' views depend on
         # these fields and are dropped with them
         self.sudo().modified(fnames)
+        # The statements write the company with the program: reading every member's program
+        # again to compute it would cost the engine more than its own upsert.
+        self.env.remove_to_compute(self._fields["company_id"], self)

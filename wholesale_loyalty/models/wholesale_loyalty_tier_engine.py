@@ -8,6 +8,7 @@ from odoo.osv import expression
 from odoo.tools import SQL, float_compare, float_round, split_every
 
 from ..tools.batches import may_commit, run_batches, streamed
+from ..tools.sql_arrays import array_literal
 from ..tools.tier_rules import (
     AMOUNT_DIGITS,
     TierPlace,
@@ -379,9 +380,9 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return members
 
     def _spend_rows_query(self, program, members, today):
-        """(customer id, qualifying spend, whether the state may change) of every customer of
-        ``members``, by id: one aggregation of the program's spend (see ``_spend_query``)
-        over all of them.
+        """(customer id, qualifying spend rounded to the currency, whether the state may
+        change) of every customer of ``members``, by id: one aggregation of the program's
+        spend (see ``_spend_query``) over all of them.
 
         A customer of the program, outside any grace period, whose stored spend is the new
         one and whose tier is the one that spend earns keeps its state whatever the rules
@@ -393,7 +394,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         digits = program.currency_id.decimal_places
         holders = self._floor_holders_query(program, today)
         return SQL(
-            """SELECT member.id, COALESCE(spend.amount, 0),
+            """SELECT member.id, ROUND(COALESCE(spend.amount, 0), %(digits)s),
                       NOT COALESCE(
                           m.active
                           AND m.downgrade_since IS NULL
@@ -466,7 +467,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
 
     def _decide(self, program, partner_ids, amounts, today, reason, unfunded=None):
         """(partner states to write, history rows to insert) for ``partner_ids``, whose
-        qualifying spend ``amounts`` gives ({id: amount}, nobody missing but those without).
+        qualifying spend ``amounts`` gives ({id: amount rounded to the program's currency},
+        nobody missing but those without).
 
         ``unfunded`` ({customer id: tier id}) names the paid tiers whose fee's money just
         went back: a customer holding such a tier, or a lower one, gets no downgrade grace.
@@ -480,11 +482,12 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         floors = self._tier_floors(program, partner_ids, today)
         # Read once: a field read per customer costs more than the decision itself.
         rounding, grace_days = program.currency_id.rounding, program.downgrade_grace_days
+        program_id, company_id = program.id, program.company_id.id
         rows, changes = [], []
         for partner_id in partner_ids:
             state = states[partner_id]
-            amount = float_round(amounts.get(partner_id, 0.0), precision_rounding=rounding)
-            joined = state["program_id"] != program.id
+            amount = amounts.get(partner_id, 0.0)
+            joined = state["program_id"] != program_id
             moved = joined and bool(state["program_id"])
             current = None if joined else state["tier_id"]
             if state["locked"] and not joined:
@@ -502,14 +505,14 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                 )
             tier_changed = joined or decision_tier != current
             since = today if tier_changed else state["tier_since"]
-            row = PartnerState(partner_id, program.id, decision_tier, since, amount, downgrade_since, today)
+            row = PartnerState(partner_id, program_id, decision_tier, since, amount, downgrade_since, today)
             if self._state_differs(row, state, rounding):
                 rows.append(row)
             if tier_changed:
                 changes.append(HistoryRow(
                     partner_id=partner_id,
-                    program_id=program.id,
-                    company_id=program.company_id.id,
+                    program_id=program_id,
+                    company_id=company_id,
                     date=today,
                     old_tier_id=state["tier_id"],
                     new_tier_id=decision_tier,
@@ -517,7 +520,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                     reason="program_change" if moved else "enrollment" if joined else reason,
                     direction=change_direction(
                         TierPlace(state["program_id"], thresholds.get(state["tier_id"])),
-                        TierPlace(program.id, thresholds.get(decision_tier)),
+                        TierPlace(program_id, thresholds.get(decision_tier)),
                     ),
                     notification_pending=not moved and self._worth_notifying(decision_tier, joined, ladder),
                     old_program_id=state["program_id"] if moved else None,
@@ -571,12 +574,16 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         return not (joined and entry_level)
 
     def _qualifying_amounts(self, program, partner_ids, today):
-        """Qualifying spend per commercial partner over the program's window on ``today``:
-        one aggregation query (the rule is the program's, see ``_spend_query``)."""
+        """Qualifying spend per commercial partner over the program's window on ``today``, rounded to
+        the currency: one aggregation query (the rule is the program's, see ``_spend_query``)."""
         date_from, date_to = qualification_window(
             program.qualification_period, today, program.period_months
         )
-        return program._spend_by_partner(partner_ids, date_from, date_to)
+        rounding = program.currency_id.rounding
+        return {
+            partner_id: float_round(amount, precision_rounding=rounding)
+            for partner_id, amount in program._spend_by_partner(partner_ids, date_from, date_to).items()
+        }
 
     def _current_states(self, company, partner_ids):
         """{partner id: state of its active member in ``company``} (``NO_STATE`` without one)."""
@@ -599,8 +606,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         not change are left untouched."""
         if not rows:
             return
-        columns = {name: list(column) for name, column in zip(PartnerState._fields, zip(*rows, strict=True),
-                                                                 strict=True)}
+        columns = {name: array_literal(column) for name, column in zip(PartnerState._fields, zip(*rows, strict=True),
+                                                                         strict=True)}
         member_model = self.env["wholesale.loyalty.member"]
         member_model.flush_model()
         movers = {change.partner_id for change in changes if change.reason == "program_change"}
@@ -658,7 +665,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not changes:
             return history
         columns = {
-            name: list(column) for name, column in zip(HistoryRow._fields, zip(*changes, strict=True), strict=True)
+            name: array_literal(column)
+            for name, column in zip(HistoryRow._fields, zip(*changes, strict=True), strict=True)
         }
         rows = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_tier_history
