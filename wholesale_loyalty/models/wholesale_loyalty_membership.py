@@ -282,10 +282,8 @@ class WholesaleLoyaltyMembership(models.Model):
     @api.model
     def _tiers_by_product(self):
         """{(product id, company id): tier} of the tiers customers can buy."""
-        tiers = self.env["wholesale.loyalty.tier"].sudo().search([
-            ("membership_available", "=", True), ("membership_product_id", "!=", False),
-        ])
-        return {(tier.membership_product_id.id, tier.company_id.id): tier for tier in tiers}
+        tiers = self.env["wholesale.loyalty.tier"].sudo()
+        return {key: tiers.browse(tier_id) for key, tier_id in tiers._paid_tier_ids_by_product()}
 
     @api.model
     def _match_fee_lines(self, fee_lines, existing, tiers):

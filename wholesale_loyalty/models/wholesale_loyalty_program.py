@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, float_compare, formatLang
+from odoo.tools import SQL, float_compare, formatLang, ormcache
 
 from ..tools.access import (
     ACCOUNTING_READONLY,
@@ -568,6 +568,7 @@ class WholesaleLoyaltyProgram(models.Model):
                 fname: vals.get(fname, self._fields[fname].default(self)) for fname in PERSONAL_OFFER_FIELDS
             })
         programs = super().create(vals_list)
+        self.env.registry.clear_cache()  # the active programs (see _active_program_ids)
         programs._show_line_discounts()
         self.env["wholesale.loyalty.liability"]._book_opening(programs)
         # Customers matching a new program are members at once, not after the nightly run.
@@ -590,6 +591,8 @@ class WholesaleLoyaltyProgram(models.Model):
         before = {program: (program.partner_domain, program.sequence) for program in self}
         booking_before = self.filtered(lambda program: program.liability_method != "none")
         result = super().write(vals)
+        if any(fname in vals for fname in ("active", "sequence", "company_id")):
+            self.env.registry.clear_cache()  # the active programs (see _active_program_ids)
         if vals.get("liability_method", "none") != "none":
             # Points customers hold already carry no liability yet: the books open with them.
             self.env["wholesale.loyalty.liability"]._book_opening(self - booking_before)
@@ -599,6 +602,20 @@ class WholesaleLoyaltyProgram(models.Model):
             changed = self.filtered(lambda program: (program.partner_domain, program.sequence) != before[program])
             self.env["wholesale.loyalty.tier.engine"]._enroll(changed)
         return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # the active programs (see _active_program_ids)
+        return result
+
+    @api.model
+    @ormcache()
+    def _active_program_ids(self):
+        """Ids of the active programs of every company, in the order they claim customers.
+        Every invoice posted or paid and every order confirmed reads them, and they change
+        only with the programs: cached, cleared when a program is created, archived,
+        reordered, moved to another company or deleted."""
+        return tuple(self.sudo().search([], order="sequence, id").ids)
 
     def liability_tie_out(self):
         """The points liability of each program in the ledger (what its open lots still carry)

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import float_compare, formatLang
+from odoo.tools import float_compare, formatLang, ormcache
 
 from ..tools.access import LOYALTY_USER, check_caller_groups
 from ..tools.numbers import check_numbers
@@ -307,7 +307,9 @@ class WholesaleLoyaltyTier(models.Model):
             self._check_membership_values(
                 vals.get("name"), self.env["wholesale.loyalty.program"].browse(vals.get("program_id")), vals
             )
-        return super().create(vals_list)
+        tiers = super().create(vals_list)
+        self.env.registry.clear_cache()  # the tiers customers can buy (see _paid_tier_ids_by_product)
+        return tiers
 
     def write(self, vals):
         check_numbers(self, [vals])
@@ -324,7 +326,24 @@ class WholesaleLoyaltyTier(models.Model):
                     vals.get("name", tier.name), new_program or tier.program_id,
                     {**current, **vals, "tier_ids": self.ids},
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if any(fname in vals for fname in ("membership_available", "membership_product_id", "program_id")):
+            self.env.registry.clear_cache()  # the tiers customers can buy (see _paid_tier_ids_by_product)
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # the tiers customers can buy (see _paid_tier_ids_by_product)
+        return result
+
+    @api.model
+    @ormcache()
+    def _paid_tier_ids_by_product(self):
+        """((product id, company id), tier id) of the tiers customers can buy. Every invoice
+        posted or paid is checked for their fee products, and they change only with the
+        tiers (and the company of their program): cached, cleared by those changes."""
+        tiers = self.sudo().search([("membership_available", "=", True), ("membership_product_id", "!=", False)])
+        return tuple(((tier.membership_product_id.id, tier.company_id.id), tier.id) for tier in tiers)
 
     def action_view_partners(self):
         check_caller_groups(self.env, LOYALTY_USER)

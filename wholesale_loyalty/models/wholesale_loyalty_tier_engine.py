@@ -279,7 +279,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
     # ------------------------------------------------------------------ planning
 
     def _active_programs(self):
-        return self.env["wholesale.loyalty.program"].search([], order="sequence, id")
+        programs = self.env["wholesale.loyalty.program"]
+        return programs.browse(programs._active_program_ids())
 
     def _today(self):
         """Today in the current company's timezone, for work that spans programs."""
