@@ -139,3 +139,27 @@ class TestMembers(WholesaleLoyaltyCommon):
             self.env["wholesale.loyalty.member"].sudo().create({
                 "partner_id": self.customer.id, "program_id": self.program.id,
             })
+
+
+@tagged("post_install", "-at_install")
+class TestActivePrograms(WholesaleLoyaltyCommon):
+    """Every posted invoice reads the active programs from the registry's cache: a program
+    created, reordered, archived or deleted counts from the next document on."""
+
+    def _active(self):
+        return self.engine._active_programs().filtered(lambda program: program.company_id == self.env.company)
+
+    def test_the_active_programs_follow_every_change_of_the_programs(self):
+        self.assertIn(self.program, self._active())
+        second = self.env["wholesale.loyalty.program"].create({
+            "name": "Second", "sequence": self.program.sequence + 1, "partner_domain": "[('id', '=', 0)]",
+        })
+        self.assertEqual(self._active()[-2:], self.program | second)
+        second.sequence = self.program.sequence - 1
+        self.assertEqual(self._active()[:2].ids, [second.id, self.program.id])
+        self.program.active = False
+        self.assertNotIn(self.program, self._active())
+        self.program.active = True
+        self.assertIn(self.program, self._active())
+        second.unlink()
+        self.assertNotIn(second.id, self.engine._active_programs().ids)

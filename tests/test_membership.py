@@ -188,6 +188,21 @@ class TestPaidTier(WholesaleLoyaltyCommon):
             self.assertEqual(self.customer.wholesale_membership_tier_id, self.gold)
             self.assertEqual(self.customer.wholesale_membership_until, date(2027, 2, 28))
 
+    def test_a_tier_made_purchasable_or_withdrawn_counts_from_the_next_invoice(self):
+        # The tiers customers can buy are cached for the posting of every invoice: a change
+        # of them must reach the next invoice, not the next restart.
+        self.gold.membership_available = False
+        with freeze_time("2026-03-01"):
+            self._bought("2026-03-01")
+            self.assertFalse(self._membership(), "the tier was not for sale")
+            self.gold.membership_available = True
+            self._bought("2026-03-01")
+            self.assertEqual(self._membership().tier_id, self.gold)
+            self.gold.membership_available = False
+            other = self._customer("Beta Trading")
+            self._bought("2026-03-01", partner=other)
+            self.assertFalse(self._membership(other), "the tier is no longer for sale")
+
     def test_two_units_buy_two_periods_and_higher_spend_keeps_its_tier(self):
         with freeze_time("2026-03-01"):
             self._invoice(self.customer, 6000.0, "2026-03-01")
