@@ -112,16 +112,18 @@ class AccountMove(models.Model):
         self.env["wholesale.prepayment.reservation"]._reattach(posted)
         # A customer whose first invoice makes it eligible (most filters ask for a customer
         # rank, which posting gives) joins before earning, or that invoice would earn nothing.
+        # Sale documents only: a payment or a vendor bill reads no loyalty account.
         newcomers = posted.filtered(
-            lambda move: not move.commercial_partner_id.with_company(move.company_id).wholesale_program_id
+            lambda move: move.is_sale_document()
+            and not move.commercial_partner_id.with_company(move.company_id).wholesale_program_id
         )._wholesale_customers()
         if newcomers:
             self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")._record_contacts(
                 posted)
         # Points first: they are earned at the tier held before this invoice counts.
         points = self.env["wholesale.loyalty.points"]
-        points._earn_for_invoices(posted, trigger="posted")
-        posted._wholesale_sync_points()
+        earned = points._earn_for_invoices(posted, trigger="posted")
+        posted._wholesale_sync_points(synced=earned.move_id)
         # A posted credit note of a membership fee ends that membership.
         self.env["wholesale.loyalty.membership"]._sync_invoices(posted)
         # Invoices of zero are paid on posting; Odoo calls the paid hook for those itself.
@@ -161,19 +163,21 @@ class AccountMove(models.Model):
         self._wholesale_reevaluate(bases=("invoiced", "paid"))
         return result
 
-    def _wholesale_sync_points(self):
+    def _wholesale_sync_points(self, synced=None):
         """Points follow the money of these moves: what their invoices earned, net of posted
         credit notes (linked to them or not), and the points of the orders whose points lines
-        they carry."""
+        they carry. ``synced``: invoices among them whose points and orders' bonuses the
+        caller has just brought in line (the invoices that earned on posting)."""
         points = self.env["wholesale.loyalty.points"]
         # Reading the links to invoices and orders only; the points service checks nothing else.
         moves = self.sudo().filtered(lambda move: move.move_type in ("out_invoice", "out_refund"))
         if not moves:
             return
+        synced = synced if synced is not None else self.browse()
         invoices = moves.filtered(lambda move: move.move_type == "out_invoice") | moves.reversed_entry_id
-        points._sync_invoice_points(invoices, causes=moves)
+        points._sync_invoice_points(invoices - synced, causes=moves)
         points._sync_unlinked_refunds(moves)
-        points._sync_advance_order_bonuses(points._orders_of(moves))
+        points._sync_advance_order_bonuses(points._orders_of(moves - synced))
         orders = moves.line_ids.sale_line_ids.filtered("wholesale_points_redeemed").order_id
         if orders:
             points._sync_order_redemptions(orders, cause=moves)

@@ -399,7 +399,12 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         invoices = invoices.sudo()
         ledger = self.env["wholesale.loyalty.ledger"]
         vals_list = []
-        posted = invoices.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
+        # Only invoices whose program earns on this event are looked up in the ledger: paying
+        # an invoice that earned when it was posted reads nothing more.
+        posted = invoices.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+            and self._program_of(m).points_trigger == trigger
+        )
         book = self._earn_book(posted)
         active = self._active_earn_entries(posted, book)
         times_earned = {}
@@ -409,7 +414,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         down_payment_moves = self._moves_with_down_payments(posted)
         for invoice in posted:
             program = self._program_of(invoice)
-            if not program or program.points_trigger != trigger or invoice.id in active:
+            if invoice.id in active:
                 continue
             points = self._invoice_points(invoice, program, down_payment_moves)
             if points <= 0:
