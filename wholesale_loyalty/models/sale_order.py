@@ -180,8 +180,11 @@ class SaleOrder(models.Model):
     def _compute_wholesale_keep_tier_message(self):
         for order in self:
             # sudo: shows the risk to the tier of the order company's program only
-            member = order._wholesale_customer()._wholesale_member() if order.partner_id else None
-            if order.state not in ("draft", "sent") or not member or not member.keep_tier_id:
+            customer = order._wholesale_customer()
+            # Only a member's tier is at risk; the partner's views tell, without a query of their own.
+            quoting = order.state in ("draft", "sent") and customer.wholesale_program_id
+            member = customer._wholesale_member() if quoting else None
+            if not member or not member.keep_tier_id:
                 order.wholesale_keep_tier_message = False
                 continue
             order.wholesale_keep_tier_message = self.env._(
