@@ -731,7 +731,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     f"documents {spend}")
                 expected = higher_tier(ladder, tier_for_amount(ladder, spend), self._paid_tier(customer))
                 held = seen.wholesale_tier_id.id or None
-                since = seen.wholesale_downgrade_since
+                since = seen._wholesale_member().downgrade_since
                 if held == expected:
                     assert not since, f"{customer.name} holds its tier but is marked below it since {since}"
                     continue

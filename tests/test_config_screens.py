@@ -132,16 +132,16 @@ class TestConfigScreens(WholesaleLoyaltyCommon):
             action = self.customer.action_wholesale_unlock_tier()
         self.customer.invalidate_recordset()
         self.assertTier(self.customer, self.platinum)
-        self.assertEqual(self.customer.wholesale_downgrade_since, date(2026, 4, 1))
-        self.assertEqual(self.customer.wholesale_downgrade_on, date(2026, 5, 1))
+        self.assertEqual(self.customer._wholesale_member().downgrade_since, date(2026, 4, 1))
+        self.assertEqual(self.customer._wholesale_member().downgrade_on, date(2026, 5, 1))
         self.assertEqual(self.customer.wholesale_status()[0]["downgrade_on"], "2026-05-01")
         self.assertIn("Alpha Trading stays Platinum until 05/01/2026", action["params"]["message"])
         contact = self.env["res.partner"].create({"name": "Buyer", "parent_id": self.customer.id})
-        self.assertEqual(contact.wholesale_downgrade_on, date(2026, 5, 1))
+        self.assertEqual(contact._wholesale_member().downgrade_on, date(2026, 5, 1))
         with freeze_time("2026-05-01"):
             self.customer.wholesale_recompute_tier()
         self.assertTier(self.customer, self.gold)
-        self.assertFalse(self.customer.wholesale_downgrade_on)
+        self.assertFalse(self.customer._wholesale_member().downgrade_on)
 
     # ------------------------------------------------------------------ customer form
 
@@ -150,14 +150,19 @@ class TestConfigScreens(WholesaleLoyaltyCommon):
         self.customer.wholesale_award_points(125, "Trade fair", reference="config-screens-fair")
         self.customer.invalidate_recordset()
         self.assertEqual(self.customer.wholesale_points_balance, 125)
-        self.assertAlmostEqual(self.customer.wholesale_points_value, 12.5)
-        self.assertEqual(self.customer.wholesale_currency_id, self.program.company_id.currency_id)
+        member = self.customer._wholesale_member()
+        self.assertAlmostEqual(member.points_value, 12.5, msg="the account's form shows what the points are worth")
+        self.assertEqual(member.currency_id, self.program.company_id.currency_id)
+        self.assertEqual(self.customer.currency_id, self.program.company_id.currency_id,
+                         "the partner's amounts are in the company's currency")
         arch = etree.fromstring(self.env["res.partner"].get_view(view_type="form")["arch"])
         [button] = arch.xpath("//div[@name='button_box']/button[@name='action_wholesale_view_ledger']")
         self.assertEqual(
             {node.get("name") for node in button.iter("field")},
-            {"wholesale_tier_id", "wholesale_points_balance", "wholesale_points_value"},
+            {"wholesale_tier_id", "wholesale_points_balance"},
         )
+        [accounts] = arch.xpath("//field[@name='wholesale_member_ids']/list")
+        self.assertIn("points_value", {node.get("name") for node in accounts.iter("field")})
         action = self.customer.action_wholesale_view_ledger()
         self.assertEqual(self.env[action["res_model"]].search(action["domain"]).mapped("points"), [125])
 
@@ -166,9 +171,10 @@ class TestConfigScreens(WholesaleLoyaltyCommon):
         self.assertEqual(entry.program_id, self.program)
         self.assertTrue(entry.create_date)
         history_list = self.env.ref("wholesale_loyalty.wholesale_loyalty_tier_history_view_list")
-        partner_arch = etree.fromstring(self.env["res.partner"].get_view(view_type="form")["arch"])
-        [partner_list] = partner_arch.xpath("//field[@name='wholesale_tier_history_ids']/list")
-        for arch in (etree.fromstring(history_list.arch), partner_list):
+        member_arch = etree.fromstring(self.env["wholesale.loyalty.member"].get_view(view_type="form")["arch"])
+        [member_list] = member_arch.xpath("//field[@name='tier_history_ids']/list")
+        self.assertEqual(self.customer._wholesale_member().tier_history_ids, self._history(self.customer))
+        for arch in (etree.fromstring(history_list.arch), member_list):
             shown = [node.get("name") for node in arch.iter("field")
                      if node.get("column_invisible") != "1" and node.get("optional") != "hide"]
             self.assertEqual(shown[0], "create_date", "the first column is the date and time of the change")

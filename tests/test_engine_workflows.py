@@ -204,13 +204,14 @@ class TestProgramMembership(WholesaleLoyaltyCommon):
         self.assertRecordValues(leave, [{"program_id": self.program.id, "new_tier_id": False,
                                          "reason": "program_change"}])
 
-    def test_status_enrolls_an_eligible_customer(self):
+    def test_status_of_an_eligible_customer_shows_what_it_would_join_and_enrolls_nobody(self):
         partner = self._late_joiner()
         status = partner.wholesale_status()[0]
         self.assertEqual(status["program"], "Test Program")
         self.assertEqual(status["tier"], "Silver")
         self.assertEqual(status["next_tier"], "Gold")
-        self.assertEqual(self._history(partner).reason, "enrollment")
+        self.assertFalse(self._history(partner), "reading the status writes no history")
+        self.assertFalse(partner.wholesale_program_id, "nor an account: the customer is no member yet")
 
     def test_award_enrolls_an_eligible_customer(self):
         partner = self._late_joiner()

@@ -185,8 +185,8 @@ class TestPaidTier(WholesaleLoyaltyCommon):
             status = self.customer.wholesale_status()[0]
             self.assertEqual((status["membership_tier"], status["membership_until"]), ("Gold", "2027-02-28"))
             self.customer.invalidate_recordset()
-            self.assertEqual(self.customer.wholesale_membership_tier_id, self.gold)
-            self.assertEqual(self.customer.wholesale_membership_until, date(2027, 2, 28))
+            self.assertEqual(self.customer._wholesale_member().membership_tier_id, self.gold)
+            self.assertEqual(self.customer._wholesale_member().membership_until, date(2027, 2, 28))
 
     def test_a_tier_made_purchasable_or_withdrawn_counts_from_the_next_invoice(self):
         # The tiers customers can buy are cached for the posting of every invoice: a change
@@ -466,7 +466,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
             self._credit_note(invoice, "2026-05-01")
         self.customer.invalidate_recordset()
         self.assertTier(self.customer, self.silver)
-        self.assertFalse(self.customer.wholesale_downgrade_since)
+        self.assertFalse(self.customer._wholesale_member().downgrade_since)
         self._send_tier_notifications()
         change = self._history(self.customer)[-1]
         self.assertRecordValues(change, [{
@@ -528,7 +528,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
             self.engine._recalculate()
         self.assertEqual(self._membership().state, "cancelled")
         self.assertTier(self.customer, self.silver)
-        self.assertFalse(self.customer.wholesale_downgrade_since)
+        self.assertFalse(self.customer._wholesale_member().downgrade_since)
         self.assertEqual((self._history(self.customer)[-1].old_tier_id, self._history(self.customer)[-1].new_tier_id),
                          (self.gold, self.silver))
 
@@ -541,7 +541,7 @@ class TestPaidTier(WholesaleLoyaltyCommon):
         # 30 of 300 pays 36 days, fewer than held already: the days held stay, no more.
         self.assertRecordValues(self._membership(), [{"state": "expired", "date_end": date(2026, 5, 31)}])
         self.assertTier(self.customer, self.silver)
-        self.assertFalse(self.customer.wholesale_downgrade_since)
+        self.assertFalse(self.customer._wholesale_member().downgrade_since)
         self.assertIn("ended on", self._membership_mails()[0].body_html)
 
     def test_grace_still_softens_spend_above_a_credited_paid_tier(self):
@@ -554,11 +554,11 @@ class TestPaidTier(WholesaleLoyaltyCommon):
         with freeze_time("2026-04-01"):
             self._refund(goods, 6000.0, "2026-04-01")
         self.assertTier(self.customer, self.platinum)
-        self.assertEqual(self.customer.wholesale_downgrade_since, date(2026, 4, 1))
+        self.assertEqual(self.customer._wholesale_member().downgrade_since, date(2026, 4, 1))
         with freeze_time("2026-04-10"):
             self._credit_note(invoice, "2026-04-10")
         self.assertTier(self.customer, self.platinum)
-        self.assertEqual(self.customer.wholesale_downgrade_since, date(2026, 4, 1))
+        self.assertEqual(self.customer._wholesale_member().downgrade_since, date(2026, 4, 1))
         with freeze_time("2026-05-01"):
             self.engine._recalculate()
         self.assertTier(self.customer, self.silver)

@@ -61,14 +61,14 @@ class TestTierEngine(WholesaleLoyaltyCommon):
         with freeze_time("2026-02-11"):  # the invoice left the window
             self.customer.wholesale_recompute_tier()
             self.assertTier(self.customer, self.gold, 0.0)
-            self.assertEqual(str(self.customer.wholesale_downgrade_since), "2026-02-11")
+            self.assertEqual(str(self.customer._wholesale_member().downgrade_since), "2026-02-11")
         with freeze_time("2026-02-20"):
             self.customer.wholesale_recompute_tier()
             self.assertTier(self.customer, self.gold)
         with freeze_time("2026-02-21"):
             self.customer.wholesale_recompute_tier()
             self.assertTier(self.customer, self.silver)
-            self.assertFalse(self.customer.wholesale_downgrade_since)
+            self.assertFalse(self.customer._wholesale_member().downgrade_since)
             self.assertEqual(self._history(self.customer)[-1].direction, "down")
 
     def test_requalifying_during_grace_keeps_tier(self):
@@ -77,11 +77,11 @@ class TestTierEngine(WholesaleLoyaltyCommon):
             self._invoice(self.customer, 1200.0, "2026-01-10")
         with freeze_time("2026-02-11"):
             self.customer.wholesale_recompute_tier()
-            self.assertTrue(self.customer.wholesale_downgrade_since)
+            self.assertTrue(self.customer._wholesale_member().downgrade_since)
         with freeze_time("2026-02-15"):
             self._invoice(self.customer, 1000.0, "2026-02-15")
             self.assertTier(self.customer, self.gold, 1000.0)
-            self.assertFalse(self.customer.wholesale_downgrade_since)
+            self.assertFalse(self.customer._wholesale_member().downgrade_since)
         history = self._history(self.customer)
         self.assertEqual(history.mapped("new_tier_id"), self.silver + self.gold)
 

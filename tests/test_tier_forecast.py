@@ -128,7 +128,7 @@ class TestTierForecast(WholesaleLoyaltyCommon):
             status = self.customer.wholesale_status()[0]
             self.assertEqual(status["keep_tier_by"], "2026-04-10")
             self.assertAlmostEqual(status["keep_tier_amount"], 1000.0)
-            self.assertEqual(self.customer.wholesale_keep_tier_id, self.gold)
+            self.assertEqual(self.customer._wholesale_member().keep_tier_id, self.gold)
             order = self.env["sale.order"].create({
                 "partner_id": self.customer.id,
                 "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1})],

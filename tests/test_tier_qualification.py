@@ -52,7 +52,8 @@ class TestTierQualification(WholesaleLoyaltyCommon):
         self.assertTier(buyer, self.gold, 1100.0)
         self.assertEqual(buyer.wholesale_status()[0]["tier"], "Gold")
         self.assertEqual(buyer.wholesale_status()[0]["commercial_partner_id"], self.customer.id)
-        self.assertFalse(buyer.wholesale_tier_history_ids, "history lives on the commercial partner")
+        self.assertFalse(self._history(buyer), "history lives on the commercial partner")
+        self.assertEqual(buyer._wholesale_member(), self.customer._wholesale_member(), "and so does the account")
 
     def test_paid_basis_counts_paid_invoices_only(self):
         self.program.qualification_basis = "paid"

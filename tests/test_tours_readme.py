@@ -63,8 +63,8 @@ class TestToursReadme(ChromiumTourCase):
         self.assertEqual(self.fabrikam.wholesale_tier_id, self.gold)
         deco = self.env["res.partner"].search([("name", "=", "Deco Addict"), ("parent_id", "=", False)])
         self.assertEqual(deco.wholesale_tier_id, self.gold, "a paid year of Gold")
-        self.assertEqual(deco.wholesale_membership_tier_id, self.gold)
-        self.assertTrue(deco.wholesale_membership_until)
+        self.assertEqual(deco._wholesale_member().membership_tier_id, self.gold)
+        self.assertTrue(deco._wholesale_member().membership_until)
 
     def test_portal_steps(self):
         self.start_tour("/my", "wholesale_loyalty_readme_portal_tour", login="northwind")

@@ -36,6 +36,7 @@ class WholesaleLoyaltyPortal(CustomerPortal):
             "page_name": "wholesale_loyalty",
             # sudo: the customer's own status (tier, program terms), nothing of anybody else.
             "customer": customer.sudo(),
+            "member": customer.sudo()._wholesale_member(),
             "entries": entries,
             "show_contacts": customer._wholesale_has_contacts(),
             "pager": pager,

@@ -1,13 +1,10 @@
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
-from ..tools.points_rules import EXPIRING_SOON_DAYS
 from ..tools.tier_rules import TierPlace, change_direction
 
 # The partner's views of its member in the current company (``wholesale.loyalty.member``):
@@ -17,8 +14,6 @@ MEMBER_VIEWS = {
     "wholesale_tier_id": "tier_id",
     "wholesale_tier_since": "tier_since",
     "wholesale_qualifying_amount": "qualifying_amount",
-    "wholesale_downgrade_since": "downgrade_since",
-    "wholesale_downgrade_on": "downgrade_on",
     "wholesale_next_tier_id": "next_tier_id",
     "wholesale_amount_to_next_tier": "amount_to_next_tier",
     "wholesale_tier_locked": "tier_locked",
@@ -30,10 +25,19 @@ MANUAL_FIELDS = ("wholesale_tier_id", "wholesale_tier_locked", "wholesale_tier_l
 
 # Loyalty state only the tier engine, the points service (both with their own privileges)
 # and loyalty administrators change: a tier or a balance is worth money.
-PROTECTED_FIELDS = frozenset(MEMBER_VIEWS) - {"wholesale_downgrade_on", "wholesale_next_tier_id",
-                                              "wholesale_amount_to_next_tier"}
+PROTECTED_FIELDS = frozenset(MEMBER_VIEWS) - {"wholesale_next_tier_id", "wholesale_amount_to_next_tier"}
 # Settings of a contact only loyalty administrators change (the engine never does).
 ADMIN_FIELDS = frozenset({"wholesale_points_limit_per_order"})
+# The views of a stored member field, which group and sort the customer list as a column
+# would: {partner field: (member column, value of a partner without member)}.
+STORED_MEMBER_VIEWS = {
+    "wholesale_program_id": ("program_id", None),
+    "wholesale_tier_id": ("tier_id", None),
+    "wholesale_tier_since": ("tier_since", None),
+    "wholesale_qualifying_amount": ("qualifying_amount", 0),
+    "wholesale_tier_locked": ("tier_locked", False),
+    "wholesale_points_balance": ("points_balance", 0),
+}
 
 
 class ResPartner(models.Model):
@@ -51,31 +55,17 @@ class ResPartner(models.Model):
         compute="_compute_wholesale_member_views", readonly=False,
         search="_search_wholesale_tier_id",
     )
-    wholesale_tier_color = fields.Integer(related="wholesale_tier_id.color")
     wholesale_tier_since = fields.Date(string="Tier Since", compute="_compute_wholesale_member_views")
     wholesale_qualifying_amount = fields.Monetary(
-        string="Qualifying Spend", currency_field="wholesale_currency_id",
+        string="Qualifying Spend", currency_field="currency_id",
         compute="_compute_wholesale_member_views", search="_search_wholesale_qualifying_amount",
-    )
-    wholesale_currency_id = fields.Many2one(
-        related="wholesale_program_id.currency_id", string="Loyalty Currency"
-    )
-    wholesale_downgrade_since = fields.Date(
-        string="Below Tier Since", compute="_compute_wholesale_member_views",
-        help="First day the qualifying spend fell below the tier; the downgrade waits for "
-        "the program's grace period.",
-    )
-    wholesale_downgrade_on = fields.Date(
-        string="Downgrade On", compute="_compute_wholesale_member_views",
-        help="Day the customer moves down to the tier the spend earns, unless the spend "
-        "reaches the tier again before: below tier since, plus the program's grace days.",
     )
     wholesale_next_tier_id = fields.Many2one(
         "wholesale.loyalty.tier", string="Next Tier", compute="_compute_wholesale_member_views"
     )
     wholesale_amount_to_next_tier = fields.Monetary(
         string="Spend to Next Tier",
-        currency_field="wholesale_currency_id",
+        currency_field="currency_id",
         compute="_compute_wholesale_member_views",
     )
     wholesale_tier_locked = fields.Boolean(
@@ -112,48 +102,10 @@ class ResPartner(models.Model):
         help="Most points this contact may redeem on one order of the company account; 0: no limit "
              "but the program's. Set by a loyalty administrator.",
     )
-    wholesale_tier_history_ids = fields.One2many(
-        "wholesale.loyalty.tier.history", "partner_id", string="Tier History"
-    )
     wholesale_points_balance = fields.Integer(
         string="Points Balance", compute="_compute_wholesale_member_views",
         search="_search_wholesale_points_balance",
         help="Sum of the customer's ledger entries in its program, kept up to date by every points movement.",
-    )
-    wholesale_points_pending = fields.Integer(
-        string="Pending Points", compute="_compute_wholesale_points_pending",
-        help="Points of posted invoices that earn once they are paid.",
-    )
-    wholesale_points_expiring_30d = fields.Integer(
-        string="Expiring in 30 Days", compute="_compute_wholesale_points_expiring"
-    )
-    wholesale_points_value = fields.Monetary(
-        string="Points Value",
-        currency_field="wholesale_currency_id",
-        compute="_compute_wholesale_points_value",
-        help="What the points balance is worth when redeemed, at the program's point value.",
-    )
-    wholesale_keep_tier_id = fields.Many2one(
-        "wholesale.loyalty.tier", string="Tier at Risk", compute="_compute_wholesale_keep_tier",
-        help="The tier the customer loses without new spend (rolling periods), on the day below.",
-    )
-    wholesale_keep_tier_amount = fields.Monetary(
-        string="Spend to Keep Tier", currency_field="wholesale_currency_id", compute="_compute_wholesale_keep_tier",
-        help="What the customer must buy before the day below to keep its tier.",
-    )
-    wholesale_keep_tier_by = fields.Date(
-        string="Keep Tier By", compute="_compute_wholesale_keep_tier",
-        help="The first day the spend of the rolling period falls below the tier without new purchases "
-        "(for a customer already below it: the downgrade day).",
-    )
-    wholesale_ledger_ids = fields.One2many("wholesale.loyalty.ledger", "partner_id", string="Points Ledger")
-    wholesale_membership_tier_id = fields.Many2one(
-        "wholesale.loyalty.tier", string="Paid Tier", compute="_compute_wholesale_membership",
-        help="The tier a paid membership gives the customer today, whatever its spend.",
-    )
-    wholesale_membership_until = fields.Date(
-        string="Paid Tier Until", compute="_compute_wholesale_membership",
-        help="Last day of the paid membership, renewals included.",
     )
 
     # ------------------------------------------------------------------ views of the member
@@ -169,8 +121,8 @@ class ResPartner(models.Model):
     @api.depends(
         "commercial_partner_id",
         *(f"commercial_partner_id.wholesale_member_ids.{fname}" for fname in (
-            "program_id", "tier_id", "tier_since", "qualifying_amount", "downgrade_since",
-            "tier_locked", "tier_lock_reason", "points_balance", "active",
+            "program_id", "tier_id", "tier_since", "qualifying_amount", "tier_locked", "tier_lock_reason",
+            "points_balance", "active",
         )),
     )
     def _compute_wholesale_member_views(self):
@@ -185,14 +137,11 @@ class ResPartner(models.Model):
             # sudo: the partner shows its own account's program and tiers, whoever reads it
             program = programs.browse(state["program_id"]).sudo()
             next_tier, missing = program._next_tier(state["tier_id"], state["qualifying_amount"])
-            since = state["downgrade_since"]
             partner.update({
                 "wholesale_program_id": program.id,
                 "wholesale_tier_id": tiers.browse(state["tier_id"]),
                 "wholesale_tier_since": state["tier_since"],
                 "wholesale_qualifying_amount": state["qualifying_amount"],
-                "wholesale_downgrade_since": since,
-                "wholesale_downgrade_on": program._downgrade_on(since),
                 "wholesale_next_tier_id": next_tier.id,
                 "wholesale_amount_to_next_tier": missing,
                 "wholesale_tier_locked": state["tier_locked"],
@@ -257,74 +206,30 @@ class ResPartner(models.Model):
     def _search_wholesale_points_balance(self, operator, value):
         return self._wholesale_search_member("points_balance", operator, value)
 
-    @api.depends("wholesale_tier_id", "wholesale_qualifying_amount", "wholesale_program_id")
-    def _compute_wholesale_keep_tier(self):
-        forecast = self.env["wholesale.loyalty.tier.forecast"]
-        risks = {}
-        members = self.env["wholesale.loyalty.member"]._of(self, self.env.company)
-        by_program = {}
-        for member in members.values():
-            by_program.setdefault(member.sudo().program_id, []).append(member.partner_id.id)
-        for program, partner_ids in by_program.items():
-            risks.update(forecast._risks(program, partner_ids))
-        for partner in self:
-            risk = risks.get(partner.commercial_partner_id.id)
-            partner.wholesale_keep_tier_id = risk.tier_id if risk else False
-            partner.wholesale_keep_tier_amount = risk.amount if risk else 0.0
-            partner.wholesale_keep_tier_by = risk.keep_by if risk else False
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        # The stored views of the member group and sort the customer list like columns: the
+        # value of the partner's commercial partner's active member in the current company
+        # (at most one, see the member's unique index).
+        if fname not in STORED_MEMBER_VIEWS:
+            return super()._field_to_sql(alias, fname, query=query, flush=flush)
+        self.check_field_access_rights("read", [fname])
+        column, empty = STORED_MEMBER_VIEWS[fname]
+        member_fields = self.env["wholesale.loyalty.member"]._fields
 
-    @api.depends("wholesale_points_balance", "wholesale_program_id.point_value")
-    def _compute_wholesale_points_value(self):
-        for partner in self:
-            program = partner._wholesale_visible_program()
-            partner.wholesale_points_value = (
-                program.currency_id.round(partner.wholesale_points_balance * program.point_value) if program else 0.0
-            )
+        def member_column(name):
+            return SQL.identifier("wholesale_member_view", name, to_flush=member_fields[name] if flush else None)
 
-    def _compute_wholesale_membership(self):
-        held = self.env["wholesale.loyalty.membership"]._held_by(self.commercial_partner_id)
-        for partner in self:
-            program = partner._wholesale_visible_program()
-            tier, until = held.get((partner.commercial_partner_id.id, program.id), (False, False))
-            partner.wholesale_membership_tier_id = tier
-            partner.wholesale_membership_until = until
-
-    def _compute_wholesale_points_pending(self):
-        heads = self.commercial_partner_id
-        invoices = self.env["account.move"].search([
-            ("commercial_partner_id", "in", heads.ids),
-            ("company_id", "=", self.env.company.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "not in", ("paid", "in_payment", "reversed")),
-        ])
-        points_service = self.env["wholesale.loyalty.points"]
-        holding = points_service._invoices_holding_points(invoices)
-        pending = dict.fromkeys(heads.ids, 0)
-        down_payment_moves = points_service._moves_with_down_payments(invoices)
-        for invoice in invoices:
-            program = points_service._program_of(invoice)
-            if program.points_trigger == "paid" and invoice.id not in holding:
-                points = points_service._invoice_points(invoice, program, down_payment_moves)
-                pending[invoice.commercial_partner_id.id] += points
-        for partner in self:
-            partner.wholesale_points_pending = pending.get(partner.commercial_partner_id.id, 0)
-
-    def _compute_wholesale_points_expiring(self):
-        today = fields.Date.context_today(self)
-        groups = dict(self.env["wholesale.loyalty.ledger"].sudo()._read_group(
-            [
-                ("partner_id", "in", self.commercial_partner_id.ids),
-                ("program_id", "in", self.commercial_partner_id.sudo().wholesale_program_id.ids),
-                ("remaining_points", ">", 0),
-                ("expiry_date", ">=", today),
-                ("expiry_date", "<=", today + relativedelta(days=EXPIRING_SOON_DAYS)),
-            ],
-            ["partner_id"],
-            ["remaining_points:sum"],
-        ))
-        for partner in self:
-            partner.wholesale_points_expiring_30d = groups.get(partner.commercial_partner_id, 0)
+        value = SQL(
+            """(SELECT %(value)s FROM wholesale_loyalty_member AS wholesale_member_view
+                 WHERE %(partner)s = %(customer)s AND %(company)s = %(company_id)s AND %(active)s)""",
+            value=member_column(column),
+            partner=member_column("partner_id"),
+            customer=super()._field_to_sql(alias, "commercial_partner_id", query=query, flush=flush),
+            company=member_column("company_id"),
+            company_id=self.env.company.id,
+            active=member_column("active"),
+        )
+        return value if empty is None else SQL("COALESCE(%s, %s)", value, empty)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -390,11 +295,6 @@ class ResPartner(models.Model):
             "(%(fields)s).",
             fields=", ".join(sorted(self._fields[fname].string for fname in protected)),
         ))
-
-    def _wholesale_visible_program(self):
-        """This partner's program in the current company (an empty program when none)."""
-        self.ensure_one()
-        return self.commercial_partner_id.sudo().wholesale_program_id
 
     def _wholesale_check_manager(self):
         if not self.env.user.has_group("wholesale_loyalty.group_wholesale_loyalty_manager"):
@@ -466,11 +366,12 @@ class ResPartner(models.Model):
         if new_tier == old_tier:
             if self.wholesale_tier_locked:
                 return self.env._("%(partner)s stays %(new)s: the tier is locked.", **names)
-            if self.wholesale_downgrade_on:
+            downgrade_on = self._wholesale_member().sudo().downgrade_on
+            if downgrade_on:
                 return self.env._(
                     "%(partner)s stays %(new)s until %(date)s: the spend is below the tier, and the "
                     "downgrade waits for the grace period.",
-                    date=format_date(self.env, self.wholesale_downgrade_on), **names,
+                    date=format_date(self.env, downgrade_on), **names,
                 )
             return self.env._("%(partner)s stays %(new)s.", **names)
         direction = change_direction(
@@ -494,7 +395,10 @@ class ResPartner(models.Model):
         return self.wholesale_status()
 
     def wholesale_status(self):
-        """Loyalty status of each partner, read from its commercial partner.
+        """Loyalty status of each partner, read from its commercial partner's member in the
+        current company. Reading enrolls nobody: a customer the program would take but who is
+        no member yet gets what it would join with (program, tier, spend, next tier, as its
+        quotations show), without points; a customer no program takes gets the empty status.
 
         :return: one dict per partner with the keys ``partner_id``, ``program``, ``tier``,
             ``tier_since``, ``qualifying_amount``, ``next_tier``, ``amount_to_next_tier``,
@@ -507,39 +411,68 @@ class ResPartner(models.Model):
             tier a paid membership gives today and its last day (or False).
         """
         check_caller_groups(self.env, LOYALTY_USER)
-        self._wholesale_ensure_enrolled()
+        # sudo: the accounts of the current company only (``_of``); their names and numbers
+        # are what the partner's own fields already show.
+        members = self.env["wholesale.loyalty.member"]._of(self, self.env.company)
         statuses = []
         for partner in self:
             head = partner.commercial_partner_id
-            if not head._wholesale_visible_program():
-                # A customer of another company's program has no status in the current ones.
-                statuses.append(head._wholesale_empty_status(partner))
-                continue
-            # sudo: the program is of the current companies (checked above); reads its names
-            # and numbers, which the partner's own fields already show.
-            shown = head.sudo()
-            statuses.append(
-                {
-                    "partner_id": partner.id,
-                    "commercial_partner_id": head.id,
-                    "program": shown.wholesale_program_id.name or False,
-                    "tier": shown.wholesale_tier_id.name or False,
-                    "tier_since": fields.Date.to_string(shown.wholesale_tier_since) or False,
-                    "qualifying_amount": shown.wholesale_qualifying_amount,
-                    "next_tier": shown.wholesale_next_tier_id.name or False,
-                    "amount_to_next_tier": shown.wholesale_amount_to_next_tier,
-                    "discount_percent": shown.wholesale_tier_id.discount_percent or 0.0,
-                    "tier_locked": shown.wholesale_tier_locked,
-                    "downgrade_on": fields.Date.to_string(shown.wholesale_downgrade_on) or False,
-                    "keep_tier_amount": shown.wholesale_keep_tier_amount,
-                    "keep_tier_by": fields.Date.to_string(shown.wholesale_keep_tier_by) or False,
-                    **shown._wholesale_points_status(),
-                    **shown.wholesale_tier_id._benefits_status(),
-                    "membership_tier": shown.wholesale_membership_tier_id.name or False,
-                    "membership_until": fields.Date.to_string(shown.wholesale_membership_until) or False,
-                }
-            )
+            member = members.get(head.id)
+            if member:
+                statuses.append(head._wholesale_member_status(partner, member.sudo()))
+            else:
+                statuses.append(head._wholesale_joining_status(partner))
         return statuses
+
+    def _wholesale_member_status(self, partner, member):
+        """The status of ``partner`` (of this commercial partner) from its ``member``."""
+        self.ensure_one()
+        return {
+            "partner_id": partner.id,
+            "commercial_partner_id": self.id,
+            "program": member.program_id.name or False,
+            "tier": member.tier_id.name or False,
+            "tier_since": fields.Date.to_string(member.tier_since) or False,
+            "qualifying_amount": member.qualifying_amount,
+            "next_tier": member.next_tier_id.name or False,
+            "amount_to_next_tier": member.amount_to_next_tier,
+            "discount_percent": member.tier_id.discount_percent or 0.0,
+            "tier_locked": member.tier_locked,
+            "downgrade_on": fields.Date.to_string(member.downgrade_on) or False,
+            "keep_tier_amount": member.keep_tier_amount,
+            "keep_tier_by": fields.Date.to_string(member.keep_tier_by) or False,
+            "points_balance": member.points_balance,
+            "points_pending": member.points_pending,
+            "points_expiring_30d": member.points_expiring_30d,
+            "point_value": member.program_id.point_value or 0.0,
+            **member.tier_id._benefits_status(),
+            "membership_tier": member.membership_tier_id.name or False,
+            "membership_until": fields.Date.to_string(member.membership_until) or False,
+        }
+
+    def _wholesale_joining_status(self, partner):
+        """The status of ``partner`` (of this commercial partner, a member of no program of
+        the current company): what it would join with now, as its quotations show; nothing
+        is written."""
+        self.ensure_one()
+        status = self._wholesale_empty_status(partner)
+        joining = self.env["wholesale.loyalty.tier.engine"]._joining(self, self.env.company)
+        if not joining.program:
+            return status
+        # sudo: the program and tier the customer would join, read as the engine read them
+        program, tier = joining.program.sudo(), joining.tier.sudo()
+        next_tier, missing = program._next_tier(tier.id, joining.amount)
+        status.update({
+            "program": program.name,
+            "tier": tier.name or False,
+            "qualifying_amount": joining.amount,
+            "next_tier": next_tier.name or False,
+            "amount_to_next_tier": missing,
+            "discount_percent": tier.discount_percent or 0.0,
+            "point_value": program.point_value or 0.0,
+            **tier._benefits_status(),
+        })
+        return status
 
     def _wholesale_empty_status(self, partner):
         self.ensure_one()
@@ -564,15 +497,6 @@ class ResPartner(models.Model):
             **self.env["wholesale.loyalty.tier"]._benefits_status(),
             "membership_tier": False,
             "membership_until": False,
-        }
-
-    def _wholesale_points_status(self):
-        self.ensure_one()
-        return {
-            "points_balance": self.wholesale_points_balance,
-            "points_pending": self.wholesale_points_pending,
-            "points_expiring_30d": self.wholesale_points_expiring_30d,
-            "point_value": self.wholesale_program_id.point_value or 0.0,
         }
 
     def wholesale_award_points(self, points, reason, reference=None):

@@ -181,15 +181,17 @@ class SaleOrder(models.Model):
         for order in self:
             # sudo: shows the risk to the tier of the order company's program only
             customer = order._wholesale_customer()
-            if order.state not in ("draft", "sent") or not order._wholesale_customer_program() \
-                    or not customer.wholesale_keep_tier_id:
+            # Only a member's tier is at risk; the partner's views tell, without a query of their own.
+            quoting = order.state in ("draft", "sent") and customer.wholesale_program_id
+            member = customer._wholesale_member() if quoting else None
+            if not member or not member.keep_tier_id:
                 order.wholesale_keep_tier_message = False
                 continue
             order.wholesale_keep_tier_message = self.env._(
                 "Buy %(amount)s more by %(date)s to keep %(tier)s",
-                amount=customer.wholesale_currency_id.format(customer.wholesale_keep_tier_amount),
-                date=format_date(self.env, customer.wholesale_keep_tier_by),
-                tier=customer.wholesale_keep_tier_id.name,
+                amount=member.currency_id.format(member.keep_tier_amount),
+                date=format_date(self.env, member.keep_tier_by),
+                tier=member.keep_tier_id.name,
             )
 
     @api.depends("wholesale_tier_id", "pricelist_id", "order_line.discount", "order_line.product_id")

@@ -1,7 +1,13 @@
 
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from ..tools.points_rules import EXPIRING_SOON_DAYS
 
 # The member's tier state, written by the tier engine with SQL (see its ``_write_states``).
 STATE_FIELDS = [
@@ -70,6 +76,43 @@ class WholesaleLoyaltyMember(models.Model):
     tier_risk_warned = fields.Char(
         readonly=True,
         help="The tier and day of the last tier-loss warning sent, so that each risk is warned of once.",
+    )
+
+    # ---- What the account's form shows beside its state: points to come, points about to
+    # expire, what the tier needs to stay, the paid tier and the history (each computed for
+    # the whole batch at once).
+    points_pending = fields.Integer(
+        string="Pending Points", compute="_compute_points_pending",
+        help="Points of posted invoices that earn once they are paid.",
+    )
+    points_expiring_30d = fields.Integer(string="Expiring in 30 Days", compute="_compute_points_expiring")
+    points_value = fields.Monetary(
+        string="Points Value", compute="_compute_points_value",
+        help="What the points balance is worth when redeemed, at the program's point value.",
+    )
+    keep_tier_id = fields.Many2one(
+        "wholesale.loyalty.tier", string="Tier at Risk", compute="_compute_keep_tier",
+        help="The tier the customer loses without new spend (rolling periods), on the day below.",
+    )
+    keep_tier_amount = fields.Monetary(
+        string="Spend to Keep Tier", compute="_compute_keep_tier",
+        help="What the customer must buy before the day below to keep its tier.",
+    )
+    keep_tier_by = fields.Date(
+        string="Keep Tier By", compute="_compute_keep_tier",
+        help="The first day the spend of the rolling period falls below the tier without new purchases "
+        "(for a customer already below it: the downgrade day).",
+    )
+    membership_tier_id = fields.Many2one(
+        "wholesale.loyalty.tier", string="Paid Tier", compute="_compute_membership",
+        help="The tier a paid membership gives the customer today, whatever its spend.",
+    )
+    membership_until = fields.Date(
+        string="Paid Tier Until", compute="_compute_membership",
+        help="Last day of the paid membership, renewals included.",
+    )
+    tier_history_ids = fields.Many2many(
+        "wholesale.loyalty.tier.history", string="Tier History", compute="_compute_tier_history",
     )
 
     _sql_constraints = [
@@ -174,3 +217,82 @@ class WholesaleLoyaltyMember(models.Model):
         # The statements write the company with the program: reading every member's program
         # again to compute it would cost the engine more than its own upsert.
         self.env.remove_to_compute(self._fields["company_id"], self)
+
+    # ---- The figures of the account's form (see the fields of the same block above)
+
+    def _compute_points_pending(self):
+        points_service = self.env["wholesale.loyalty.points"]
+        pending = defaultdict(int)
+        for company, members in self.grouped("company_id").items():
+            # sudo: the account's own invoices, counted for whoever may read the account
+            invoices = self.env["account.move"].sudo().search([
+                ("commercial_partner_id", "in", members.partner_id.ids),
+                ("company_id", "=", company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+            ])
+            holding = points_service._invoices_holding_points(invoices)
+            down_payment_moves = points_service._moves_with_down_payments(invoices)
+            for invoice in invoices:
+                program = points_service._program_of(invoice)
+                if program.points_trigger == "paid" and invoice.id not in holding:
+                    points = points_service._invoice_points(invoice, program, down_payment_moves)
+                    pending[invoice.commercial_partner_id.id, program.id] += points
+        for member in self:
+            member.points_pending = pending[member.partner_id.id, member.program_id.id] if member.active else 0
+
+    def _compute_points_expiring(self):
+        today = fields.Date.context_today(self)
+        # sudo: the account's own lots, summed for whoever may read the account
+        groups = self.env["wholesale.loyalty.ledger"].sudo()._read_group(
+            [
+                ("partner_id", "in", self.partner_id.ids),
+                ("program_id", "in", self.program_id.ids),
+                ("remaining_points", ">", 0),
+                ("expiry_date", ">=", today),
+                ("expiry_date", "<=", today + relativedelta(days=EXPIRING_SOON_DAYS)),
+            ],
+            ["partner_id", "program_id"],
+            ["remaining_points:sum"],
+        )
+        expiring = {(partner.id, program.id): points for partner, program, points in groups}
+        for member in self:
+            member.points_expiring_30d = expiring.get((member.partner_id.id, member.program_id.id), 0)
+
+    @api.depends("points_balance", "program_id.point_value")
+    def _compute_points_value(self):
+        for member in self:
+            program = member.program_id
+            member.points_value = program.currency_id.round(member.points_balance * program.point_value)
+
+    @api.depends("tier_id", "qualifying_amount", "program_id", "active")
+    def _compute_keep_tier(self):
+        forecast = self.env["wholesale.loyalty.tier.forecast"]
+        risks = {}
+        for program, members in self.filtered("active").grouped("program_id").items():
+            risks.update({(partner_id, program.id): risk
+                          for partner_id, risk in forecast._risks(program, members.partner_id.ids).items()})
+        for member in self:
+            risk = risks.get((member.partner_id.id, member.program_id.id))
+            member.keep_tier_id = risk.tier_id if risk else False
+            member.keep_tier_amount = risk.amount if risk else 0.0
+            member.keep_tier_by = risk.keep_by if risk else False
+
+    def _compute_membership(self):
+        held = self.env["wholesale.loyalty.membership"]._held_by(self.partner_id)
+        for member in self:
+            tier, until = held.get((member.partner_id.id, member.program_id.id), (False, False))
+            member.membership_tier_id = tier
+            member.membership_until = until
+
+    def _compute_tier_history(self):
+        # sudo: the account's own history, shown to whoever may read the account
+        history = self.env["wholesale.loyalty.tier.history"].sudo().search(
+            [("partner_id", "in", self.partner_id.ids), ("program_id", "in", self.program_id.ids)],
+        )
+        by_account = defaultdict(list)
+        for entry in history:
+            by_account[entry.partner_id.id, entry.program_id.id].append(entry.id)
+        for member in self:
+            member.tier_history_ids = by_account[member.partner_id.id, member.program_id.id]

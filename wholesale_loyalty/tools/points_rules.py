@@ -11,7 +11,7 @@ from odoo.tools.float_utils import float_round
 # Amounts are money of the company currency: rounded to its ``rounding``, cents unless told.
 CENTS = 0.01
 # "Expiring soon" is within this many days from today, ends included: the customer's figure
-# (``wholesale_points_expiring_30d``), the reminder mail, the KPI screen and the statement.
+# (the account's ``points_expiring_30d``), the reminder mail, the KPI screen and the statement.
 EXPIRING_SOON_DAYS = 30
 
 

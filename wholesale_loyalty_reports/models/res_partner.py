@@ -58,8 +58,12 @@ class ResPartner(models.Model):
         ):
             entries[entry.partner_id.id] |= entry
         values = {}
+        members = self.env["wholesale.loyalty.member"]._of(customers, self.env.company)
+        empty_member = self.env["wholesale.loyalty.member"]
         for customer, status in zip(customers, customers.wholesale_status(), strict=True):
             figures = points.get(customer.id, {})
+            # sudo: the customer's own account, whose figures the statement prints
+            member = members.get(customer.id, empty_member).sudo()
             program = customer.wholesale_program_id
             next_tier = customer.wholesale_next_tier_id
             values[customer.id] = {
@@ -73,6 +77,9 @@ class ResPartner(models.Model):
                 "balance": figures.get("balance", 0),
                 "balance_value": figures.get("balance", 0) * program.point_value,
                 "pending": status.get("points_pending", 0),
+                "keep_tier": member.keep_tier_id,
+                "keep_tier_amount": member.keep_tier_amount,
+                "keep_tier_by": member.keep_tier_by,
                 "expiring_30d": figures.get("expiring_30d", 0),
                 "opening_balance": figures.get("opening", 0),
                 "entries": entries[customer.id],

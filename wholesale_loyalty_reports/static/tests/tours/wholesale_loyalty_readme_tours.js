@@ -79,13 +79,19 @@ tours.add("wholesale_loyalty_readme_admin_tour", {
         { content: "open it", trigger: ".o_kanban_record:contains(Adventure Works Shop)", run: "click" },
         { content: "tab Loyalty", trigger: "a.nav-link:contains(Loyalty)", run: "click" },
         {
+            content: "open its account",
+            trigger: "div[name=wholesale_member_ids] .o_data_row:contains(Cumulative Discount Groups) td[name=program_id]",
+            run: "click",
+        },
+        {
             content: "the enrollment row leaves the spend empty",
-            trigger: "div[name=wholesale_tier_history_ids] .o_data_row:contains(Enrollment) td[name=qualifying_amount]:not(:contains(0.00))",
+            trigger: ".modal div[name=tier_history_ids] .o_data_row:contains(Enrollment) td[name=qualifying_amount]:not(:contains(0.00))",
         },
         {
             content: "the row of the tier reached shows its spend",
-            trigger: "div[name=wholesale_tier_history_ids] .o_data_row:contains(Group 1) td[name=qualifying_amount]:contains(600.00)",
+            trigger: ".modal div[name=tier_history_ids] .o_data_row:contains(Group 1) td[name=qualifying_amount]:contains(600.00)",
         },
+        { content: "close the account", trigger: ".modal .btn-close", run: "click" },
         // 12. Personal offers.
         ...openMenu("sale.menu_sale_config", "wholesale_loyalty.wholesale_loyalty_personal_offer_menu"),
         {
