@@ -8,24 +8,28 @@ from ..tools.access import LOYALTY_MANAGER, LOYALTY_USER, check_caller_groups
 from ..tools.tier_rules import TierPlace, change_direction
 
 # The partner's views of its member in the current company (``wholesale.loyalty.member``):
-# {partner field: member field}.
-MEMBER_VIEWS = {
+# {partner field: member field}. The next tier is computed apart, from the others: reading
+# the tiers of the program costs queries that posting and paying invoices do not need.
+STATE_VIEWS = {
     "wholesale_program_id": "program_id",
     "wholesale_tier_id": "tier_id",
     "wholesale_tier_since": "tier_since",
     "wholesale_qualifying_amount": "qualifying_amount",
-    "wholesale_next_tier_id": "next_tier_id",
-    "wholesale_amount_to_next_tier": "amount_to_next_tier",
     "wholesale_tier_locked": "tier_locked",
     "wholesale_tier_lock_reason": "tier_lock_reason",
     "wholesale_points_balance": "points_balance",
 }
+NEXT_TIER_VIEWS = {
+    "wholesale_next_tier_id": "next_tier_id",
+    "wholesale_amount_to_next_tier": "amount_to_next_tier",
+}
+MEMBER_VIEWS = {**STATE_VIEWS, **NEXT_TIER_VIEWS}
 # What a loyalty administrator may set by hand; the engine decides the rest.
 MANUAL_FIELDS = ("wholesale_tier_id", "wholesale_tier_locked", "wholesale_tier_lock_reason")
 
 # Loyalty state only the tier engine, the points service (both with their own privileges)
 # and loyalty administrators change: a tier or a balance is worth money.
-PROTECTED_FIELDS = frozenset(MEMBER_VIEWS) - {"wholesale_next_tier_id", "wholesale_amount_to_next_tier"}
+PROTECTED_FIELDS = frozenset(STATE_VIEWS)
 # Settings of a contact only loyalty administrators change (the engine never does).
 ADMIN_FIELDS = frozenset({"wholesale_points_limit_per_order"})
 # The views of a stored member field, which group and sort the customer list as a column
@@ -61,12 +65,12 @@ class ResPartner(models.Model):
         compute="_compute_wholesale_member_views", search="_search_wholesale_qualifying_amount",
     )
     wholesale_next_tier_id = fields.Many2one(
-        "wholesale.loyalty.tier", string="Next Tier", compute="_compute_wholesale_member_views"
+        "wholesale.loyalty.tier", string="Next Tier", compute="_compute_wholesale_next_tier"
     )
     wholesale_amount_to_next_tier = fields.Monetary(
         string="Spend to Next Tier",
         currency_field="currency_id",
-        compute="_compute_wholesale_member_views",
+        compute="_compute_wholesale_next_tier",
     )
     wholesale_tier_locked = fields.Boolean(
         string="Tier Locked", compute="_compute_wholesale_member_views", readonly=False,
@@ -128,26 +132,34 @@ class ResPartner(models.Model):
     def _compute_wholesale_member_views(self):
         # One query for the whole batch: the views are read on every document a user posts.
         states = self.env["wholesale.loyalty.member"]._states_of(self.commercial_partner_id, self.env.company)
-        programs, tiers = self.env["wholesale.loyalty.program"], self.env["wholesale.loyalty.tier"]
+        tiers = self.env["wholesale.loyalty.tier"]
         for partner in self:
             state = states.get(partner.commercial_partner_id.id)
             if not state:
-                partner.update(dict.fromkeys(MEMBER_VIEWS, False))
+                partner.update(dict.fromkeys(STATE_VIEWS, False))
                 continue
-            # sudo: the partner shows its own account's program and tiers, whoever reads it
-            program = programs.browse(state["program_id"]).sudo()
-            next_tier, missing = program._next_tier(state["tier_id"], state["qualifying_amount"])
             partner.update({
-                "wholesale_program_id": program.id,
+                "wholesale_program_id": state["program_id"],
                 "wholesale_tier_id": tiers.browse(state["tier_id"]),
                 "wholesale_tier_since": state["tier_since"],
                 "wholesale_qualifying_amount": state["qualifying_amount"],
-                "wholesale_next_tier_id": next_tier.id,
-                "wholesale_amount_to_next_tier": missing,
                 "wholesale_tier_locked": state["tier_locked"],
                 "wholesale_tier_lock_reason": state["tier_lock_reason"],
                 "wholesale_points_balance": state["points_balance"],
             })
+
+    @api.depends_context("company")
+    @api.depends("wholesale_program_id", "wholesale_tier_id", "wholesale_qualifying_amount")
+    def _compute_wholesale_next_tier(self):
+        for partner in self:
+            # sudo: the partner shows its own account's program and tiers, whoever reads it
+            program = partner.sudo().wholesale_program_id
+            if not program:
+                partner.wholesale_next_tier_id, partner.wholesale_amount_to_next_tier = False, 0.0
+                continue
+            next_tier, missing = program._next_tier(partner.wholesale_tier_id.id, partner.wholesale_qualifying_amount)
+            partner.wholesale_next_tier_id = next_tier.id
+            partner.wholesale_amount_to_next_tier = missing
 
     def _wholesale_write_manual(self, values):
         """A loyalty administrator's tier, lock and reason (``values``, in partner fields) go

@@ -63,11 +63,18 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     # ------------------------------------------------------------------ locking and balances
 
     def _lock_customers(self, partners):
-        """Update the customers' stored balances: this takes their members' row locks, and under
-        Odoo's repeatable-read transactions a concurrent spender that already changed the
-        row makes this one fail with a serialization error, so that it is retried and then
-        sees the points already spent."""
-        self._refresh_balances(partners)
+        """Take the row locks of the customers' accounts: under Odoo's repeatable-read
+        transactions a concurrent spender that already changed an account makes this one
+        fail with a serialization error, so that it is retried and then sees the points
+        already spent. Nothing is written: every points movement refreshes the balances it
+        changes (see ``_refresh_balances``)."""
+        ids = partners.commercial_partner_id.ids
+        if not ids:
+            return
+        self.env["wholesale.loyalty.member"].flush_model()
+        self.env.execute_query(SQL(
+            "SELECT id FROM wholesale_loyalty_member WHERE partner_id = ANY(%s) FOR NO KEY UPDATE", ids,
+        ))
 
     def _refresh_balances(self, partners):
         ids = partners.commercial_partner_id.ids
