@@ -795,7 +795,16 @@ class WholesaleLoyaltyProgram(models.Model):
     def _ladder(self):
         """The program's tiers as engine steps."""
         self.ensure_one()
-        return [TierStep(tier.id, tier.threshold_amount) for tier in self.tier_ids]
+        return list(self._ladder_of(self.id))
+
+    @api.model
+    @ormcache("program_id")
+    def _ladder_of(self, program_id):
+        """The tiers of a program as engine steps, cached: every document a customer posts,
+        pays or confirms is evaluated on the ladder, which changes only with the tiers
+        (their creation, threshold, program or deletion clear the cache)."""
+        tiers = self.sudo().browse(program_id).tier_ids
+        return tuple(TierStep(tier.id, tier.threshold_amount) for tier in tiers)
 
     def _next_tier(self, tier_id, amount):
         """(next tier, spend missing to reach it) of a member holding ``tier_id`` (or None)

@@ -308,7 +308,8 @@ class WholesaleLoyaltyTier(models.Model):
                 vals.get("name"), self.env["wholesale.loyalty.program"].browse(vals.get("program_id")), vals
             )
         tiers = super().create(vals_list)
-        self.env.registry.clear_cache()  # the tiers customers can buy (see _paid_tier_ids_by_product)
+        # the tiers customers can buy (see _paid_tier_ids_by_product), the programs' ladders
+        self.env.registry.clear_cache()
         return tiers
 
     def write(self, vals):
@@ -327,13 +328,17 @@ class WholesaleLoyaltyTier(models.Model):
                     {**current, **vals, "tier_ids": self.ids},
                 )
         result = super().write(vals)
-        if any(fname in vals for fname in ("membership_available", "membership_product_id", "program_id")):
-            self.env.registry.clear_cache()  # the tiers customers can buy (see _paid_tier_ids_by_product)
+        if any(fname in vals for fname in (
+            "membership_available", "membership_product_id", "program_id", "threshold_amount",
+        )):
+            # the tiers customers can buy (see _paid_tier_ids_by_product), the programs' ladders
+            self.env.registry.clear_cache()
         return result
 
     def unlink(self):
         result = super().unlink()
-        self.env.registry.clear_cache()  # the tiers customers can buy (see _paid_tier_ids_by_product)
+        # the tiers customers can buy (see _paid_tier_ids_by_product), the programs' ladders
+        self.env.registry.clear_cache()
         return result
 
     @api.model
