@@ -118,6 +118,7 @@ class WholesaleLoyaltyLedger(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")  # before an account is opened for the rows
         self.env["wholesale.loyalty.member"]._link_rows(vals_list)
         for vals in vals_list:
             if vals.get("points", 0) > 0 and "remaining_points" not in vals:

@@ -127,6 +127,7 @@ class WholesaleLoyaltyMembership(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")  # before an account is opened for the rows
         self.env["wholesale.loyalty.member"]._link_rows(vals_list)
         return super().create(vals_list)
 
@@ -134,6 +135,7 @@ class WholesaleLoyaltyMembership(models.Model):
         if not {"member_id", "partner_id", "program_id"}.intersection(vals):
             return super().write(vals)
         # A fee paid again by another customer or for another program moves to that account.
+        self.check_access("write")  # before an account is opened for it
         for membership in self:
             linked = dict(vals) if vals.get("member_id") else {
                 "partner_id": membership.partner_id.id, "program_id": membership.program_id.id, **vals,

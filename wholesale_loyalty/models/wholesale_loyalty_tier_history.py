@@ -80,6 +80,7 @@ class WholesaleLoyaltyTierHistory(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")  # before an account is opened for the rows
         self.env["wholesale.loyalty.member"]._link_rows(vals_list)
         return super().create(vals_list)
 
