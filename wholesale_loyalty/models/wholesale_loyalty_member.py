@@ -233,7 +233,7 @@ class WholesaleLoyaltyMember(models.Model):
                 members._ids, cache.get_values(members, partner_field), cache.get_values(members, program_field),
                 strict=True,
             )
-            if partner_id and program_id
+            if partner_id and program_id and isinstance(member_id, int)  # not a member being edited in a form
         }
 
     @api.model

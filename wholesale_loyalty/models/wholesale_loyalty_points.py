@@ -91,8 +91,9 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         members._remember_accounts(written)
 
     def _open_accounts(self, partners):
-        """Archived accounts for the points customers hold in programs they are no member of
-        (entries merged from another customer), so that every point has an account."""
+        """Archived accounts for the points customers hold in programs they are no member of,
+        so that every point has an account: for ledgers written before entries pointed to their
+        account (``member_id``), which new entries find or open themselves."""
         self.env["wholesale.loyalty.ledger"].flush_model()
         written = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_member AS m
