@@ -53,7 +53,13 @@ SNAPSHOT="$WORK/after.json" odoo_with "$PROJECT_DIR" shell --no-http --log-level
 
 "$PYTHON_BIN" - "$WORK/before.json" "$WORK/after.json" <<'PY'
 import json, sys
-before, after = (json.load(open(path)) for path in sys.argv[1:3])
+(before, links_before), (after, links_after) = (
+    (snapshot["accounts"], snapshot["links"]) for snapshot in (json.load(open(path)) for path in sys.argv[1:3])
+)
+if links_after["off_account"] != 0 or links_after["rows"] != links_before["rows"]:
+    sys.exit(f"upgrade test: of {links_after['rows']} ledger entries, history lines and paid tiers "
+             f"({links_before['rows']} before), {links_after['off_account']} do not point to the member "
+             "of their partner and program")
 locked = sum(1 for state in before.values() if state["locked"])
 grace = sum(1 for state in before.values() if state["below_since"] not in (None, "False"))
 paid = sum(len(state["paid_tiers"]) for state in before.values())
@@ -66,5 +72,6 @@ for key, (old, new) in sorted(differences.items()):
 if differences:
     sys.exit(f"upgrade test: {len(differences)} customer accounts differ after the upgrade")
 print(f"upgrade test: {len(before)} customer accounts ({locked} locked, {grace} in grace, {paid} paid tiers) "
-      "are the same after the upgrade")
+      f"are the same after the upgrade; its {links_after['rows']} ledger entries, history lines and paid tiers "
+      "point to the member of their partner and program")
 PY

@@ -890,6 +890,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 balance = sum(entries.mapped("points"))
                 account = accounts.search([("partner_id", "=", customer.id), ("program_id", "=", program.id)])
                 stored = account.points_balance if account else 0
+                assert entries.member_id == account or not entries, (
+                    f"{customer.name} in {program.name}: entries point to accounts {entries.member_id.ids}, "
+                    f"not to the customer's account {account.id}")
                 assert stored == balance, (
                     f"{customer.name} in {program.name}: stored balance {stored}, ledger {balance}")
                 seen = customer.sudo().with_company(program.company_id)
@@ -902,6 +905,19 @@ class LedgerMachine(RuleBasedStateMachine):
                     f"{customer.name} in {program.name}: open lots hold {open_points} points, balance {balance}")
                 spent = entries.filtered(lambda e: e.points < 0)
                 assert not any(spent.mapped("remaining_points")), "a consuming entry holds points"
+
+    @invariant()
+    def rows_point_to_their_account(self):
+        """Every ledger entry, tier history line and paid tier points to the member of its own
+        partner and program, whoever wrote it (the ORM, the engine's SQL, a merge)."""
+        self.env.flush_all()
+        for table in ("wholesale_loyalty_ledger", "wholesale_loyalty_tier_history", "wholesale_loyalty_membership"):
+            self.env.cr.execute(f"""
+                SELECT t.id FROM {table} t LEFT JOIN wholesale_loyalty_member m ON m.id = t.member_id
+                 WHERE t.program_id IS NOT NULL
+                   AND (m.id IS NULL OR m.partner_id <> t.partner_id OR m.program_id <> t.program_id)""")  # noqa: S608
+            off_account = [row[0] for row in self.env.cr.fetchall()]
+            assert not off_account, f"{table} rows {off_account} do not point to the account of their key"
 
     @invariant()
     def liability_ties_out(self):

@@ -276,6 +276,18 @@ SURFACE = {
     ("wholesale.loyalty.ledger", "write"): Public(
         NOBODY, _on("wholesale.loyalty.ledger", "write", lambda test: test.award.ids, {"points": 100000}),
         immutable=True),
+    ("wholesale.loyalty.tier.history", "create"): Public(NOBODY, lambda test, role: (
+        "wholesale.loyalty.tier.history", "create", [{"partner_id": test.customer.id, "program_id": test.program.id,
+                                                      "new_tier_id": test.platinum.id, "reason": "manual"}], {})),
+    # Paid tiers follow their fee invoices only.
+    ("wholesale.loyalty.membership", "create"): Public(NOBODY, lambda test, role: (
+        "wholesale.loyalty.membership", "create", [{
+            "partner_id": test.customer.id, "program_id": test.program.id, "tier_id": test.platinum.id,
+            "company_id": test.program.company_id.id, "months": 12, "state": "active",
+        }], {})),
+    ("wholesale.loyalty.membership", "write"): Public(NOBODY, lambda test, role: (
+        "wholesale.loyalty.membership", "write", [test.fee_to_approve.ids,
+                                                  {"partner_id": test.customer.id, "state": "active"}], {})),
     ("wholesale.loyalty.tier.history", "write"): Public(
         NOBODY, _on("wholesale.loyalty.tier.history", "write", lambda test: test.history.ids,
                     {"new_tier_id": 0}), immutable=True),

@@ -1,6 +1,6 @@
 {
     "name": "Wholesale Loyalty",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Sales/Sales",
     "summary": "B2B loyalty: customer tiers earned by spend, tier discounts, points and payment discounts",
     "author": "Wholesale Loyalty Contributors",

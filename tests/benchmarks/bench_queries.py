@@ -232,7 +232,11 @@ def add_ledger(env, fixture, partner_ids, count):
     redeem = "mod(n, 3) = 0"
     lot_points = "(10 + mod(n::bigint * 7919, 90))::int"
     overrides = {
-        "partner_id": "b.id", "move_id": "NULL", "sale_order_id": "NULL", "reversed_entry_id": "NULL",
+        "partner_id": "b.id",
+        # Each entry points to its customer's account in the template's program.
+        "member_id": "(SELECT m.id FROM wholesale_loyalty_member m"
+                     " WHERE m.partner_id = b.id AND m.program_id = t.program_id)",
+        "move_id": "NULL", "sale_order_id": "NULL", "reversed_entry_id": "NULL",
         "reference": "'bulk:' || n",
         "date": "CURRENT_DATE - mod(n, 700)",
         "kind": f"CASE WHEN {redeem} THEN 'redeem' ELSE 'earn' END",

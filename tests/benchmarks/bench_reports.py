@@ -117,22 +117,22 @@ def fill_ledger(env, program):
                 JOIN wholesale_loyalty_member mb ON mb.partner_id = m.commercial_partner_id
                      AND mb.program_id = %(program)s AND mb.active
                WHERE m.name LIKE 'BENCH/%%' AND m.amount_untaxed_signed >= 200"""
-    columns = """(partner_id, program_id, company_id, date, points, kind, remaining_points, expiry_date,
+    columns = """(member_id, partner_id, program_id, company_id, date, points, kind, remaining_points, expiry_date,
                   move_id, reference, create_uid, write_uid, create_date, write_date)"""
     statements = {
         "earn": f"""INSERT INTO wholesale_loyalty_ledger {columns}
-                    SELECT mb.partner_id, %(program)s, m.company_id, m.invoice_date,
+                    SELECT mb.id, mb.partner_id, %(program)s, m.company_id, m.invoice_date,
                            floor(m.amount_untaxed_signed / 100), 'earn', floor(m.amount_untaxed_signed / 100),
                            m.invoice_date + 365, m.id, 'bench-earn-' || m.id, 1, 1, now(), now()
                     {common}""",
         "redeem": f"""INSERT INTO wholesale_loyalty_ledger {columns}
-                      SELECT mb.partner_id, %(program)s, m.company_id, m.invoice_date + 20,
+                      SELECT mb.id, mb.partner_id, %(program)s, m.company_id, m.invoice_date + 20,
                              -floor(m.amount_untaxed_signed / 200), 'redeem', 0, NULL,
                              NULL, 'bench-redeem-' || m.id, 1, 1, now(), now()
                       {common} AND m.id %% 4 = 0""",
         "expire": f"""INSERT INTO wholesale_loyalty_ledger {columns}
-                      SELECT mb.partner_id, %(program)s, m.company_id, m.invoice_date + 365, -1, 'expire', 0, NULL,
-                             NULL, 'bench-expire-' || m.id, 1, 1, now(), now()
+                      SELECT mb.id, mb.partner_id, %(program)s, m.company_id, m.invoice_date + 365, -1, 'expire', 0,
+                             NULL, NULL, 'bench-expire-' || m.id, 1, 1, now(), now()
                       {common} AND m.id %% 10 = 0""",
     }
     counts = {}

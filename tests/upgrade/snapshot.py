@@ -1,11 +1,38 @@
 """Run in ``odoo-bin shell``: writes to $SNAPSHOT what every customer holds in each
 program (program, tier, since, spend, grace, lock, balance), its tier history and paid
-tiers, read through the fields both releases offer on res.partner; the grace, which only
-the member shows in the current release, from the member where there is one."""
+tiers, read through the fields both releases offer on res.partner (``accounts``; the grace,
+which only the member shows in the current release, from the member where there is one); and
+how many ledger entries, history lines and paid tiers there are, and how many of them do not
+point to the member of their partner and program (``links``; None for a release whose rows
+have no member)."""
 import json
 import os
 
 env = globals()["env"]  # the shell's environment
+LINKED_TABLES = ("wholesale_loyalty_ledger", "wholesale_loyalty_tier_history", "wholesale_loyalty_membership")
+
+
+def count(query, *params):
+    env.cr.execute(query, params)
+    return env.cr.fetchone()[0]
+
+
+def links():
+    """{"rows": rows of the linked tables, "off_account": those without the member of their key}."""
+    env.flush_all()
+    rows = sum(count(f"SELECT count(*) FROM {table}") for table in LINKED_TABLES)  # noqa: S608
+    linked = count(
+        "SELECT count(*) FROM information_schema.columns WHERE column_name = 'member_id' AND table_name IN %s",
+        LINKED_TABLES,
+    )
+    if linked < len(LINKED_TABLES):
+        return {"rows": rows, "off_account": None}
+    off_account = sum(count(f"""
+        SELECT count(*) FROM {table} t LEFT JOIN wholesale_loyalty_member m ON m.id = t.member_id
+         WHERE t.program_id IS NOT NULL
+           AND (m.id IS NULL OR m.partner_id <> t.partner_id OR m.program_id <> t.program_id)""")  # noqa: S608
+        for table in LINKED_TABLES)
+    return {"rows": rows, "off_account": off_account}
 
 
 def below_since(partner, program):
@@ -42,4 +69,4 @@ for program in env["wholesale.loyalty.program"].search([]):
                 lambda paid: [paid.tier_id.id, str(paid.date_start), str(paid.date_end), paid.state]),
         }
 with open(os.environ["SNAPSHOT"], "w") as snapshot:
-    json.dump(result, snapshot, indent=1, sort_keys=True)
+    json.dump({"accounts": result, "links": links()}, snapshot, indent=1, sort_keys=True)

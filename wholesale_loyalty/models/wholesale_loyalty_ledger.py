@@ -35,6 +35,10 @@ class WholesaleLoyaltyLedger(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, ondelete="restrict", index=True, readonly=True,
     )
+    member_id = fields.Many2one(
+        "wholesale.loyalty.member", string="Loyalty Account", required=True, ondelete="restrict", index=True,
+        readonly=True, help="The customer's account in the program: the entry's customer and program.",
+    )
     contact_id = fields.Many2one(
         "res.partner", string="Contact", ondelete="set null", index="btree_not_null", readonly=True,
         help="Who ordered or was invoiced: the partner of the order or invoice behind the entry. "
@@ -114,6 +118,8 @@ class WholesaleLoyaltyLedger(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")  # before an account is opened for the rows
+        self.env["wholesale.loyalty.member"]._link_rows(vals_list)
         for vals in vals_list:
             if vals.get("points", 0) > 0 and "remaining_points" not in vals:
                 vals["remaining_points"] = vals["points"]
@@ -137,10 +143,13 @@ class WholesaleLoyaltyLedger(models.Model):
     @api.model
     def _entry_vals(self, customer, program, kind, points, *, note, reference=False, date=None,
                     expiry_date=False, move=None, order=None, bonus_rule=None, reversed_entry=None,
-                    company=None, remaining_points=None):
+                    company=None, remaining_points=None, member=None):
         """Values of one entry. ``remaining_points`` is only for a lot whose caller already
-        settled what it keeps (a give-back); other lots start full and pay the debt first."""
+        settled what it keeps (a give-back); other lots start full and pay the debt first.
+        ``member``: the customer's account in ``program`` when the caller has it (else
+        :meth:`create` finds it)."""
         vals = {
+            "member_id": member.id if member else False,
             "partner_id": customer.id,
             "contact_id": self._entry_contact(kind, move, order).id,
             "program_id": program.id,

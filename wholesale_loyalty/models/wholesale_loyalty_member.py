@@ -111,10 +111,6 @@ class WholesaleLoyaltyMember(models.Model):
         string="Paid Tier Until", compute="_compute_membership",
         help="Last day of the paid membership, renewals included.",
     )
-    tier_history_ids = fields.Many2many(
-        "wholesale.loyalty.tier.history", string="Tier History", compute="_compute_tier_history",
-    )
-
     _sql_constraints = [
         ("partner_program_unique", "UNIQUE(partner_id, program_id)",
          "A customer has one account per loyalty program."),
@@ -286,13 +282,139 @@ class WholesaleLoyaltyMember(models.Model):
             member.membership_tier_id = tier
             member.membership_until = until
 
-    def _compute_tier_history(self):
-        # sudo: the account's own history, shown to whoever may read the account
-        history = self.env["wholesale.loyalty.tier.history"].sudo().search(
-            [("partner_id", "in", self.partner_id.ids), ("program_id", "in", self.program_id.ids)],
-        )
-        by_account = defaultdict(list)
-        for entry in history:
-            by_account[entry.partner_id.id, entry.program_id.id].append(entry.id)
-        for member in self:
-            member.tier_history_ids = by_account[member.partner_id.id, member.program_id.id]
+    # ------------------------------------------------------------------ rows that point to the account
+    # Ledger entries, tier history and paid tiers point to their member (``member_id``) and keep
+    # its partner and program, which integrators read: ``_link_rows`` keeps the three together.
+
+    ledger_ids = fields.One2many("wholesale.loyalty.ledger", "member_id", string="Points Ledger", readonly=True)
+    tier_history_ids = fields.One2many(
+        "wholesale.loyalty.tier.history", "member_id", string="Tier History", readonly=True,
+    )
+
+    @api.model
+    def _link_rows(self, vals_list):
+        """Complete the values of rows about to point to a member: a row given a member takes its
+        partner and program, a row given a partner and a program takes their member (an archived
+        account is opened for a customer who has none in that program, so that every row has
+        one). A member that is not the one of the row's partner and program is refused, before
+        anything is written. Members the transaction already read (the points service's lock
+        reads every account of the customers it locks) cost no query; the others are looked up,
+        or opened, for the whole batch in one query."""
+        given = [vals for vals in vals_list if vals.get("member_id")]
+        if given:
+            self._check_given_members(given)
+        missing = [vals for vals in vals_list
+                   if not vals.get("member_id") and vals.get("partner_id") and vals.get("program_id")]
+        if not missing:
+            return vals_list
+        accounts = self._known_accounts()
+        pairs = {(vals["partner_id"], vals["program_id"]) for vals in missing} - accounts.keys()
+        if pairs:
+            accounts.update(self._accounts_of(pairs))
+        for vals in missing:
+            vals["member_id"] = accounts[vals["partner_id"], vals["program_id"]]
+        return vals_list
+
+    @api.model
+    def _check_given_members(self, given):
+        # sudo: only the member's partner and program are read, to compare them with the row's
+        members = self.sudo().browse([vals["member_id"] for vals in given])
+        for vals, member in zip(given, members, strict=True):
+            vals.setdefault("partner_id", member.partner_id.id)
+            vals.setdefault("program_id", member.program_id.id)
+            if (vals["partner_id"], vals["program_id"]) != (member.partner_id.id, member.program_id.id):
+                raise ValidationError(self.env._(
+                    "The loyalty account %(account)s belongs to %(partner)s in program %(program)s; "
+                    "it cannot hold a row of another customer or program.",
+                    account=member.display_name, partner=member.partner_id.display_name,
+                    program=member.program_id.name,
+                ))
+
+    @api.model
+    def _known_accounts(self):
+        """{(partner id, program id): member id} of the members whose partner and program this
+        transaction has in memory."""
+        cache = self.env.cache
+        partner_field, program_field = self._fields["partner_id"], self._fields["program_id"]
+        members = cache.get_records(self, partner_field) & cache.get_records(self, program_field)
+        return {
+            (partner_id, program_id): member_id
+            for member_id, partner_id, program_id in zip(
+                members._ids, cache.get_values(members, partner_field), cache.get_values(members, program_field),
+                strict=True,
+            )
+            if partner_id and program_id and isinstance(member_id, int)  # not a member being edited in a form
+        }
+
+    @api.model
+    def _remember_accounts(self, rows):
+        """Keep in memory the partner and program of the members of ``rows`` [(member id,
+        partner id, program id)] just read by SQL, so that rows made for them next find them."""
+        if not rows:
+            return
+        members = self.browse([row[0] for row in rows])
+        self.env.cache.insert_missing(members, self._fields["partner_id"], [row[1] for row in rows])
+        self.env.cache.insert_missing(members, self._fields["program_id"], [row[2] for row in rows])
+
+    @api.model
+    def _accounts_of(self, pairs):
+        """{(partner id, program id): member id} of ``pairs``, opening an archived account, without
+        points yet, for each pair that has none: one query."""
+        self.flush_model(["partner_id", "program_id"])
+        partner_ids, program_ids = zip(*pairs, strict=True)
+        rows = self.env.execute_query(SQL(
+            """WITH wanted AS (SELECT DISTINCT * FROM unnest(%(partners)s::int[], %(programs)s::int[])
+                                                 AS w(partner_id, program_id)),
+                    opened AS (
+                        INSERT INTO wholesale_loyalty_member AS m
+                               (partner_id, program_id, company_id, active, points_balance, qualifying_amount,
+                                tier_locked, create_uid, write_uid, create_date, write_date)
+                        SELECT w.partner_id, w.program_id, pr.company_id, FALSE, 0, 0, FALSE,
+                               %(uid)s, %(uid)s, %(now)s, %(now)s
+                          FROM wanted w
+                          JOIN wholesale_loyalty_program pr ON pr.id = w.program_id
+                         WHERE NOT EXISTS (SELECT 1 FROM wholesale_loyalty_member e
+                                            WHERE e.partner_id = w.partner_id AND e.program_id = w.program_id)
+                        ON CONFLICT (partner_id, program_id) DO NOTHING
+                        RETURNING m.id, m.partner_id, m.program_id)
+               SELECT id, partner_id, program_id, TRUE FROM opened
+               UNION ALL
+               SELECT m.id, m.partner_id, m.program_id, FALSE
+                 FROM wholesale_loyalty_member m
+                 JOIN wanted w ON w.partner_id = m.partner_id AND w.program_id = m.program_id""",
+            partners=list(partner_ids), programs=list(program_ids), uid=self.env.uid, now=fields.Datetime.now(),
+        ))
+        opened_partner_ids = [partner_id for _id, partner_id, _program_id, opened in rows if opened]
+        if opened_partner_ids:
+            self.env["res.partner"].browse(opened_partner_ids).invalidate_recordset(["wholesale_member_ids"])
+        self._remember_accounts([row[:3] for row in rows])
+        return {(partner_id, program_id): member_id for member_id, partner_id, program_id, _opened in rows}
+
+    @api.model
+    def _merge_accounts(self, src_partner_ids, dst_partner):
+        """Merged customers: the survivor gets an account in every program the merged-away
+        partners had one in (archived where it had none), and their ledger entries, tier history
+        and paid tiers move to it. Their own accounts are then left without rows."""
+        if not src_partner_ids:
+            return
+        self.env.flush_all()
+        self.env.execute_query(SQL(
+            """INSERT INTO wholesale_loyalty_member AS m
+                      (partner_id, program_id, company_id, active, points_balance, qualifying_amount,
+                       tier_locked, create_uid, write_uid, create_date, write_date)
+               SELECT DISTINCT %(dst)s, s.program_id, s.company_id, FALSE, 0, 0, FALSE,
+                      %(uid)s, %(uid)s, %(now)s, %(now)s
+                 FROM wholesale_loyalty_member s
+                WHERE s.partner_id = ANY(%(sources)s)
+            ON CONFLICT (partner_id, program_id) DO NOTHING""",
+            dst=dst_partner.id, sources=list(src_partner_ids), uid=self.env.uid, now=fields.Datetime.now(),
+        ))
+        for table in ("wholesale_loyalty_ledger", "wholesale_loyalty_tier_history", "wholesale_loyalty_membership"):
+            self.env.execute_query(SQL(
+                """UPDATE %(table)s t SET partner_id = d.partner_id, member_id = d.id
+                     FROM wholesale_loyalty_member s
+                     JOIN wholesale_loyalty_member d ON d.partner_id = %(dst)s AND d.program_id = s.program_id
+                    WHERE t.member_id = s.id AND s.partner_id = ANY(%(sources)s)""",
+                table=SQL.identifier(table), dst=dst_partner.id, sources=list(src_partner_ids),
+            ))
+        self.env.invalidate_all()

@@ -53,6 +53,10 @@ class WholesaleLoyaltyMembership(models.Model):
     _description = "Wholesale Loyalty Paid Membership"
     _order = "date_start desc, id desc"
 
+    member_id = fields.Many2one(
+        "wholesale.loyalty.member", string="Loyalty Account", required=True, ondelete="restrict", index=True,
+        readonly=True, help="The customer's account in the program: the paid tier's customer and program.",
+    )
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, ondelete="restrict", index=True, readonly=True
     )
@@ -120,6 +124,26 @@ class WholesaleLoyaltyMembership(models.Model):
                 membership.paid_on and membership.date_start
                 and membership.date_start > membership._earliest_start()
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.check_access("create")  # before an account is opened for the rows
+        self.env["wholesale.loyalty.member"]._link_rows(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not {"member_id", "partner_id", "program_id"}.intersection(vals):
+            return super().write(vals)
+        # A fee paid again by another customer or for another program moves to that account.
+        self.check_access("write")  # before an account is opened for it
+        for membership in self:
+            linked = dict(vals) if vals.get("member_id") else {
+                "partner_id": membership.partner_id.id, "program_id": membership.program_id.id, **vals,
+                "member_id": False,
+            }
+            self.env["wholesale.loyalty.member"]._link_rows([linked])
+            super(WholesaleLoyaltyMembership, membership).write(linked)
+        return True
 
     @api.depends("tier_id", "partner_id", "date_end")
     def _compute_display_name(self):

@@ -71,10 +71,15 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         ids = partners.commercial_partner_id.ids
         if not ids:
             return
-        self.env["wholesale.loyalty.member"].flush_model()
-        self.env.execute_query(SQL(
-            "SELECT id FROM wholesale_loyalty_member WHERE partner_id = ANY(%s) FOR NO KEY UPDATE", ids,
+        members = self.env["wholesale.loyalty.member"]
+        members.flush_model()
+        locked = self.env.execute_query(SQL(
+            "SELECT id, partner_id, program_id FROM wholesale_loyalty_member WHERE partner_id = ANY(%s) "
+            "FOR NO KEY UPDATE",
+            ids,
         ))
+        # The entries written under this lock find their accounts without a query.
+        members._remember_accounts(locked)
 
     def _refresh_balances(self, partners):
         ids = partners.commercial_partner_id.ids
@@ -82,22 +87,25 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             return
         self.env["wholesale.loyalty.ledger"].flush_model()
         self.env["wholesale.loyalty.member"].flush_model()
-        # Every account of the customers is written, changed or not: the write is the lock.
+        # Every account of the customers is brought in line with its ledger entries.
         written = self.env.execute_query(SQL(
             """UPDATE wholesale_loyalty_member m
                   SET points_balance = COALESCE(
-                        (SELECT SUM(l.points) FROM wholesale_loyalty_ledger l
-                          WHERE l.partner_id = m.partner_id AND l.program_id = m.program_id), 0)
+                        (SELECT SUM(l.points) FROM wholesale_loyalty_ledger l WHERE l.member_id = m.id), 0)
                 WHERE m.partner_id = ANY(%s)
-            RETURNING m.id""",
+            RETURNING m.id, m.partner_id, m.program_id""",
             ids,
         ))
+        members = self.env["wholesale.loyalty.member"]
         # Also drops what is computed from the balance, e.g. the balance shown on quotations.
-        self.env["wholesale.loyalty.member"].browse(row[0] for row in written)._sql_written(["points_balance"])
+        members.browse(row[0] for row in written)._sql_written(["points_balance"])
+        # The entries written under this lock find their accounts without a query.
+        members._remember_accounts(written)
 
     def _open_accounts(self, partners):
-        """Archived accounts for the points customers hold in programs they are no member of
-        (entries merged from another customer), so that every point has an account."""
+        """Archived accounts for the points customers hold in programs they are no member of,
+        so that every point has an account: for ledgers written before entries pointed to their
+        account (``member_id``), which new entries find or open themselves."""
         self.env["wholesale.loyalty.ledger"].flush_model()
         written = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_member AS m
@@ -142,11 +150,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                                  AND (d.partner_id = %s OR d.partner_id < l.partner_id))""",
             sources, [*sources, dst_customer.id], dst_customer.id,
         ))
-        self.env.cr.execute(SQL(
-            "UPDATE wholesale_loyalty_ledger SET partner_id = %s WHERE partner_id = ANY(%s)",
-            dst_customer.id, sources,
-        ))
-        ledger.invalidate_model(["partner_id", "reference"])
+        # The entries, with the tier history and paid tiers, move to the survivor's accounts.
+        self.env["wholesale.loyalty.member"]._merge_accounts(sources, dst_customer)
         # One customer owed points, the other had some: the merged lots pay the debt first.
         ledger.sudo().search(
             [("partner_id", "=", dst_customer.id), ("remaining_points", ">", 0)], order="id"
@@ -639,7 +644,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             )
         return self.env["wholesale.loyalty.ledger"]._entry_vals(
             entry.partner_id, entry.program_id, "reversal", -points if entry.points > 0 else points,
-            company=entry.company_id, reversed_entry=entry, note=note,
+            company=entry.company_id, reversed_entry=entry, note=note, member=entry.member_id,
             move=move if move._name == "account.move" else None,
             order=move if move._name == "sale.order" else entry.sale_order_id,
             reference=f"reversal:{entry.id}:{move._name}:{move.id}:{reversals_before}",
@@ -1022,6 +1027,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         # Each expiry takes what is left of its own lot, which it names as the lot to take from.
         ledger._create_entries([ledger._entry_vals(
             lot.partner_id, lot.program_id, "expire", -lot.remaining_points, date=today, company=lot.company_id,
+            member=lot.member_id,
             reference=self._expiry_reference(lot, earlier.get(lot, 0)),
             note=self._expiry_note(lang_envs[lot.partner_id.id], lot),
         ) for lot in lots], preferred_lots=lots.ids)

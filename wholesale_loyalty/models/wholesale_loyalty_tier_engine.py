@@ -669,16 +669,20 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             name: array_literal(column)
             for name, column in zip(HistoryRow._fields, zip(*changes, strict=True), strict=True)
         }
+        # Each row points to the member ``_write_states`` just wrote for its customer and program.
         rows = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_tier_history
                       (partner_id, program_id, company_id, date, old_tier_id, new_tier_id,
                        qualifying_amount, reason, direction, notification_pending,
-                       old_program_id, note, create_uid, write_uid, create_date, write_date)
-               SELECT v.*, %(uid)s, %(uid)s, %(now)s, %(now)s
+                       old_program_id, note, member_id, create_uid, write_uid, create_date, write_date)
+               SELECT v.*, (SELECT m.id FROM wholesale_loyalty_member m
+                             WHERE m.partner_id = v.partner_id AND m.program_id = v.program_id),
+                      %(uid)s, %(uid)s, %(now)s, %(now)s
                  FROM unnest(%(partner_id)s::int[], %(program_id)s::int[], %(company_id)s::int[],
                              %(date)s::date[], %(old_tier_id)s::int[], %(new_tier_id)s::int[],
                              %(qualifying_amount)s::numeric[], %(reason)s::varchar[], %(direction)s::varchar[],
-                             %(notification_pending)s::bool[], %(old_program_id)s::int[], %(note)s::text[]) AS v
+                             %(notification_pending)s::bool[], %(old_program_id)s::int[], %(note)s::text[])
+                      AS v(partner_id, program_id)
             RETURNING id""",
             uid=self.env.uid, now=fields.Datetime.now(), **columns,
         ))
@@ -694,6 +698,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         lang_envs = members.partner_id._wholesale_lang_envs()  # the notes are the customers'
         history = history.create([
             {
+                "member_id": member.id,
                 "partner_id": member.partner_id.id,
                 "program_id": member.program_id.id,
                 "date": today,

@@ -27,6 +27,10 @@ class WholesaleLoyaltyTierHistory(models.Model):
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade", index=True)
+    member_id = fields.Many2one(
+        "wholesale.loyalty.member", string="Loyalty Account", ondelete="cascade", index=True, readonly=True,
+        help="The customer's account in the program: the row's customer and program.",
+    )
     contact_id = fields.Many2one(
         "res.partner", string="Contact", ondelete="set null", index="btree_not_null", readonly=True,
         help="Who ordered or was invoiced on the document that caused the change; empty for "
@@ -57,6 +61,11 @@ class WholesaleLoyaltyTierHistory(models.Model):
         help="Set while the customer and the salesperson have not been told of this change.",
     )
 
+    _sql_constraints = [
+        ("member_of_program", "CHECK(program_id IS NULL OR member_id IS NOT NULL)",
+         "A tier change in a program belongs to the customer's account in that program."),
+    ]
+
     @api.depends("old_tier_id", "new_tier_id", "program_id", "old_program_id")
     def _compute_direction(self):
         for entry in self:
@@ -68,6 +77,12 @@ class WholesaleLoyaltyTierHistory(models.Model):
                     entry.new_tier_id.threshold_amount if entry.new_tier_id else None,
                 ),
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.check_access("create")  # before an account is opened for the rows
+        self.env["wholesale.loyalty.member"]._link_rows(vals_list)
+        return super().create(vals_list)
 
     def write(self, vals):
         if not self.env.context.get("wholesale_notifying") or set(vals) - {"notification_pending"}:

@@ -11,8 +11,8 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         # deleted, so they move first, on their own terms.
         customer = dst_partner.commercial_partner_id
         self.env["wholesale.loyalty.points"]._merge_ledgers(src_partners, customer)
-        # The merged customer's accounts follow from the merged ledger and documents: they
-        # are rebuilt below (``_update_values``), never taken from the partners that disappear.
+        # The merged ledger, tier history and paid tiers moved to the survivor's accounts (opened
+        # where it had none): the accounts of the partners that disappear are left empty.
         self.env["wholesale.loyalty.member"].flush_model()
         self.env.cr.execute(SQL(
             "DELETE FROM wholesale_loyalty_member WHERE partner_id = ANY(%s)", (src_partners - customer).ids,
@@ -23,8 +23,6 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     def _update_values(self, src_partners, dst_partner):
         result = super()._update_values(src_partners, dst_partner)
         customer = dst_partner.commercial_partner_id
-        points = self.env["wholesale.loyalty.points"]
-        points._open_accounts(customer)
-        points._refresh_balances(customer)
+        self.env["wholesale.loyalty.points"]._refresh_balances(customer)
         self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customer, "realtime")
         return result
