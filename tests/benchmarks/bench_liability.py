@@ -77,17 +77,25 @@ def build_data(env, customers):
              FROM generate_series(1, %s) n""",
         [TAG, TAG, customers],
     )
-    cr.execute("UPDATE res_partner SET commercial_partner_id = id, wholesale_program_id = %s WHERE ref LIKE %s",
-               [program.id, f"{TAG}-%"])
+    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE ref LIKE %s", [f"{TAG}-%"])
+    # Each customer a member of the program, its account holding its lots' points.
+    cr.execute(
+        """INSERT INTO wholesale_loyalty_member (partner_id, program_id, company_id, active, qualifying_amount,
+                   tier_locked, points_balance, create_date, write_date)
+           SELECT p.id, %s, %s, TRUE, 0, FALSE, 10 * %s, now(), now() FROM res_partner p WHERE p.ref LIKE %s""",
+        [program.id, program.company_id.id, LOTS_PER_CUSTOMER, f"{TAG}-%"],
+    )
     # Twenty lots per customer, 10 points each, 8.50 deferred and 1.00 released.
     cr.execute(
-        """INSERT INTO wholesale_loyalty_ledger (partner_id, program_id, company_id, date, points, kind,
+        """INSERT INTO wholesale_loyalty_ledger (partner_id, program_id, member_id, company_id, date, points, kind,
                    remaining_points, reference, liability_deferred, liability_released, liability_points,
                    liability_share, liability_source, create_date, write_date)
-           SELECT p.id, %s, %s, '2026-01-01', 10, 'earn', 10, 'bench:' || p.id || ':' || g, 8.5, 1.0, 10, 95,
-                  'revenue', now(), now()
-             FROM res_partner p, generate_series(1, %s) g WHERE p.ref LIKE %s""",
-        [program.id, program.company_id.id, LOTS_PER_CUSTOMER, f"{TAG}-%"],
+           SELECT m.partner_id, m.program_id, m.id, m.company_id, '2026-01-01', 10, 'earn', 10,
+                  'bench:' || m.partner_id || ':' || g, 8.5, 1.0, 10, 95, 'revenue', now(), now()
+             FROM wholesale_loyalty_member m JOIN res_partner p ON p.id = m.partner_id,
+                  generate_series(1, %s) g
+            WHERE m.program_id = %s AND p.ref LIKE %s""",
+        [LOTS_PER_CUSTOMER, program.id, f"{TAG}-%"],
     )
     # One posted liability entry per customer, for what its lots carry (20 x 7.50 = 150).
     template = env["account.move"].create({
