@@ -447,7 +447,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         self._give_first_order_bonus(entries)
         self._sync_advance_order_bonuses(self._orders_of(entries.move_id))
         # Credit notes posted before the invoice earned (paid trigger) already lower what it holds.
-        self._sync_invoice_points(entries.move_id, down_payment_moves=down_payment_moves)
+        credited = entries.move_id.filtered("reversal_move_ids")
+        self._sync_invoice_points(credited, down_payment_moves=down_payment_moves)
         return entries
 
     def _reverse_invoices(self, invoices, reason):

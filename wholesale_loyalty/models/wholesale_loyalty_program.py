@@ -122,6 +122,12 @@ class WholesaleLoyaltyProgram(models.Model):
         help="Invoice lines of products of these categories (and their subcategories) never count "
              "toward tiers, points and rebates: services, delivery, paid-tier fees...",
     )
+    # Stored: every document of a program that counts everything then reads no category.
+    counts_by_category = fields.Boolean(
+        string="Counts by Category", compute="_compute_counts_by_category", store=True,
+        help="Set when counted or excluded product categories decide what counts toward tiers, points "
+        "and rebates.",
+    )
     points_amount_step = fields.Float(default=100.0)
     points_per_step = fields.Integer(default=1)
     points_min_order_amount = fields.Float()
@@ -886,7 +892,12 @@ class WholesaleLoyaltyProgram(models.Model):
 
     def _counts_by_category(self):
         self.ensure_one()
-        return bool(self.qualifying_categ_ids or self.excluded_categ_ids)
+        return self.counts_by_category
+
+    @api.depends("qualifying_categ_ids", "excluded_categ_ids")
+    def _compute_counts_by_category(self):
+        for program in self:
+            program.counts_by_category = bool(program.qualifying_categ_ids or program.excluded_categ_ids)
 
     def _counted_lines(self, lines):
         """The lines of ``lines`` (invoice or order lines) whose product counts toward the

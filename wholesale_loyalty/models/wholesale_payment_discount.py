@@ -267,7 +267,11 @@ class WholesalePaymentDiscount(models.AbstractModel):
 
     @api.model
     def _prepayment_product(self):
-        return self.env.ref("wholesale_loyalty.product_prepayment_discount")
+        # From the registry's cache of xml ids, not ``env.ref``: that checks the record exists
+        # with a query, and every invoice posted reads the product.
+        return self.env["product.product"].browse(
+            self.env["ir.model.data"]._xmlid_to_res_id("wholesale_loyalty.product_prepayment_discount")
+        )
 
     @api.model
     def _apply_prepayment_discount(self, invoice):
