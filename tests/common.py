@@ -133,3 +133,25 @@ class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
         self.assertEqual(partner.wholesale_tier_id, tier, f"{partner.name} tier")
         if amount is not None:
             self.assertAlmostEqual(partner.wholesale_qualifying_amount, amount, places=2)
+
+
+class TwoCompaniesCommon(WholesaleLoyaltyCommon):
+    """Two companies selling to the same customers, each running its own program: the test
+    program in company A, "Program B" (tiers Entry B and Gold B) in company B."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.program.company_id
+        cls.company_b = cls.setup_other_company(name="Wholesale B")["company"]
+        cls.program_b = cls.env["wholesale.loyalty.program"].with_company(cls.company_b).create({
+            "name": "Program B", "company_id": cls.company_b.id,
+            "qualification_basis": "invoiced", "qualification_period": "lifetime",
+            "partner_domain": str([("category_id", "in", cls.member_tag.ids)]),
+            "tier_ids": [
+                Command.create({"name": "Entry B", "threshold_amount": 0}),
+                Command.create({"name": "Gold B", "threshold_amount": 500}),
+            ],
+        })
+        cls.entry_b, cls.gold_b = cls.program_b.tier_ids.sorted("threshold_amount")
+        cls.engine._enroll(cls.program_b)

@@ -8,28 +8,11 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import WholesaleLoyaltyCommon
+from .common import TwoCompaniesCommon, WholesaleLoyaltyCommon
 
 
 @tagged("post_install", "-at_install")
-class TestMembers(WholesaleLoyaltyCommon):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.company_a = cls.program.company_id
-        cls.company_b = cls.setup_other_company(name="Wholesale B")["company"]
-        cls.program_b = cls.env["wholesale.loyalty.program"].with_company(cls.company_b).create({
-            "name": "Program B", "company_id": cls.company_b.id,
-            "qualification_basis": "invoiced", "qualification_period": "lifetime",
-            "partner_domain": str([("category_id", "in", cls.member_tag.ids)]),
-            "tier_ids": [
-                Command.create({"name": "Entry B", "threshold_amount": 0}),
-                Command.create({"name": "Gold B", "threshold_amount": 500}),
-            ],
-        })
-        cls.entry_b, cls.gold_b = cls.program_b.tier_ids.sorted("threshold_amount")
-        cls.engine._enroll(cls.program_b)
+class TestMembers(TwoCompaniesCommon):
 
     def _invoice_in(self, company, partner, amount, date="2026-03-01"):
         move = self.env["account.move"].with_company(company).create({

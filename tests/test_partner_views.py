@@ -4,31 +4,18 @@ columns, and reading them (or the status API) writes nothing."""
 from odoo import Command
 from odoo.tests import tagged
 
-from .common import WholesaleLoyaltyCommon
+from .common import TwoCompaniesCommon
 
 OUR_MODULES = {"wholesale_loyalty", "wholesale_loyalty_reports"}
 MOST_PARTNER_FIELDS = 14
 
 
 @tagged("post_install", "-at_install")
-class TestPartnerViews(WholesaleLoyaltyCommon):
+class TestPartnerViews(TwoCompaniesCommon):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_a = cls.program.company_id
-        cls.company_b = cls.setup_other_company(name="Wholesale B")["company"]
-        cls.program_b = cls.env["wholesale.loyalty.program"].with_company(cls.company_b).create({
-            "name": "Program B", "company_id": cls.company_b.id,
-            "qualification_basis": "invoiced", "qualification_period": "lifetime",
-            "partner_domain": str([("category_id", "in", cls.member_tag.ids)]),
-            "tier_ids": [
-                Command.create({"name": "Entry B", "threshold_amount": 0}),
-                Command.create({"name": "Gold B", "threshold_amount": 500}),
-            ],
-        })
-        cls.entry_b, cls.gold_b = cls.program_b.tier_ids.sorted("threshold_amount")
-        cls.engine._enroll(cls.program_b)
         cls.beta = cls._customer("Beta Supplies")
         cls.gamma = cls._customer("Gamma Wholesale")
         cls.outsider = cls.env["res.partner"].create({"name": "Outsider Ltd", "is_company": True})
