@@ -278,14 +278,15 @@ def upsert_members_sql(env, program, spend_query, **params):
                    SET active = TRUE, qualifying_amount = EXCLUDED.qualifying_amount, tier_id = EXCLUDED.tier_id
                  WHERE (mb.active, mb.qualifying_amount, mb.tier_id)
                        IS DISTINCT FROM (TRUE, EXCLUDED.qualifying_amount, EXCLUDED.tier_id)
+                RETURNING mb.id, mb.partner_id
             )
             INSERT INTO wholesale_loyalty_tier_history
-                   (partner_id, program_id, company_id, date, old_tier_id, new_tier_id, qualifying_amount,
-                    reason, direction)
-            SELECT partner_id, %(program)s, %(company)s, CURRENT_DATE, old_tier_id, tier_id, amount,
-                   CASE WHEN joined THEN 'enrollment' ELSE 'recalculation' END, 'up'
-              FROM target
-             WHERE joined OR old_tier_id IS DISTINCT FROM tier_id""",  # noqa: S608
+                   (partner_id, program_id, member_id, company_id, date, old_tier_id, new_tier_id,
+                    qualifying_amount, reason, direction)
+            SELECT t.partner_id, %(program)s, w.id, %(company)s, CURRENT_DATE, t.old_tier_id, t.tier_id, t.amount,
+                   CASE WHEN t.joined THEN 'enrollment' ELSE 'recalculation' END, 'up'
+              FROM target t JOIN written w ON w.partner_id = t.partner_id
+             WHERE t.joined OR t.old_tier_id IS DISTINCT FROM t.tier_id""",  # noqa: S608
         {"program": program.id, "company": program.company_id.id, "tag": f"{TAG}-%", **params},
     )
 

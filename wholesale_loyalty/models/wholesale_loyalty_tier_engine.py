@@ -441,8 +441,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         """Evaluate ``partner_ids`` for ``program``: write their state, return the history."""
         rows, changes = self._decide(program, partner_ids, self._qualifying_amounts(program, partner_ids, today),
                                      today, reason, unfunded)
-        self._write_states(rows, changes)
-        history = self._insert_history(changes)
+        accounts = self._write_states(rows, changes)
+        history = self._insert_history(changes, accounts)
         history._follow_up()
         return history
 
@@ -455,8 +455,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not amounts:
             return []
         rows, changes = self._decide(program, list(amounts), amounts, today, reason)
-        self._write_states(rows, changes)
-        self._insert_history(changes)._follow_up()
+        accounts = self._write_states(rows, changes)
+        self._insert_history(changes, accounts)._follow_up()
         changed = {change.partner_id for change in changes}
         # A customer that fell below its tier today keeps it for the grace period: no change
         # of tier, but one the user who recalculated must hear of.
@@ -604,9 +604,13 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         """Write the batch's states on the members of the programs, creating those of
         customers who join: customers moving from another program of the company (``changes``
         says who) first leave it, then one upsert writes every row. Members whose values did
-        not change are left untouched."""
+        not change are left untouched. A new account holds no points: every ledger entry
+        belongs to an account already (``member_id``), and an existing one keeps its balance.
+
+        :return: {customer id: its member written} (in the batch's program)
+        """
         if not rows:
-            return
+            return {}
         columns = {name: array_literal(column) for name, column in zip(PartnerState._fields, zip(*rows, strict=True),
                                                                          strict=True)}
         member_model = self.env["wholesale.loyalty.member"]
@@ -619,9 +623,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                        downgrade_since, tier_evaluated_on, tier_locked, points_balance,
                        create_uid, write_uid, create_date, write_date)
                SELECT v.id, v.program_id, pr.company_id, TRUE, v.tier_id, v.since, v.amount,
-                      v.downgrade_since, v.evaluated_on, FALSE,
-                      COALESCE((SELECT SUM(l.points) FROM wholesale_loyalty_ledger l
-                                 WHERE l.partner_id = v.id AND l.program_id = v.program_id), 0),
+                      v.downgrade_since, v.evaluated_on, FALSE, 0,
                       %(uid)s, %(uid)s, %(now)s, %(now)s
                  FROM unnest(%(id)s::int[], %(program_id)s::int[], %(tier_id)s::int[], %(since)s::date[],
                              %(amount)s::numeric[], %(downgrade_since)s::date[], %(evaluated_on)s::date[])
@@ -636,10 +638,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                       IS DISTINCT FROM
                       (TRUE, EXCLUDED.tier_id, EXCLUDED.tier_since, EXCLUDED.qualifying_amount,
                        EXCLUDED.downgrade_since, EXCLUDED.tier_evaluated_on)
-            RETURNING m.id""",
+            RETURNING m.id, m.partner_id""",
             uid=self.env.uid, now=fields.Datetime.now(), **columns,
         ))
         member_model.browse(row[0] for row in left + written)._sql_written(MEMBER_STATE_FIELDS)
+        return {partner_id: member_id for member_id, partner_id in written}
 
     def _archive_left_accounts(self, rows):
         """Archive the accounts the customers of ``rows`` hold in the other programs of the
@@ -660,8 +663,10 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             ids=[row.id for row in rows], program_ids=[row.program_id for row in rows],
         ))
 
-    def _insert_history(self, changes):
-        """One INSERT for the batch's tier changes; at enrollment that is every customer."""
+    def _insert_history(self, changes, accounts):
+        """One INSERT for the batch's tier changes; at enrollment that is every customer. Each
+        line points to the member ``_write_states`` just wrote for its customer (``accounts``:
+        {customer id: member id}): a customer whose tier changes always has its state written."""
         history = self.env["wholesale.loyalty.tier.history"]
         if not changes:
             return history
@@ -669,22 +674,20 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             name: array_literal(column)
             for name, column in zip(HistoryRow._fields, zip(*changes, strict=True), strict=True)
         }
-        # Each row points to the member ``_write_states`` just wrote for its customer and program.
         rows = self.env.execute_query(SQL(
             """INSERT INTO wholesale_loyalty_tier_history
                       (partner_id, program_id, company_id, date, old_tier_id, new_tier_id,
                        qualifying_amount, reason, direction, notification_pending,
                        old_program_id, note, member_id, create_uid, write_uid, create_date, write_date)
-               SELECT v.*, (SELECT m.id FROM wholesale_loyalty_member m
-                             WHERE m.partner_id = v.partner_id AND m.program_id = v.program_id),
-                      %(uid)s, %(uid)s, %(now)s, %(now)s
+               SELECT v.*, %(uid)s, %(uid)s, %(now)s, %(now)s
                  FROM unnest(%(partner_id)s::int[], %(program_id)s::int[], %(company_id)s::int[],
                              %(date)s::date[], %(old_tier_id)s::int[], %(new_tier_id)s::int[],
                              %(qualifying_amount)s::numeric[], %(reason)s::varchar[], %(direction)s::varchar[],
-                             %(notification_pending)s::bool[], %(old_program_id)s::int[], %(note)s::text[])
-                      AS v(partner_id, program_id)
+                             %(notification_pending)s::bool[], %(old_program_id)s::int[], %(note)s::text[],
+                             %(member_id)s::int[]) AS v
             RETURNING id""",
-            uid=self.env.uid, now=fields.Datetime.now(), **columns,
+            uid=self.env.uid, now=fields.Datetime.now(),
+            member_id=array_literal([accounts[change.partner_id] for change in changes]), **columns,
         ))
         return history.browse([row[0] for row in rows])
 
