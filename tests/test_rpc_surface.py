@@ -130,6 +130,7 @@ def program(test):
     return [test.program.id]
 
 
+
 def _liability_screen(method):
     """``method`` of the Points Liability screen the role opens first on the program."""
     def call(test, role):
@@ -233,6 +234,8 @@ SURFACE = {
         {})),
     ("wholesale.loyalty.program", "write"): Public(
         ADMIN, _on("wholesale.loyalty.program", "write", program, {"max_redeem_percent": 30})),
+    ("wholesale.loyalty.program", "unlink"): Public(
+        ADMIN, _on("wholesale.loyalty.program", "unlink", lambda test: test.spare_program.ids)),
     ("wholesale.loyalty.membership", "action_approve"): Public(
         ADMIN, _on("wholesale.loyalty.membership", "action_approve", lambda test: test.fee_to_approve.ids)),
     ("wholesale.loyalty.tier", "action_view_partners"): Public(
@@ -249,6 +252,8 @@ SURFACE = {
                                               "threshold_amount": 20000}], {})),
     ("wholesale.loyalty.tier", "write"): Public(
         ADMIN, _on("wholesale.loyalty.tier", "write", lambda test: test.gold.ids, {"discount_percent": 6})),
+    ("wholesale.loyalty.tier", "unlink"): Public(
+        ADMIN, _on("wholesale.loyalty.tier", "unlink", lambda test: test.spare_tier.ids)),
     ("wholesale.loyalty.rebate", "action_view_credit_note"): Public(
         LOYALTY_USERS_AND_BILLING,
         _on("wholesale.loyalty.rebate", "action_view_credit_note", lambda test: test.rebate.ids)),
@@ -386,6 +391,14 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         company = cls.program.company_id
+        # What the roles try to delete (each call is undone): a program without customers and a
+        # tier nobody holds.
+        cls.spare_program = cls.env["wholesale.loyalty.program"].create({
+            "name": "Spare", "partner_domain": "[('id', '=', 0)]",
+        })
+        cls.spare_tier = cls.env["wholesale.loyalty.tier"].create({
+            "program_id": cls.program.id, "name": "Spare", "threshold_amount": 90000,
+        })
         cls.users = {
             role: new_test_user(cls.env, login=f"wl_surface_{role}", groups=groups,
                                 company_id=company.id, company_ids=[company.id])
