@@ -155,3 +155,15 @@ class TwoCompaniesCommon(WholesaleLoyaltyCommon):
         })
         cls.entry_b, cls.gold_b = cls.program_b.tier_ids.sorted("threshold_amount")
         cls.engine._enroll(cls.program_b)
+
+    @classmethod
+    def _invoice_in(cls, company, partner, amount, date="2026-03-01"):
+        """A posted invoice of ``amount`` (untaxed, no tax) from ``company`` to ``partner``."""
+        move = cls.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": date,
+            "company_id": company.id,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": amount,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        move.action_post()
+        return move

@@ -14,16 +14,6 @@ from .common import TwoCompaniesCommon, WholesaleLoyaltyCommon
 @tagged("post_install", "-at_install")
 class TestMembers(TwoCompaniesCommon):
 
-    def _invoice_in(self, company, partner, amount, date="2026-03-01"):
-        move = self.env["account.move"].with_company(company).create({
-            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": date,
-            "company_id": company.id,
-            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": [Command.clear()]})],
-        })
-        move.action_post()
-        return move
-
     def _member(self, partner, program):
         return self.env["wholesale.loyalty.member"].with_context(active_test=False).search([
             ("partner_id", "=", partner.id), ("program_id", "=", program.id),

@@ -24,17 +24,6 @@ class TestPartnerViews(TwoCompaniesCommon):
         cls._invoice_in(cls.company_a, cls.customer, 1200.0)
         cls._invoice_in(cls.company_b, cls.beta, 800.0)
 
-    @classmethod
-    def _invoice_in(cls, company, partner, amount, date="2026-03-01"):
-        move = cls.env["account.move"].with_company(company).create({
-            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": date,
-            "company_id": company.id,
-            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": [Command.clear()]})],
-        })
-        move.action_post()
-        return move
-
     def _partners_in(self, company):
         return self.env["res.partner"].with_company(company).with_context(allowed_company_ids=company.ids)
 
