@@ -889,7 +889,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             self._lock_customers(customer)
             balance = self._balance(customer, program)
             # An order confirmed again still holds what its posted invoices used.
-            wanted = order.wholesale_points_redeemed - self._order_points_out(order)
+            redemptions = self._redemptions(order)
+            wanted = order.wholesale_points_redeemed + sum(self._nets(redemptions).values())
             if wanted <= 0:
                 continue
             if wanted > balance:
@@ -899,12 +900,18 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                     order=order.name, wanted=wanted, customer=customer.display_name, balance=balance,
                 ))
             note = customer._wholesale_lang_env()._("Redeemed on %(order)s", order=order.name)
-            self.env["wholesale.loyalty.ledger"]._create_entries([self._redeem_vals(order, program, wanted, note)])
+            self.env["wholesale.loyalty.ledger"]._create_entries([
+                self._redeem_vals(order, program, wanted, note, redeemed_before=len(redemptions)),
+            ])
 
-    def _redeem_vals(self, order, program, points, note, move=None):
+    def _redeem_vals(self, order, program, points, note, move=None, redeemed_before=None):
+        """A redemption of ``points`` on ``order``; ``redeemed_before``: how many redemptions the
+        order has already, when the caller has just read them."""
+        if redeemed_before is None:
+            redeemed_before = self._redeem_count(order)
         return self.env["wholesale.loyalty.ledger"]._entry_vals(
             order.partner_id.commercial_partner_id, program, "redeem", -points, order=order, move=move,
-            reference=f"order:{order.id}:{self._redeem_count(order)}", note=note,
+            reference=f"order:{order.id}:{redeemed_before}", note=note,
         )
 
     def _redeem_count(self, order):
@@ -916,10 +923,6 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         return self.env["wholesale.loyalty.ledger"].sudo().search(
             [("sale_order_id", "in", orders.ids), ("kind", "=", "redeem")], order="id"
         )
-
-    def _order_points_out(self, order):
-        """Points the order holds now: its redemptions less what was given back."""
-        return -sum(self._nets(self._redemptions(order)).values())
 
     def _restore_orders(self, orders):
         """Cancelled orders give back the points that are not on a posted invoice."""
