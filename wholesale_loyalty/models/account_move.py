@@ -107,6 +107,9 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         # Checked before anything is posted: a refusal writes nothing.
         self.env["wholesale.payment.discount"]._check_prepayment_discounts(self.filtered(lambda m: m.state == "draft"))
+        # Nothing of the loyalty (ledger entries, memberships, credit notes) can point to a
+        # move posted for the first time: what these read of it is skipped.
+        first_posting = self.filtered(lambda move: not move.posted_before)
         posted = super()._post(soft=soft)
         # A payment cancelled and posted again holds again the money its discounts are based on.
         self.env["wholesale.prepayment.reservation"]._reattach(posted)
@@ -122,7 +125,7 @@ class AccountMove(models.Model):
                 posted)
         # Points first: they are earned at the tier held before this invoice counts.
         points = self.env["wholesale.loyalty.points"]
-        earned = points._earn_for_invoices(posted, trigger="posted")
+        earned = points._earn_for_invoices(posted, trigger="posted", first_posting=first_posting)
         posted._wholesale_sync_points(synced=earned.move_id)
         # A posted credit note of a membership fee ends that membership.
         self.env["wholesale.loyalty.membership"]._sync_invoices(posted)

@@ -263,6 +263,8 @@ class ResPartner(models.Model):
         for fname in PROTECTED_FIELDS.difference(MANUAL_FIELDS).intersection(vals):
             vals.pop(fname)  # views of what the engine and the ledger decide: nothing to write
         result = super().write(vals) if vals or not manual else True
+        if "tz" in vals:
+            self.env.registry.clear_cache()  # the companies' timezones (see _company_tz of the program)
         if manual:
             # A tier set by hand belongs to the program the customer is eligible for.
             heads = self._wholesale_ensure_enrolled()
@@ -575,13 +577,19 @@ class ResPartner(models.Model):
         envs, by_partner = {}, {}
         for partner in self:
             customer = partner.commercial_partner_id
-            # sudo: reads only the language of the company's partner, which any user may see
-            company_lang = (customer.sudo().company_id or self.env.company).partner_id.lang
-            lang = next((code for code in (customer.lang, company_lang, self.env.lang) if code in active), "en_US")
+            lang = next((code for code in customer._wholesale_lang_choices() if code in active), "en_US")
             if lang not in envs:
                 envs[lang] = self.with_context(lang=lang).env
             by_partner[partner.id] = envs[lang]
         return by_partner
+
+    def _wholesale_lang_choices(self):
+        """The languages of this customer's texts, in order of preference; each is read only
+        when the ones before it are not installed."""
+        yield self.lang
+        # sudo: reads only the language of the company's partner, which any user may see
+        yield (self.sudo().company_id or self.env.company).partner_id.lang
+        yield self.env.lang
 
     def _wholesale_lang_env(self):
         """The environment in this customer's language (see :meth:`_wholesale_lang_envs`)."""

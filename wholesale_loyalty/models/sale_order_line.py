@@ -342,7 +342,9 @@ class SaleOrderLine(models.Model):
     def _wholesale_paid_goods(self):
         """The goods a points line pays: those with its taxes (all goods when none has them)."""
         self.ensure_one()
-        goods = self.order_id.order_line.filtered(
+        lines = self.order_id.order_line
+        lines.mapped("tax_id")  # the taxes of every line in one read, this one's included
+        goods = lines.filtered(
             lambda line: not line.display_type and not line.is_downpayment and not line.wholesale_points_redeemed
         )
         return goods.filtered(lambda line: line.tax_id == self.tax_id) or goods

@@ -50,24 +50,24 @@ class WholesaleLoyaltyBonusRule(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         rules = super().create(vals_list)
-        self.env.registry.clear_cache()  # _advance_order_program_ids
+        self.env.registry.clear_cache()  # _program_ids_with_rules
         return rules
 
     def write(self, vals):
         result = super().write(vals)
-        self.env.registry.clear_cache()  # _advance_order_program_ids
+        self.env.registry.clear_cache()  # _program_ids_with_rules
         return result
 
     def unlink(self):
         result = super().unlink()
-        self.env.registry.clear_cache()  # _advance_order_program_ids
+        self.env.registry.clear_cache()  # _program_ids_with_rules
         return result
 
     @api.model
-    @ormcache()
-    def _advance_order_program_ids(self):
-        """Ids of the programs that have, or had (archived rules), rules for ordering ahead:
-        posting, paying or cancelling a document of any other program looks no further, and
-        asks the database nothing for it. Every worker drops it when a rule changes."""
-        rules = self.sudo().with_context(active_test=False).search([("trigger", "=", "advance_order")])
+    @ormcache("trigger")
+    def _program_ids_with_rules(self, trigger):
+        """Ids of the programs that have, or had (archived rules), rules of ``trigger``: a
+        document of any other program looks no further for such a bonus, and asks the
+        database nothing for it. Every worker drops it when a rule changes."""
+        rules = self.sudo().with_context(active_test=False).search([("trigger", "=", trigger)])
         return frozenset(rules.program_id.ids)

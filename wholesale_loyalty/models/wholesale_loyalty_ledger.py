@@ -185,7 +185,8 @@ class WholesaleLoyaltyLedger(models.Model):
         their points from the open lots, ``preferred_lots[i]`` (a lot id) first for the i-th
         entry; a give-back puts ``returns[i]`` ([(lot id, points)]) back into lots; new lots
         pay what the customer owes first. Then the customers' balances are stored again.
-        The caller holds the customers' lock (``wholesale.loyalty.points._lock_customers``)."""
+        A caller whose entries take points, or depend on what the customer holds, holds the
+        customers' lock (``wholesale.loyalty.points._lock_customers``)."""
         ledger = self.sudo()  # the ledger is written on behalf of whoever caused the entry
         if not vals_list:
             return ledger
@@ -197,12 +198,14 @@ class WholesaleLoyaltyLedger(models.Model):
         consumers = entries.filtered(lambda entry: entry.points < 0)
         consumers._consume_lots(dict(zip(entries.ids, preferred_lots, strict=True)))
         entries._restore_lots({entry.id: back for entry, back in zip(entries, returns, strict=True) if back})
-        ledger.union(*[
+        new_lots = ledger.union(*[
             entry for entry, done in zip(entries, settled, strict=True)
             if entry.points > 0 and entry.remaining_points and not done
-        ])._pay_debt()
+        ])
+        # Paying the debt moves points between lots, not the balance, which is stored first.
+        standing = self.env["wholesale.loyalty.points"]._refresh_balances(entries.partner_id, bool(new_lots))
+        new_lots._pay_debt(standing)
         self.env["wholesale.loyalty.liability"]._book(entries)
-        self.env["wholesale.loyalty.points"]._refresh_balances(entries.partner_id)
         entries._queue_events()
         return entries
 
@@ -294,37 +297,37 @@ class WholesaleLoyaltyLedger(models.Model):
 
     def _move_lot_points(self, allocations, sign):
         """Record [(entry id, lot id, points)] as allocations and move the lots' remaining
-        points by ``sign`` times them."""
+        points by ``sign`` times them, in one statement (every redemption and give-back runs
+        it)."""
         if not allocations:
             return
-        self.env["wholesale.loyalty.ledger.allocation"].sudo().create([
-            {"entry_id": entry_id, "lot_id": lot_id, "points": points} for entry_id, lot_id, points in allocations
-        ])
+        self.flush_model()
+        self.env["wholesale.loyalty.ledger.allocation"].flush_model()
+        entry_ids, lot_ids, points = (list(column) for column in zip(*allocations, strict=True))
         self.env.cr.execute(SQL(
-            """UPDATE wholesale_loyalty_ledger l SET remaining_points = l.remaining_points + v.points
-                 FROM (SELECT id, SUM(points) AS points FROM unnest(%s::int[], %s::int[]) AS u(id, points)
-                        GROUP BY id) AS v
-                WHERE l.id = v.id""",
-            [lot_id for _entry_id, lot_id, _points in allocations],
-            [sign * points for _entry_id, _lot_id, points in allocations],
+            """WITH moved AS (SELECT * FROM unnest(%(entries)s::int[], %(lots)s::int[], %(points)s::int[])
+                                      AS u(entry_id, lot_id, points)),
+                    recorded AS (
+                        INSERT INTO wholesale_loyalty_ledger_allocation
+                               (entry_id, lot_id, points, company_id, create_uid, write_uid, create_date, write_date)
+                        SELECT moved.entry_id, moved.lot_id, moved.points, entry.company_id,
+                               %(uid)s, %(uid)s, %(now)s, %(now)s
+                          FROM moved JOIN wholesale_loyalty_ledger entry ON entry.id = moved.entry_id)
+               UPDATE wholesale_loyalty_ledger l SET remaining_points = l.remaining_points + v.points
+                 FROM (SELECT lot_id, %(sign)s * SUM(points) AS points FROM moved GROUP BY lot_id) AS v
+                WHERE l.id = v.lot_id""",
+            entries=entry_ids, lots=lot_ids, points=points, sign=sign,
+            uid=self.env.uid, now=fields.Datetime.now(),
         ))
-        self.invalidate_model(["remaining_points"])
+        self.invalidate_model(["remaining_points", "allocation_ids"])
 
-    def _pay_debt(self):
+    def _pay_debt(self, standing):
         """A balance below zero (a refund of points already spent) is paid back first by the
-        next points earned: each new lot (in order) only keeps what exceeds the debt."""
+        next points earned: each new lot (in order) only keeps what exceeds the debt.
+        ``standing``: {(customer id, program id): [balance, points left in its lots]} with
+        these lots (see ``_refresh_balances`` of the points service)."""
         if not self:
             return
-        self.flush_model()
-        rows = self.env.execute_query(SQL(
-            """SELECT partner_id, program_id, SUM(points), SUM(remaining_points) FILTER (WHERE remaining_points > 0)
-                 FROM wholesale_loyalty_ledger
-                WHERE partner_id = ANY(%s) AND program_id = ANY(%s)
-                GROUP BY partner_id, program_id""",
-            self.partner_id.ids, self.program_id.ids,
-        ))
-        standing = {(partner_id, program_id): [balance, open_points or 0]
-                    for partner_id, program_id, balance, open_points in rows}
         keeps = {}
         for lot in self:
             balance, open_points = standing[lot.partner_id.id, lot.program_id.id]

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from ..tools.points_rules import EXPIRING_SOON_DAYS
 
@@ -13,6 +13,29 @@ from ..tools.points_rules import EXPIRING_SOON_DAYS
 STATE_FIELDS = [
     "program_id", "tier_id", "tier_since", "qualifying_amount", "downgrade_since", "tier_evaluated_on", "active",
 ]
+
+
+def forget_dependents(records, tree):
+    """Drop the cached values of the fields of ``tree`` (the trigger tree of a field of
+    ``records``, whose fields are all computed on reading) that depend on ``records``. The
+    records are found as ``modified`` finds them, except that a relation without an inverse
+    is followed in the cache only: a record that is not in the cache holds no value to drop."""
+    if not records:
+        return
+    records.env.cache.invalidate([(field, records.ids) for field in tree.root])
+    for field, subtree in tree.items():
+        model = records.env[field.model_name]
+        inverse = next((
+            invf for invf in model.pool.field_inverses[field]
+            if invf.type != "many2one_reference" and not (invf.type in ("one2many", "many2many") and invf.domain)
+        ), None)
+        if inverse:
+            related = records[inverse.name]
+        else:
+            related = records.env.cache.get_records(model, field, all_contexts=True).filtered(
+                lambda record, fname=field.name, ids=set(records.ids): not ids.isdisjoint(record[fname]._ids)
+            )
+        forget_dependents(related, subtree)
 
 
 class WholesaleLoyaltyMember(models.Model):
@@ -179,12 +202,14 @@ class WholesaleLoyaltyMember(models.Model):
             return {}
         self.flush_model()
         rows = self.env.execute_query_dict(SQL(
-            """SELECT partner_id, program_id, tier_id, tier_since, qualifying_amount, downgrade_since,
+            """SELECT id, partner_id, program_id, tier_id, tier_since, qualifying_amount, downgrade_since,
                       COALESCE(tier_locked, FALSE) AS tier_locked, tier_lock_reason, points_balance
                  FROM wholesale_loyalty_member
                 WHERE partner_id = ANY(%s) AND company_id = %s AND active""",
             partners.ids, company.id,
         ))
+        # The entries a document writes next find these accounts without a query.
+        self._remember_accounts([(row["id"], row["partner_id"], row["program_id"]) for row in rows])
         return {row["partner_id"]: row for row in rows}
 
     @api.model
@@ -207,12 +232,40 @@ class WholesaleLoyaltyMember(models.Model):
         """Forget the cached values of ``fnames`` SQL just wrote on these members, and of
         what is computed from them (the partner's views, the quotation's next tier, ...)."""
         self.invalidate_recordset(fnames)
-        # sudo: cache bookkeeping, whoever moved the points; the partners' views depend on
-        # these fields and are dropped with them
-        self.sudo().modified(fnames)
+        if self._unstored_dependents(tuple(sorted(fnames))) is None:
+            # sudo: cache bookkeeping, whoever moved the points
+            self.sudo().modified(fnames)
+        else:
+            # Only fields computed on reading depend on these: their values in the cache are
+            # all there is to drop, found without searching the records that show them (every
+            # contact of the customer, its quotations) on each document. As ``modified`` does,
+            # the fields with no value in the cache are left out from the start.
+            cache, company = self.env.cache, self._fields["company_id"]
+            tree = self.pool.get_trigger_tree(
+                [self._fields[fname] for fname in fnames],
+                select=lambda field: field != company and cache.contains_field(field),
+            )
+            forget_dependents(self.sudo().with_context(active_test=False), tree)
         # The statements write the company with the program: reading every member's program
         # again to compute it would cost the engine more than its own upsert.
         self.env.remove_to_compute(self._fields["company_id"], self)
+
+    @ormcache("fnames")
+    def _unstored_dependents(self, fnames):
+        """The fields that depend on the member fields ``fnames`` (through any path), or None
+        when one of them is stored: that one must be recomputed, which ``modified`` does.
+        The member's company follows its program and is written with it (see
+        :meth:`_sql_written`)."""
+        company = self._fields["company_id"]
+        dependents = {
+            dependent
+            for fname in fnames
+            for dependent in self.pool.get_dependent_fields(self._fields[fname])
+            if dependent != company
+        }
+        if any(dependent.store for dependent in dependents):
+            return None
+        return frozenset(dependents)
 
     # ---- The figures of the account's form (see the fields of the same block above)
 

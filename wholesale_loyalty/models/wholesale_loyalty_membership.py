@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_compare, float_round, format_amount, format_date
+from odoo.tools import SQL, float_compare, float_round, format_amount, format_date, ormcache
 
 from ..tools.access import LOYALTY_MANAGER, check_caller_groups
 from ..tools.batches import run_in_batches
@@ -129,9 +129,15 @@ class WholesaleLoyaltyMembership(models.Model):
     def create(self, vals_list):
         self.check_access("create")  # before an account is opened for the rows
         self.env["wholesale.loyalty.member"]._link_rows(vals_list)
-        return super().create(vals_list)
+        memberships = super().create(vals_list)
+        if memberships:
+            # _program_ids_with_memberships and _bought_product_ids, in every worker
+            self.env.registry.clear_cache()
+        return memberships
 
     def write(self, vals):
+        if "product_id" in vals:
+            self.env.registry.clear_cache()  # _bought_product_ids, in every worker
         if not {"member_id", "partner_id", "program_id"}.intersection(vals):
             return super().write(vals)
         # A fee paid again by another customer or for another program moves to that account.
@@ -143,7 +149,31 @@ class WholesaleLoyaltyMembership(models.Model):
             }
             self.env["wholesale.loyalty.member"]._link_rows([linked])
             super(WholesaleLoyaltyMembership, membership).write(linked)
+        self.env.registry.clear_cache()  # _program_ids_with_memberships, in every worker
         return True
+
+    @api.model
+    @ormcache()
+    def _program_ids_with_memberships(self):
+        """Ids of the programs with memberships (of any state): the engine looks for paid
+        tiers in those only, so that evaluating a customer of a program nobody ever paid a tier
+        of asks the database nothing for them. Cleared when a membership is created or moved;
+        a deleted one leaves its program here, which only costs that query."""
+        self.flush_model(["program_id"])
+        return frozenset(row[0] for row in self.env.execute_query(SQL(
+            "SELECT DISTINCT program_id FROM wholesale_loyalty_membership"
+        )))
+
+    @api.model
+    @ormcache()
+    def _bought_product_ids(self):
+        """Ids of the products memberships were bought with (of any state): an invoice with
+        none of them on its lines has no membership to bring in line, and is not looked up.
+        Cleared when a membership is created or its product changes."""
+        self.flush_model(["product_id"])
+        return frozenset(row[0] for row in self.env.execute_query(SQL(
+            "SELECT DISTINCT product_id FROM wholesale_loyalty_membership WHERE product_id IS NOT NULL"
+        )))
 
     @api.depends("tier_id", "partner_id", "date_end")
     def _compute_display_name(self):
@@ -203,7 +233,7 @@ class WholesaleLoyaltyMembership(models.Model):
     def _tier_floors(self, program, partner_ids, today):
         """{customer id: tier id} of the customers of ``partner_ids`` holding a membership of
         ``program`` on ``today``: the highest tier when they hold several."""
-        if not partner_ids:
+        if not partner_ids or program.id not in self._program_ids_with_memberships():
             return {}
         self.flush_model(["partner_id", "program_id", "tier_id", "state", "date_start", "date_end"])
         self.env["wholesale.loyalty.tier"].flush_model(["threshold_amount"])
@@ -220,6 +250,8 @@ class WholesaleLoyaltyMembership(models.Model):
     def _floor_holders_query(self, program, today):
         """SELECT of the ids of the customers holding a membership of ``program`` on
         ``today``, or None when nobody does (then the engine adds no condition at all)."""
+        if program.id not in self._program_ids_with_memberships():
+            return None
         self.flush_model(["partner_id", "program_id", "state", "date_start", "date_end"])
         table = SQL.identifier("wholesale_loyalty_membership")
         held = self._held_condition(table, program, today)
@@ -273,10 +305,13 @@ class WholesaleLoyaltyMembership(models.Model):
         ).reversed_entry_id | memberships._fee_invoices_given_back(moves, tiers)
         if not invoices:
             return memberships
-        existing = memberships.search([("move_id", "in", invoices.ids)])
         fee_lines = invoices.invoice_line_ids.filtered(
             lambda line: (line.product_id.id, line.company_id.id) in tiers
         )
+        # Only an invoice with a line of a product some membership was bought with can hold one.
+        bought = memberships._bought_product_ids()
+        searched = invoices.filtered(lambda invoice: not bought.isdisjoint(invoice.invoice_line_ids.product_id.ids))
+        existing = memberships.search([("move_id", "in", searched.ids)]) if searched else memberships
         if not fee_lines and not existing:
             return memberships
         customers = invoices.commercial_partner_id | existing.partner_id

@@ -67,40 +67,53 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         transactions a concurrent spender that already changed an account makes this one
         fail with a serialization error, so that it is retried and then sees the points
         already spent. Nothing is written: every points movement refreshes the balances it
-        changes (see ``_refresh_balances``)."""
+        changes (see ``_refresh_balances``).
+
+        :return: {(customer id, program id): the balance of the account}, as it stands under
+            the lock (every movement stores it again)
+        """
         ids = partners.commercial_partner_id.ids
         if not ids:
-            return
+            return {}
         members = self.env["wholesale.loyalty.member"]
         members.flush_model()
         locked = self.env.execute_query(SQL(
-            "SELECT id, partner_id, program_id FROM wholesale_loyalty_member WHERE partner_id = ANY(%s) "
-            "FOR NO KEY UPDATE",
+            "SELECT id, partner_id, program_id, points_balance FROM wholesale_loyalty_member "
+            "WHERE partner_id = ANY(%s) FOR NO KEY UPDATE",
             ids,
         ))
         # The entries written under this lock find their accounts without a query.
-        members._remember_accounts(locked)
+        members._remember_accounts([row[:3] for row in locked])
+        return {(partner_id, program_id): balance for _id, partner_id, program_id, balance in locked}
 
-    def _refresh_balances(self, partners):
+    def _refresh_balances(self, partners, with_open_points=False):
+        """Store again the balance of every account of these customers, from its ledger
+        entries. With ``with_open_points``, return {(customer id, program id): [balance,
+        points left in its lots]} of the accounts, read by the same statement (what a new lot
+        needs to know of the customer's debt, see ``_pay_debt`` of the ledger)."""
         ids = partners.commercial_partner_id.ids
         if not ids:
-            return
+            return {}
         self.env["wholesale.loyalty.ledger"].flush_model()
         self.env["wholesale.loyalty.member"].flush_model()
-        # Every account of the customers is brought in line with its ledger entries.
+        open_points = SQL(
+            """(SELECT COALESCE(SUM(l.remaining_points), 0) FROM wholesale_loyalty_ledger l
+                 WHERE l.member_id = m.id AND l.remaining_points > 0)""",
+        ) if with_open_points else SQL("0")
         written = self.env.execute_query(SQL(
             """UPDATE wholesale_loyalty_member m
                   SET points_balance = COALESCE(
                         (SELECT SUM(l.points) FROM wholesale_loyalty_ledger l WHERE l.member_id = m.id), 0)
                 WHERE m.partner_id = ANY(%s)
-            RETURNING m.id, m.partner_id, m.program_id""",
-            ids,
+            RETURNING m.id, m.partner_id, m.program_id, m.points_balance, %s""",
+            ids, open_points,
         ))
         members = self.env["wholesale.loyalty.member"]
         # Also drops what is computed from the balance, e.g. the balance shown on quotations.
         members.browse(row[0] for row in written)._sql_written(["points_balance"])
         # The entries written under this lock find their accounts without a query.
-        members._remember_accounts(written)
+        members._remember_accounts([row[:3] for row in written])
+        return {(partner_id, program_id): [balance, lots] for _id, partner_id, program_id, balance, lots in written}
 
     def _open_accounts(self, partners):
         """Archived accounts for the points customers hold in programs they are no member of,
@@ -153,9 +166,10 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         # The entries, with the tier history and paid tiers, move to the survivor's accounts.
         self.env["wholesale.loyalty.member"]._merge_accounts(sources, dst_customer)
         # One customer owed points, the other had some: the merged lots pay the debt first.
+        standing = self._refresh_balances(dst_customer, with_open_points=True)
         ledger.sudo().search(
             [("partner_id", "=", dst_customer.id), ("remaining_points", ">", 0)], order="id"
-        )._pay_debt()
+        )._pay_debt(standing)
 
     def _balance(self, partner, program):
         self.env["wholesale.loyalty.ledger"].flush_model()
@@ -171,7 +185,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _new_lot_expiry(self, customer, program):
         """Expiry of points a customer receives today: its tier may keep them forever."""
         return expiry_for(fields.Date.context_today(self), program.points_validity_months,
-                          self._tier(customer, program).points_never_expire)
+                          program._points_never_expire(self._tier(customer, program)))
 
     # ------------------------------------------------------------------ standing of entries
 
@@ -405,8 +419,10 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             lambda move: move.move_type == "out_invoice" and move.state == "posted" and not move._is_downpayment()
         ) - invoices
 
-    def _earn_for_invoices(self, invoices, trigger):
-        """Give the points of customer invoices that reached their program's trigger."""
+    def _earn_for_invoices(self, invoices, trigger, first_posting=None):
+        """Give the points of customer invoices that reached their program's trigger.
+        ``first_posting``: moves among them posted for the first time, which have neither
+        ledger entries nor credit notes yet (nothing of them is looked up)."""
         self = self.sudo()  # the ledger is written on behalf of whoever posts or pays
         invoices = invoices.sudo()
         ledger = self.env["wholesale.loyalty.ledger"]
@@ -417,13 +433,16 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             lambda m: m.move_type == "out_invoice" and m.state == "posted"
             and self._program_of(m).points_trigger == trigger
         )
-        book = self._earn_book(posted)
-        active = self._active_earn_entries(posted, book)
+        new = posted & first_posting if first_posting else posted.browse()
+        book = self._earn_book(posted - new)
+        active = self._active_earn_entries(posted - new, book)
         times_earned = {}
         for entry in book[0]:
             times_earned[entry.move_id.id] = times_earned.get(entry.move_id.id, 0) + 1
         lang_envs = posted.commercial_partner_id._wholesale_lang_envs()
-        down_payment_moves = self._moves_with_down_payments(posted)
+        down_payment_moves = self._moves_with_down_payments(posted - new) | {
+            move.id for move in new if any(move.invoice_line_ids.mapped("is_downpayment"))
+        }
         for invoice in posted:
             program = self._program_of(invoice)
             if invoice.id in active:
@@ -439,15 +458,17 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 note=lang_envs[customer.id]._("Invoice %(invoice)s", invoice=invoice.name),
             )
             tier = self._tier(customer, program)
-            vals["points_multiplier"] = tier.points_multiplier if tier else 1.0
+            vals["points_multiplier"] = program._multiplier(tier)
             vals_list.append(vals)
-        if vals_list:
-            self._lock_customers(invoices.commercial_partner_id)
+        # No lock first: earning decides nothing on the balance or the lots, and storing the
+        # balances after the entries (see ``_refresh_balances``) updates the accounts' rows,
+        # which makes a concurrent movement of the same customer fail and be retried. Bonuses,
+        # given once per cause, take the lock themselves (see ``_give_bonuses``).
         entries = ledger._create_entries(vals_list)
         self._give_first_order_bonus(entries)
         self._sync_advance_order_bonuses(self._orders_of(entries.move_id))
         # Credit notes posted before the invoice earned (paid trigger) already lower what it holds.
-        credited = entries.move_id.filtered("reversal_move_ids")
+        credited = (entries.move_id - new).filtered("reversal_move_ids")
         self._sync_invoice_points(credited, down_payment_moves=down_payment_moves)
         return entries
 
@@ -492,7 +513,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         tier = self._tier(refund.commercial_partner_id, program)
         return points_for_amount(
             -program._counted_amount(refund), program.points_amount_step, program.points_per_step,
-            tier.points_multiplier if tier else 1.0, rounding=program.currency_id.rounding,
+            program._multiplier(tier), rounding=program.currency_id.rounding,
         )
 
     def _take_for_refund(self, refund, points, taken_before):
@@ -680,12 +701,18 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                                                                          reference, rule)
                     continue
                 vals_list.append(self._bonus_vals(customer, program, rule.points, reference, note, rule=rule))
+        if vals_list:
+            # Whoever gives the same bonus at the same time waits here, then fails to serialize
+            # and is retried, and then finds it given: never the same cause twice.
+            self._lock_customers(self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list}))
         return ledger._create_entries(vals_list)
 
     def _give_bonus(self, customer, program, rule, reference, note):
         return self._give_bonuses([(customer, program, rule, reference, note)])
 
     def _rules(self, program, trigger):
+        if program.id not in self.env["wholesale.loyalty.bonus.rule"]._program_ids_with_rules(trigger):
+            return self.env["wholesale.loyalty.bonus.rule"]
         return program.bonus_rule_ids.filtered(lambda rule: rule.active and rule.trigger == trigger)
 
     def _give_first_order_bonus(self, earn_entries):
@@ -721,14 +748,17 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         """Orders of these documents whose program gives bonuses for ordering ahead: the
         others need no look at their orders."""
         self = self.sudo()  # reads the programs' rules for whoever posts, pays or cancels
-        if not any(self._has_advance_order_rules(self._program_of(move)) for move in moves.sudo()):
+        # Most databases have no such rule: then no document's program is read.
+        if not self.env["wholesale.loyalty.bonus.rule"]._program_ids_with_rules("advance_order") or not any(
+            self._has_advance_order_rules(self._program_of(move)) for move in moves.sudo()
+        ):
             return self.env["sale.order"]
         return moves.sudo().line_ids.sale_line_ids.order_id
 
     def _has_advance_order_rules(self, program):
         """Whether the program has, or had, rules for ordering ahead (an archived rule's
         bonuses still go back with their orders)."""
-        return program.id in self.env["wholesale.loyalty.bonus.rule"]._advance_order_program_ids()
+        return program.id in self.env["wholesale.loyalty.bonus.rule"]._program_ids_with_rules("advance_order")
 
     def _sync_advance_order_bonuses(self, orders):
         """An order confirmed at least a rule's days ahead of its delivery date holds that
@@ -736,6 +766,8 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         per order). Cancelled, back to quotation, its invoices no longer holding points, or
         its delivery date moved closer, it gives back what it no longer earns."""
         self = self.sudo()  # the ledger is written on behalf of whoever confirms or invoices
+        if not self.env["wholesale.loyalty.bonus.rule"]._program_ids_with_rules("advance_order"):
+            return  # no program has such rules: no order's program is read
         orders = orders.sudo().filtered(
             lambda order: self._has_advance_order_rules(order._wholesale_customer_program()))
         if not orders:
@@ -816,11 +848,14 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
                 points -= taken
 
     def _give_early_payment_bonus(self, invoice, program):
+        rules = self._rules(program, "early_payment")
+        if not rules:
+            return
         paid_on = self._payment_date(invoice)
         if not paid_on or not invoice.invoice_date_due:
             return
         days_early = (invoice.invoice_date_due - paid_on).days
-        met = self._rules(program, "early_payment").filtered(lambda rule: days_early >= rule.days_early)
+        met = rules.filtered(lambda rule: days_early >= rule.days_early)
         best = met.sorted(lambda rule: (rule.days_early, rule.points))[-1:]
         if best:
             env = invoice.commercial_partner_id._wholesale_lang_env()
@@ -886,8 +921,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             if not program:
                 raise UserError(self.env._("%(customer)s is not a member of a loyalty program.",
                                            customer=customer.display_name))
-            self._lock_customers(customer)
-            balance = self._balance(customer, program)
+            balance = self._lock_customers(customer).get((customer.id, program.id), 0)
             # An order confirmed again still holds what its posted invoices used.
             redemptions = self._redemptions(order)
             wanted = order.wholesale_points_redeemed + sum(self._nets(redemptions).values())

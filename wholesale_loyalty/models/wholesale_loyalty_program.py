@@ -758,19 +758,30 @@ class WholesaleLoyaltyProgram(models.Model):
         # the companies themselves and their staff are never customers of the scheme.
         return expression.AND([
             custom, company_domain, [("parent_id", "=", False)],
-            [("id", "not in", self._never_member_ids())],
+            [("id", "not in", self._never_members_query())],
         ])
 
     @api.model
-    def _never_member_ids(self):
-        """The partners of the companies and of internal users (archived ones included)."""
+    def _never_members_query(self):
+        """SELECT of the partners of the companies and of internal users (archived ones
+        included): a subquery of the searches, not a list read on every document."""
         self.env["res.users"].flush_model(["partner_id", "share"])
         self.env["res.company"].flush_model(["partner_id"])
-        rows = self.env.execute_query(SQL(
-            """SELECT partner_id FROM res_company
-                UNION SELECT partner_id FROM res_users WHERE share IS NOT TRUE"""
+        return SQL(
+            """(SELECT partner_id FROM res_company WHERE partner_id IS NOT NULL
+                UNION SELECT partner_id FROM res_users WHERE share IS NOT TRUE AND partner_id IS NOT NULL)"""
+        )
+
+    def _eligible_customers(self, partners):
+        """The commercial partners among ``partners`` this program's filter takes (whatever
+        their membership): one search."""
+        self.ensure_one()
+        if not partners:
+            return partners
+        found = set(partners.with_context(active_test=False)._search(
+            expression.AND([[("id", "in", partners.ids)], self._eligibility_domain()]),
         ))
-        return [row[0] for row in rows]
+        return partners.filtered(lambda partner: partner.id in found)
 
     def _timezone(self):
         """Where the program's days begin and end."""
@@ -780,7 +791,14 @@ class WholesaleLoyaltyProgram(models.Model):
     @api.model
     def _company_timezone(self, company):
         """The company's timezone, else the user's, else UTC: periods are the company's days."""
-        return company.partner_id.tz or self.env.context.get("tz") or self.env.user.tz or "UTC"
+        return self._company_tz(company.id) or self.env.context.get("tz") or self.env.user.tz or "UTC"
+
+    @api.model
+    @ormcache("company_id")
+    def _company_tz(self, company_id):
+        """The timezone of the company's partner, or False: every document's day is counted in
+        it, and it changes only with that partner's timezone (which clears the cache)."""
+        return self.env["res.company"].sudo().browse(company_id).partner_id.tz or False
 
     def _today(self):
         """Today's date in the program's timezone."""
@@ -793,9 +811,37 @@ class WholesaleLoyaltyProgram(models.Model):
             untaxed,
             self.points_amount_step,
             self.points_per_step,
-            tier.points_multiplier if tier else 1.0,
+            self._multiplier(tier),
             self.points_min_order_amount,
             rounding=self.currency_id.rounding,
+        )
+
+    def _multiplier(self, tier):
+        """The points multiplier of ``tier`` (1 without a tier), from the registry's cache."""
+        self.ensure_one()
+        return self._tier_points_terms(tier)[0]
+
+    def _points_never_expire(self, tier):
+        """Whether the points earned at ``tier`` never expire (no without a tier)."""
+        self.ensure_one()
+        return self._tier_points_terms(tier)[1]
+
+    def _tier_points_terms(self, tier):
+        if not tier:
+            return 1.0, False
+        terms = {tier_id: (multiplier, never) for tier_id, multiplier, never in self._points_terms_of(self.id)}
+        # A tier the program's list leaves out (archived) is read itself.
+        return terms.get(tier.id) or (tier.sudo().points_multiplier, tier.sudo().points_never_expire)
+
+    @api.model
+    @ormcache("program_id")
+    def _points_terms_of(self, program_id):
+        """((tier id, points multiplier, points never expire), ...) of a program's tiers: every
+        invoice that earns reads its customer's, and they change only with the tiers (cleared
+        with the ladder)."""
+        return tuple(
+            (tier.id, tier.points_multiplier, tier.points_never_expire)
+            for tier in self.sudo().browse(program_id).tier_ids
         )
 
     def _ladder(self):

@@ -329,9 +329,11 @@ class WholesaleLoyaltyTier(models.Model):
                 )
         result = super().write(vals)
         if any(fname in vals for fname in (
-            "membership_available", "membership_product_id", "program_id", "threshold_amount",
+            "membership_available", "membership_product_id", "program_id", "threshold_amount", "points_multiplier",
+            "points_never_expire",
         )):
             # the tiers customers can buy (see _paid_tier_ids_by_product), the programs' ladders
+            # and the points terms of their tiers
             self.env.registry.clear_cache()
         return result
 

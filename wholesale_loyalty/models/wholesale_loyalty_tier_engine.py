@@ -103,36 +103,58 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not partners:
             return self.env["wholesale.loyalty.tier.history"]
         history = engine.env["wholesale.loyalty.tier.history"]
+        # The customers' accounts in every company, read once: each program's evaluation
+        # writes only the accounts of its own company's customers it claimed, so what the
+        # others read of them stays true.
+        accounts = engine._active_accounts(partners.ids)
         claimed = defaultdict(lambda: engine.env["res.partner"])  # {company: customers its programs took}
         for program in engine._active_programs():
             company = program.company_id
-            members = (partners - claimed[company]).filtered_domain(program._eligibility_domain())
+            members = program._eligible_customers(partners - claimed[company])
             claimed[company] |= members
+            states = engine._states_in(accounts, company, members.ids)
             if bases and program.qualification_basis not in bases:
                 # The event does not change this program's spend, but a customer who is
                 # not a member yet joins it all the same.
-                current = engine._current_programs(company, members.ids)
                 members = members.filtered(
-                    lambda partner, program=program, current=current: current.get(partner.id) != program.id
+                    lambda partner, program=program, states=states: states[partner.id]["program_id"] != program.id
                 )
             if members:
-                history |= engine._evaluate_batch(program, members.ids, program._today(), reason, unfunded)
-        history |= engine._remove_members(engine._leavers(partners, claimed), engine._today(), reason)
+                history |= engine._evaluate_batch(program, members.ids, program._today(), reason, unfunded,
+                                                  states=states)
+        history |= engine._remove_members(engine._leavers(accounts, claimed), engine._today(), reason)
         history._notify_later()
         return history
 
-    def _leavers(self, partners, claimed):
-        """The active members of ``partners`` whom no program of their company claims any more
-        (``claimed``: {company: the customers its programs took})."""
-        self.env["wholesale.loyalty.member"].flush_model(["partner_id", "company_id", "active"])
-        rows = self.env.execute_query(SQL(
-            "SELECT id, partner_id, company_id FROM wholesale_loyalty_member WHERE partner_id = ANY(%s) AND active",
-            partners.ids,
+    def _active_accounts(self, partner_ids, company=None):
+        """{(customer id, company id): the state of the customer's active member there}, in
+        every company or in ``company``."""
+        self.env["wholesale.loyalty.member"].flush_model()
+        rows = self.env.execute_query_dict(SQL(
+            """SELECT partner_id AS id, id AS member_id, company_id, program_id, tier_id, tier_since,
+                      downgrade_since, qualifying_amount AS amount, COALESCE(tier_locked, FALSE) AS locked
+                 FROM wholesale_loyalty_member
+                WHERE partner_id = ANY(%s) AND active %s""",
+            partner_ids, SQL("AND company_id = %s", company.id) if company else SQL(),
         ))
-        company_ids = {company.id: company for company in claimed}
+        return {(row["id"], row.pop("company_id")): row for row in rows}
+
+    @staticmethod
+    def _states_in(accounts, company, partner_ids):
+        """{partner id: state of its active member in ``company``} (``NO_STATE`` without one)
+        of ``partner_ids``, from ``accounts`` (see ``_active_accounts``)."""
+        return {
+            partner_id: accounts.get((partner_id, company.id)) or dict(NO_STATE, id=partner_id, member_id=None)
+            for partner_id in partner_ids
+        }
+
+    def _leavers(self, accounts, claimed):
+        """The active members of ``accounts`` (see ``_active_accounts``) whom no program of
+        their company claims any more (``claimed``: {company: the customers its programs took})."""
+        claimed_ids = {company.id: set(customers.ids) for company, customers in claimed.items()}
         return self.env["wholesale.loyalty.member"].browse(
-            member_id for member_id, partner_id, company_id in rows
-            if company_id not in company_ids or partner_id not in claimed[company_ids[company_id]].ids
+            state["member_id"] for (partner_id, company_id), state in accounts.items()
+            if partner_id not in claimed_ids.get(company_id, ())
         )
 
     @api.model
@@ -147,7 +169,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         if not customer.id or engine._current_programs(company, customer.ids):
             return nothing
         for program in engine._active_programs().filtered(lambda program: program.company_id == company):
-            if customer.filtered_domain(program._eligibility_domain()):
+            if program._eligible_customers(customer):
                 today = program._today()
                 [row], _changes = engine._decide(
                     program, customer.ids, engine._qualifying_amounts(program, customer.ids, today), today, "realtime",
@@ -437,10 +459,11 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
 
     # ------------------------------------------------------------------ one batch
 
-    def _evaluate_batch(self, program, partner_ids, today, reason, unfunded=None):
-        """Evaluate ``partner_ids`` for ``program``: write their state, return the history."""
+    def _evaluate_batch(self, program, partner_ids, today, reason, unfunded=None, states=None):
+        """Evaluate ``partner_ids`` for ``program``: write their state, return the history.
+        ``states``: their current states, when the caller has read them (see ``_decide``)."""
         rows, changes = self._decide(program, partner_ids, self._qualifying_amounts(program, partner_ids, today),
-                                     today, reason, unfunded)
+                                     today, reason, unfunded, states)
         accounts = self._write_states(rows, changes)
         history = self._insert_history(changes, accounts)
         history._follow_up()
@@ -466,7 +489,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             for change in changes
         ] + entered_grace
 
-    def _decide(self, program, partner_ids, amounts, today, reason, unfunded=None):
+    def _decide(self, program, partner_ids, amounts, today, reason, unfunded=None, states=None):
         """(partner states to write, history rows to insert) for ``partner_ids``, whose
         qualifying spend ``amounts`` gives ({id: amount rounded to the program's currency},
         nobody missing but those without).
@@ -474,8 +497,9 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         ``unfunded`` ({customer id: tier id}) names the paid tiers whose fee's money just
         went back: a customer holding such a tier, or a lower one, gets no downgrade grace.
         Grace softens spend that ages out of the window; a paid tier was held by the money,
-        and the money is gone."""
-        states = self._current_states(program.company_id, partner_ids)
+        and the money is gone. ``states``: see ``_current_states``, read from the database
+        when not given."""
+        states = states if states is not None else self._current_states(program.company_id, partner_ids)
         ladder = program._ladder()
         move_notes = self._move_notes(program, states)
         thresholds = {step.tier_id: step.threshold for step in ladder}
@@ -588,17 +612,8 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
 
     def _current_states(self, company, partner_ids):
         """{partner id: state of its active member in ``company``} (``NO_STATE`` without one)."""
-        self.env["wholesale.loyalty.member"].flush_model()
-        rows = self.env.execute_query_dict(SQL(
-            """SELECT partner_id AS id, id AS member_id, program_id, tier_id, tier_since, downgrade_since,
-                      qualifying_amount AS amount, COALESCE(tier_locked, FALSE) AS locked
-                 FROM wholesale_loyalty_member
-                WHERE partner_id = ANY(%s) AND company_id = %s AND active""",
-            partner_ids, company.id,
-        ))
-        states = {partner_id: dict(NO_STATE, id=partner_id, member_id=None) for partner_id in partner_ids}
-        states.update({row["id"]: row for row in rows})
-        return states
+        return self._states_in(self._active_accounts(partner_ids, company), company, partner_ids)
+
 
     def _write_states(self, rows, changes=()):
         """Write the batch's states on the members of the programs, creating those of
