@@ -124,9 +124,10 @@ class SaleOrder(models.Model):
         would join when it is a member of none yet: a document only uses its company's program."""
         self.ensure_one()
         customer = self._wholesale_customer()
-        if customer.wholesale_program_id or not customer.id:
-            return customer.wholesale_program_id
-        return self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id).program
+        if not customer.id:
+            return self.env["wholesale.loyalty.program"]
+        program = customer._wholesale_program_in(self.company_id)
+        return program or self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id).program
 
     def _wholesale_customer(self):
         """The order's customer (commercial partner) as the order's company sees it: its
