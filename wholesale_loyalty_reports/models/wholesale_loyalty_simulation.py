@@ -204,19 +204,7 @@ class WholesaleLoyaltySimulation(models.Model):
     def _check_settings(self):
         """Refuse proposed settings the program itself would refuse, naming the simulation."""
         self.ensure_one()
-        problems = []
-        if self.points_amount_step <= 0:
-            problems.append(self.env._("the amount per points step must be above 0"))
-        if self.points_per_step < 0:
-            problems.append(self.env._("the points per step cannot be negative"))
-        if self.points_min_order_amount < 0:
-            problems.append(self.env._("the minimum order for points cannot be negative"))
-        if self.point_value <= 0:
-            problems.append(self.env._("a point must be worth more than zero"))
-        if self.points_validity_months < 0:
-            problems.append(self.env._("the points validity cannot be negative"))
-        if not 0 <= self.max_redeem_percent <= 100:
-            problems.append(self.env._("the redemption cap must be between 0 and 100%"))
+        problems = list(filter(None, (setting_problem(self.env, fname, self[fname]) for fname in POINTS_FIELDS)))
         for line in self.tier_line_ids:
             problems += line_problems(self.env, line)
         thresholds = [round(line.threshold_amount, 2) for line in self.tier_line_ids]
