@@ -1,6 +1,8 @@
 """The points an amount earns, and what an invoice holds after its credit notes: the Python
 rule and its SQL form (``points_sql``, ``points_to_hold_sql``) agree on random amounts,
 steps, minimums, multipliers, currencies and credit notes, evaluated by PostgreSQL."""
+from decimal import Decimal
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -44,11 +46,11 @@ def _values(rows):
 @tagged("post_install", "-at_install")
 class TestPointsRulesSql(TransactionCase):
 
-    def _points_in_sql(self, amounts, rule):
+    def _points_in_sql(self, amounts, rule, rounded=False):
         step, per_step, multiplier, minimum, rounding = rule
         self.env.cr.execute(SQL(
             "SELECT %s FROM (VALUES %s) AS v(id, amount) ORDER BY v.id",
-            points_sql(SQL("v.amount"), step, per_step, multiplier, minimum, rounding=rounding),
+            points_sql(SQL("v.amount"), step, per_step, multiplier, minimum, rounding=rounding, rounded=rounded),
             _values([(amount,) for amount in amounts]),
         ))
         return [int(points) for (points,) in self.env.cr.fetchall()]
@@ -77,6 +79,19 @@ class TestPointsRulesSql(TransactionCase):
             points_for_amount(amount, step, per_step, multiplier, minimum, rounding=rounding) for amount in amounts
         ]
         self.assertEqual(self._points_in_sql(amounts, rule), expected)
+
+    @EXAMPLES
+    @given(units=st.lists(st.integers(min_value=-10**7, max_value=10**9), min_size=1, max_size=20), rule=RULES)
+    def test_sql_of_stored_amounts_gives_the_points_of_the_rule(self, units, rule):
+        """Amounts stored at the currency's precision (whole units of its rounding, exact
+        in the database) need no rounding in SQL."""
+        step, per_step, multiplier, minimum, rounding = rule
+        stored = [Decimal(count) * Decimal(repr(rounding)) for count in units]
+        expected = [
+            points_for_amount(float(amount), step, per_step, multiplier, minimum, rounding=rounding)
+            for amount in stored
+        ]
+        self.assertEqual(self._points_in_sql(stored, rule, rounded=True), expected)
 
     @EXAMPLES
     @given(invoice=AMOUNTS.filter(lambda amount: amount > 0),

@@ -40,18 +40,22 @@ def points_for_amount(untaxed, step, per_step, multiplier=1.0, minimum=0.0, roun
     return math.floor((amount // _decimal(step)) * points_factor(per_step, multiplier))
 
 
-def points_sql(amount, step, per_step, multiplier=1.0, minimum=0.0, rounding=CENTS):
+def points_sql(amount, step, per_step, multiplier=1.0, minimum=0.0, rounding=CENTS, rounded=False):
     """SQL expression of the points the amount ``amount`` (an ``SQL`` expression) earns:
-    :func:`points_for_amount` in ``numeric`` arithmetic, settings as parameters."""
+    :func:`points_for_amount` in ``numeric`` arithmetic, settings as parameters. ``rounded``:
+    the amount is money of the currency already (a stored amount), not rounded again: a
+    pass over many documents spares the rounding of each."""
     if step <= 0:
         raise ValueError("The amount per step must be positive.")
-    money = _money_sql(amount, rounding)
-    return SQL(
-        "(CASE WHEN %(money)s > 0 AND %(money)s >= %(minimum)s"
-        " THEN FLOOR(DIV(%(money)s, %(step)s) * %(factor)s) ELSE 0 END)",
-        money=money, minimum=_money(minimum, rounding), step=_decimal(step),
-        factor=points_factor(per_step, multiplier),
-    )
+    money = SQL("(%s)", amount) if rounded else _money_sql(amount, rounding)
+    factor = points_factor(per_step, multiplier)
+    # DIV gives whole steps: one point per step needs no product and no floor.
+    points = SQL("DIV(%s, %s)", money, _decimal(step))
+    if factor != 1:
+        points = SQL("FLOOR(%s * %s)", points, factor)
+    minimum = _money(minimum, rounding)
+    earns = SQL("%s > 0", money) if minimum <= 0 else SQL("%s > 0 AND %s >= %s", money, money, minimum)
+    return SQL("(CASE WHEN %s THEN %s ELSE 0 END)", earns, points)
 
 
 def _decimal(number):

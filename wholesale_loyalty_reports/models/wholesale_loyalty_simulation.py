@@ -799,10 +799,11 @@ class _ReplayRule(NamedTuple):
     rounding: float
 
     def points(self, amount, minimum=True):
-        """SQL of the points of ``amount`` (see ``points_sql``); ``minimum``: with the
-        minimum order (invoices), or without (credit notes, which are no orders)."""
+        """SQL of the points of ``amount``, a sum of stored amounts (see ``points_sql``);
+        ``minimum``: with the minimum order (invoices), or without (credit notes, which are
+        no orders)."""
         return points_sql(amount, self.amount_step, self.per_step, self.multiplier,
-                          self.min_order if minimum else 0.0, rounding=self.rounding)
+                          self.min_order if minimum else 0.0, rounding=self.rounding, rounded=True)
 
 
 def _document_points_sql(rule, earns):
