@@ -352,7 +352,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         with_down_payments = move.id in self._known_down_payment_moves(move, down_payment_moves)
         if not by_category and not with_down_payments:
             return move.amount_untaxed_signed
-        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and not line.is_downpayment)
+        lines = move.invoice_line_ids._wholesale_goods()
         if by_category:
             lines = program._counted_lines(lines)
         return -sum(lines.mapped("balance"))
