@@ -1,12 +1,21 @@
 """The tier a spend earns: the Python rule (``tier_finder``) and its SQL form (``tier_sql``)
 agree on random ladders and amounts, evaluated by PostgreSQL."""
+from datetime import date, timedelta
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
-from odoo.addons.wholesale_loyalty.tools.tier_rules import TierStep, tier_finder, tier_for_amount, tier_sql
+from odoo.addons.wholesale_loyalty.models.wholesale_loyalty_tier_forecast import _risk
+from odoo.addons.wholesale_loyalty.tools.tier_rules import (
+    TierStep,
+    reaches,
+    tier_finder,
+    tier_for_amount,
+    tier_sql,
+)
 
 # Whole cents, and amounts with a half cent or less, which are rounded to cents.
 AMOUNTS = st.one_of(
@@ -52,3 +61,11 @@ class TestTierRulesSql(TransactionCase):
         self.assertEqual(tier_for_amount(ladder, 1000.125), 2)
         self.assertEqual(tier_for_amount(ladder, 1000.124), 1)
         self.assertEqual(self._tiers_in_sql(ladder, [1000.125, 1000.124]), [2, 1])
+
+    def test_the_forecast_reads_half_cents_as_the_ladder(self):
+        """A spend of 1,000.125 holds a tier of 1,000.13 in the forecast too: the tier is
+        at risk when the document leaves the window, not today."""
+        self.assertTrue(reaches(1000.125, 1000.13))
+        rows = [(7, 3, 1000.13, None, date(2026, 1, 10), 1000.125)]
+        risk = _risk(date(2026, 3, 1), timedelta(0), 12, 7, rows)
+        self.assertEqual((risk.keep_by, risk.amount), (date(2027, 1, 10), 1000.13))

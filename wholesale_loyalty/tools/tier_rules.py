@@ -89,8 +89,7 @@ def first_drop(threshold, documents, months):
     with the spend missing on that day; None when the threshold is never missed (zero or
     less). Documents leaving on the same day leave together; credit notes (negative amounts)
     leaving raise the spend."""
-    level = round(threshold, AMOUNT_DIGITS)
-    if level <= 0:
+    if _cents(threshold) <= 0:
         return None
     leaving = defaultdict(float)
     for day, amount in documents:
@@ -98,7 +97,7 @@ def first_drop(threshold, documents, months):
     spend = sum(leaving.values())
     for day in sorted(leaving):
         spend -= leaving[day]
-        if round(spend, AMOUNT_DIGITS) < level:
+        if not reaches(spend, threshold):
             return Drop(day, round(threshold - spend, AMOUNT_DIGITS))
     return None
 
@@ -176,6 +175,12 @@ def tier_sql(ladder, amount):
         tier_ids=[step.tier_id for step in ladder], thresholds=[step.threshold for step in ladder],
         cents=AMOUNT_DIGITS, amount=amount,
     )
+
+
+def reaches(amount, threshold):
+    """Whether a spend of ``amount`` reaches ``threshold``: both in cents, the comparison
+    of :func:`tier_finder` and :func:`tier_sql`."""
+    return _cents(amount) >= _cents(threshold)
 
 
 def _cents(amount):
