@@ -5,8 +5,18 @@ not the points of its own amount. Today is 20 March 2026; the window is 21 March
 from datetime import date
 
 from freezegun import freeze_time
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
+
+from odoo.addons.wholesale_loyalty.tools.points_rules import points_for_amount, points_to_hold
+from odoo.addons.wholesale_loyalty_reports.models.wholesale_loyalty_simulation import (
+    _credit_note_correction_sql,
+    _document_points_sql,
+    _ReplayRule,
+)
 
 from .common import WholesaleLoyaltyCommon
 
@@ -66,3 +76,54 @@ class TestSimulationCreditNotes(WholesaleLoyaltyCommon):
         now, _then, _moves = simulation._simulate()
         # Nothing was paid: only Gamma's credit note of no invoice takes its 2 points.
         self.assertEqual(now.points, -2)
+
+
+@tagged("post_install", "-at_install")
+class TestReplayCreditNoteSql(TransactionCase):
+    """The replay's SQL of an invoice and its credit notes (``_document_points_sql`` over the
+    documents, ``_credit_note_correction_sql`` over the credit notes of an invoice), run by
+    PostgreSQL, leaves what the engine's rule leaves the invoice holding: its rule on its net
+    amount, never more than it earned, nothing when it earned nothing."""
+
+    def _replay_points(self, rule, invoice, refunds, earns):
+        replay_rule = _ReplayRule(*rule)
+        documents = SQL(", ").join(SQL("(%s::numeric)", amount) for amount in [invoice, *(-r for r in refunds)])
+        self.env.cr.execute(SQL(
+            "SELECT SUM(%s) FROM (VALUES %s) AS m(amount_untaxed_signed)",
+            _document_points_sql(replay_rule, SQL("%s", earns)), documents,
+        ))
+        [(counted,)] = self.env.cr.fetchall()
+        nets = [invoice - sum(refunds[:count + 1]) for count in range(len(refunds))]
+        notes = SQL(", ").join(
+            SQL("(%s::numeric, %s::numeric, %s, %s::numeric)", -refund, invoice, earns, net)
+            for refund, net in zip(refunds, nets, strict=True)
+        )
+        self.env.cr.execute(SQL(
+            "SELECT SUM(%s) FROM (VALUES %s) AS n(amount, invoiced, earns, net_after)",
+            _credit_note_correction_sql(replay_rule), notes,
+        ))
+        [(corrections,)] = self.env.cr.fetchall()
+        return int(counted + corrections)
+
+    @settings(max_examples=100, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        invoice=st.integers(min_value=1, max_value=10**8).map(lambda cents: cents / 100),
+        refunds=st.lists(st.integers(min_value=1, max_value=10**8).map(lambda cents: cents / 100),
+                         min_size=1, max_size=4),
+        rule=st.tuples(
+            st.sampled_from([100.0, 50.0, 12.5, 0.3, 1000.0]), st.integers(min_value=1, max_value=5),
+            st.sampled_from([1.0, 1.5, 2.25, 0.5]), st.sampled_from([0.0, 100.0, 999.99]), st.just(0.01),
+        ),
+        earns=st.booleans(),
+    )
+    @example(invoice=150.0, refunds=[60.0], rule=(100.0, 1, 1.0, 0.0, 0.01), earns=True)
+    def test_replay_leaves_what_the_engine_leaves(self, invoice, refunds, rule, earns):
+        step, per_step, multiplier, minimum, rounding = rule
+
+        def earn_points(amount):
+            return points_for_amount(amount, step, per_step, multiplier, minimum, rounding=rounding)
+
+        earned = earn_points(invoice) if earns else 0
+        expected = points_to_hold(earned, invoice - sum(refunds), earn_points, rounding=rounding)
+        self.assertEqual(self._replay_points(rule, invoice, refunds, earns), expected)
