@@ -1,10 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import float_compare, formatLang, ormcache
+from odoo.tools import formatLang, ormcache
 
 from ..tools.access import LOYALTY_USER, check_caller_groups
 from ..tools.numbers import check_numbers
 from ..tools.setting_ranges import TIER_RANGES, check_sql, in_range
+from ..tools.tier_rules import same_threshold
 
 # What makes a tier one customers can buy, checked together (see _check_membership_values).
 MEMBERSHIP_FIELDS = ("membership_available", "membership_product_id", "membership_months")
@@ -139,16 +140,10 @@ class WholesaleLoyaltyTier(models.Model):
 
     @api.constrains("threshold_amount", "program_id")
     def _check_threshold_unique(self):
-        # Compared at currency precision, which a SQL unique constraint cannot do.
+        # Compared in cents as the ladder compares them, which a SQL unique constraint cannot do.
         for tier in self:
             twins = tier.program_id.tier_ids.filtered(
-                lambda other, tier=tier: other != tier
-                and float_compare(
-                    other.threshold_amount,
-                    tier.threshold_amount,
-                    precision_rounding=tier.currency_id.rounding or 0.01,
-                )
-                == 0
+                lambda other, tier=tier: other != tier and same_threshold(other.threshold_amount, tier.threshold_amount)
             )
             if twins:
                 raise ValidationError(

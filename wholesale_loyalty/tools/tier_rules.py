@@ -177,6 +177,12 @@ def tier_sql(ladder, amount):
     )
 
 
+def same_threshold(threshold, other):
+    """Whether two thresholds are one rung of a ladder: equal in cents, where the ladder
+    could not tell them apart. Each tier of a program needs its own."""
+    return _cents(threshold) == _cents(other)
+
+
 def reaches(amount, threshold):
     """Whether a spend of ``amount`` reaches ``threshold``: both in cents, the comparison
     of :func:`tier_finder` and :func:`tier_sql`."""

@@ -1,4 +1,5 @@
 import contextlib
+import itertools
 import json
 from typing import NamedTuple
 
@@ -13,7 +14,7 @@ from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_MANAGER, check_ca
 from odoo.addons.wholesale_loyalty.tools.batches import collector_paused
 from odoo.addons.wholesale_loyalty.tools.numbers import check_numbers
 from odoo.addons.wholesale_loyalty.tools.points_rules import points_factor, points_sql, points_to_hold_sql
-from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window
+from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window, same_threshold
 
 from ..tools.proposal import NEW_TIER, changed_since, program_writes, proposal_changes
 from ..tools.roi import input_errors, revenue_gain, roi_percent
@@ -207,8 +208,8 @@ class WholesaleLoyaltySimulation(models.Model):
         problems = list(filter(None, (setting_problem(self.env, fname, self[fname]) for fname in POINTS_FIELDS)))
         for line in self.tier_line_ids:
             problems += line_problems(self.env, line)
-        thresholds = [round(line.threshold_amount, 2) for line in self.tier_line_ids]
-        if len(set(thresholds)) != len(thresholds):
+        if any(same_threshold(line.threshold_amount, other.threshold_amount)
+               for line, other in itertools.combinations(self.tier_line_ids, 2)):
             problems.append(self.env._("two tiers have the same threshold; each tier needs its own"))
         sources = self.tier_line_ids.tier_id
         if len(sources) != len(self.tier_line_ids.filtered("tier_id")):
