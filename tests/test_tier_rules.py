@@ -13,6 +13,7 @@ from odoo.addons.wholesale_loyalty.tools.tier_rules import (
     leave_day,
     next_step,
     qualification_window,
+    same_threshold,
     tier_for_amount,
 )
 
@@ -119,3 +120,12 @@ def test_first_drop_takes_documents_leaving_together_and_credit_notes():
     # When the 1,000 leaves a cent is left: 999.99 short.
     documents = [(date(2026, 1, 1), 1000.0), (date(2026, 2, 1), 0.01)]
     assert first_drop(1000.0, documents, 1) == Drop(date(2026, 2, 1), 999.99)
+
+
+def test_same_threshold_is_equal_in_cents_as_the_ladder_tells_tiers_apart():
+    """Two thresholds the ladder cannot tell apart (equal in cents) are one rung, whatever
+    the currency's own precision: the tier's check and the what-if's refuse both."""
+    assert same_threshold(1000.0, 1000.004)
+    assert same_threshold(10.001, 10.002)
+    assert not same_threshold(1000.0, 1000.01)
+    assert same_threshold(0.125, 0.13)

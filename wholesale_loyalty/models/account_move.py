@@ -118,7 +118,7 @@ class AccountMove(models.Model):
         # Sale documents only: a payment or a vendor bill reads no loyalty account.
         newcomers = posted.filtered(
             lambda move: move.is_sale_document()
-            and not move.commercial_partner_id.with_company(move.company_id).wholesale_program_id
+            and not move.commercial_partner_id._wholesale_program_in(move.company_id)
         )._wholesale_customers()
         if newcomers:
             self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(newcomers, "realtime")._record_contacts(

@@ -121,6 +121,17 @@ class ResPartner(models.Model):
         members = self.env["wholesale.loyalty.member"]._of(self, self.env.company)
         return members.get(self.commercial_partner_id.id) or self.env["wholesale.loyalty.member"]
 
+    def _wholesale_program_in(self, company):
+        """The program of ``company`` this customer (its commercial partner) is a member of,
+        empty when none: a document uses the program of its own company, never one the
+        customer belongs to elsewhere. sudo: only which program holds the customer's account
+        is read, whatever the reader's loyalty rights; the program is returned in this env."""
+        self.ensure_one()
+        program = self.commercial_partner_id.with_company(company).sudo().wholesale_program_id
+        if program.company_id != company:
+            return self.env["wholesale.loyalty.program"]
+        return program.with_env(self.env)
+
     @api.depends_context("company")
     @api.depends(
         "commercial_partner_id",

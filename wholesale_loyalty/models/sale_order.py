@@ -124,9 +124,10 @@ class SaleOrder(models.Model):
         would join when it is a member of none yet: a document only uses its company's program."""
         self.ensure_one()
         customer = self._wholesale_customer()
-        if customer.wholesale_program_id or not customer.id:
-            return customer.wholesale_program_id
-        return self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id).program
+        if not customer.id:
+            return self.env["wholesale.loyalty.program"]
+        program = customer._wholesale_program_in(self.company_id)
+        return program or self.env["wholesale.loyalty.tier.engine"]._joining(customer, self.company_id).program
 
     def _wholesale_customer(self):
         """The order's customer (commercial partner) as the order's company sees it: its
@@ -208,7 +209,7 @@ class SaleOrder(models.Model):
         tier_percent = tier.discount_percent if tier.program_id.apply_tier_discount else 0.0
         if not tier or not (tier_percent or tier.pricelist_id):
             return False
-        lines = self.order_line.filtered(lambda line: line.product_id and line._wholesale_discountable())
+        lines = self._wholesale_goods_lines()
         if not lines:
             return self._wholesale_coming_discount_message(tier_percent)
         sources = lines._wholesale_discount_sources(tier_percent)
@@ -342,7 +343,7 @@ class SaleOrder(models.Model):
             order.wholesale_points_redeemed = sum(order.order_line.mapped("wholesale_points_redeemed"))
 
     @api.depends("order_line.display_type", "order_line.is_downpayment", "order_line.wholesale_points_redeemed",
-                 "order_line.product_id")
+                 "order_line.product_id", "order_line.is_delivery")
     def _compute_wholesale_has_goods(self):
         for order in self:
             order.wholesale_has_goods = bool(order._wholesale_goods_lines())
@@ -381,12 +382,9 @@ class SaleOrder(models.Model):
             order.sudo().wholesale_exclusive_override_product_ids = [Command.set(allowed.ids)]
 
     def _wholesale_goods_lines(self):
-        """The lines points may pay for: products, not sections, notes, down payments or points."""
+        """The order's goods (see ``sale.order.line._wholesale_is_goods``)."""
         self.ensure_one()
-        return self.order_line.filtered(
-            lambda line: line.product_id and not line.display_type and not line.is_downpayment
-            and not line.wholesale_points_redeemed
-        )
+        return self.order_line.filtered(lambda line: line._wholesale_is_goods())
 
     def action_wholesale_redeem_points(self):
         """Open the wizard that pays part of this quotation with the customer's points."""
@@ -500,7 +498,7 @@ class SaleOrder(models.Model):
             tier.free_shipping_min_amount, self.currency_id or tier.currency_id, self.company_id,
             self.date_order or fields.Date.context_today(self),
         )
-        goods = self.order_line.filtered(lambda line: not line.is_delivery and not line.display_type)
+        goods = self._wholesale_goods_lines()
         if (self.currency_id or tier.currency_id).compare_amounts(sum(goods.mapped("price_subtotal")), minimum) < 0:
             return False
         env = self.partner_id._wholesale_lang_env()
@@ -571,7 +569,7 @@ class SaleOrder(models.Model):
         if not points_lines:
             return lines
         lines -= points_lines
-        if not lines.filtered(lambda line: not line.display_type and not line.is_downpayment):
+        if not lines.filtered(lambda line: line._wholesale_is_goods()):
             return lines
         down_payments = lines.filtered("is_downpayment")
         return (lines - down_payments) + points_lines._wholesale_due_on_invoice() + down_payments
@@ -589,13 +587,10 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------ points redemption
 
     def _wholesale_points_base(self):
-        """Untaxed total of what points may pay on this order (all but the points lines), in
-        company currency: the base of the redemption cap."""
+        """Untaxed total of what points may pay on this order (its goods), in company
+        currency: the base of the redemption cap."""
         self.ensure_one()
-        lines = self.order_line.filtered(
-            lambda line: not line.wholesale_points_redeemed and not line.display_type and not line.is_downpayment
-        )
-        untaxed = sum(lines.mapped("price_subtotal"))
+        untaxed = sum(self._wholesale_goods_lines().mapped("price_subtotal"))
         if not self.currency_id:
             return untaxed
         return self.currency_id._convert(untaxed, self.company_id.currency_id, self.company_id,

@@ -212,27 +212,30 @@ class SaleOrderLine(models.Model):
 
     # ------------------------------------------------------------------ tier discount
 
-    def _wholesale_discountable(self):
-        """Product lines take the tier discount; notes, down payments and delivery do not."""
+    def _wholesale_is_goods(self):
+        """Whether this line sells goods: a product, not a section or note, a down payment
+        (money in advance), a payment with points or the delivery. The one rule of an order's
+        goods: they take the tier discount, points pay for them and count them toward their
+        cap, and free shipping counts them toward its minimum."""
         return (
             bool(self.product_id)
             and not self.display_type
             and not self.is_downpayment
             and not self.wholesale_points_redeemed
-            and not getattr(self, "is_delivery", False)
+            and not self.is_delivery
         )
 
     def _wholesale_pricing_tier(self):
         """The tier whose discount prices this line, if its program gives tier discounts."""
         tier = self.order_id.wholesale_tier_id
-        if tier and tier.program_id.apply_tier_discount and self._wholesale_discountable():
+        if tier and tier.program_id.apply_tier_discount and self._wholesale_is_goods():
             return tier
         return self.env["wholesale.loyalty.tier"]
 
     def _wholesale_tier_managed(self, offer=None):
         """Lines whose discount comes (or came) from a tier or a personal offer (``offer``: its
         discount, see :meth:`_wholesale_offer_discounts`); others follow Odoo's rules alone."""
-        return self._wholesale_discountable() and bool(
+        return self._wholesale_is_goods() and bool(
             self._wholesale_pricing_tier() or self.wholesale_priced_discount or offer
         )
 
@@ -241,7 +244,7 @@ class SaleOrderLine(models.Model):
         product in the program of the order's company: one grouped read per program."""
         by_program = defaultdict(lambda: self.browse())
         for line in self:
-            if line.order_id and line._wholesale_discountable():
+            if line.order_id and line._wholesale_is_goods():
                 by_program[line.order_id._wholesale_customer_program()] |= line
         discounts = {}
         for program, lines in by_program.items():
@@ -342,11 +345,8 @@ class SaleOrderLine(models.Model):
     def _wholesale_paid_goods(self):
         """The goods a points line pays: those with its taxes (all goods when none has them)."""
         self.ensure_one()
-        lines = self.order_id.order_line
-        lines.mapped("tax_id")  # the taxes of every line in one read, this one's included
-        goods = lines.filtered(
-            lambda line: not line.display_type and not line.is_downpayment and not line.wholesale_points_redeemed
-        )
+        self.order_id.order_line.mapped("tax_id")  # the taxes of every line in one read, this one's included
+        goods = self.order_id._wholesale_goods_lines()
         return goods.filtered(lambda line: line.tax_id == self.tax_id) or goods
 
     def _wholesale_goods_share(self):

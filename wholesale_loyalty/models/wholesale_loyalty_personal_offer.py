@@ -219,8 +219,7 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
                        AND m.company_id = %(company)s
                        AND m.commercial_partner_id = ANY(%(members)s)
                        AND l.invoice_date >= %(start)s
-                       AND l.display_type = 'product'
-                       AND l.is_downpayment IS NOT TRUE
+                       AND %(goods_line)s
                        AND l.product_id = ANY(%(goods)s)
                   GROUP BY 1, 2, 3
                     HAVING SUM(-l.balance) > 0) AS bought
@@ -229,6 +228,7 @@ class WholesaleLoyaltyPersonalOffer(models.Model):
             HAVING COUNT(*) >= %(min_months)s
             """,
             documents=program._sale_documents_condition("m"), company=program.company_id.id,
+            goods_line=self.env["account.move.line"]._wholesale_goods_condition("l"),
             members=self.env["wholesale.loyalty.tier.engine"]._member_ids(program), goods=self._goods_ids(),
             start=start, end=end, min_months=program.personal_offer_min_months,
         )

@@ -299,11 +299,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     # ------------------------------------------------------------------ earning
 
     def _program_of(self, invoice):
-        # sudo: reads only the program's company; another company's program is not returned
-        program = invoice.commercial_partner_id.with_company(invoice.company_id).sudo().wholesale_program_id
-        if program and program.company_id == invoice.company_id:
-            return program.with_env(self.env)
-        return self.env["wholesale.loyalty.program"]
+        return invoice.commercial_partner_id._wholesale_program_in(invoice.company_id).with_env(self.env)
 
     def _earn_book(self, invoices):
         """What the invoices earned, in one search: (their earn entries, {earn entry id: the
@@ -370,7 +366,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         with_down_payments = move.id in self._known_down_payment_moves(move, down_payment_moves)
         if not by_category and not with_down_payments:
             return move.amount_untaxed_signed
-        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and not line.is_downpayment)
+        lines = move.invoice_line_ids._wholesale_goods()
         if by_category:
             lines = program._counted_lines(lines)
         return -sum(lines.mapped("balance"))
@@ -868,7 +864,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _give_referral_bonus(self, invoice):
         customer = invoice.commercial_partner_id
         referrer = customer.wholesale_referrer_id.commercial_partner_id
-        program = referrer.with_company(invoice.company_id).wholesale_program_id
+        program = referrer and referrer._wholesale_program_in(invoice.company_id)
         if not referrer or not program or referrer == customer:
             return
         env = referrer._wholesale_lang_env()
@@ -887,7 +883,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         if not (reason or "").strip():
             raise UserError(self.env._("Give the reason for awarding points."))
         customer = customer.commercial_partner_id
-        program = customer.wholesale_program_id
+        program = customer and customer._wholesale_program_in(self.env.company)
         if not program:
             raise UserError(
                 self.env._("%(customer)s is not a member of a loyalty program.", customer=customer.display_name)
@@ -917,7 +913,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         orders = orders.sudo()
         for order in orders.filtered("wholesale_points_redeemed"):
             customer = order.partner_id.commercial_partner_id
-            program = customer.with_company(order.company_id).wholesale_program_id
+            program = customer._wholesale_program_in(order.company_id)
             if not program:
                 raise UserError(self.env._("%(customer)s is not a member of a loyalty program.",
                                            customer=customer.display_name))

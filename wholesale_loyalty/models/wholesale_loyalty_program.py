@@ -17,6 +17,7 @@ from ..tools.access import (
 from ..tools.numbers import check_numbers
 from ..tools.personal_offers import settings_error
 from ..tools.points_rules import points_for_amount
+from ..tools.setting_ranges import PROGRAM_RANGES, check_sql, in_range
 from ..tools.tier_rules import TierStep, local_today, next_step, utc_bounds, zone_name
 
 # Customer invoices and credit notes: the documents every sales figure of the scheme sums up.
@@ -258,25 +259,20 @@ class WholesaleLoyaltyProgram(models.Model):
     liability_difference = fields.Monetary(compute="_compute_liability_tie_out", groups=LIABILITY_GROUPS)
 
     _sql_constraints = [
-        ("points_amount_step_positive", "CHECK(points_amount_step > 0)", "The amount per points step must be above 0."),
-        ("points_per_step_positive", "CHECK(points_per_step >= 0)", "Points per step cannot be negative."),
-        ("points_validity_positive", "CHECK(points_validity_months >= 0)", "Points validity cannot be negative."),
-        ("point_value_positive", "CHECK(point_value > 0)", "A point must be worth more than zero."),
-        (
-            "max_redeem_percent_range",
-            "CHECK(max_redeem_percent >= 0 AND max_redeem_percent <= 100)",
-            "The share of an order payable with points must be between 0 and 100%.",
-        ),
-        (
-            "downgrade_grace_days_positive",
-            "CHECK(downgrade_grace_days >= 0)",
-            "The downgrade grace period cannot be negative.",
-        ),
-        (
-            "retention_warning_days_positive",
-            "CHECK(retention_warning_days >= 0)",
-            "The warning before a tier loss cannot be negative.",
-        ),
+        (name, check_sql(PROGRAM_RANGES, fname), message) for name, fname, message in (
+            ("points_amount_step_positive", "points_amount_step", "The amount per points step must be above 0."),
+            ("points_per_step_positive", "points_per_step", "Points per step cannot be negative."),
+            ("points_min_order_amount_positive", "points_min_order_amount",
+             "The minimum order for points cannot be negative."),
+            ("points_validity_positive", "points_validity_months", "Points validity cannot be negative."),
+            ("point_value_positive", "point_value", "A point must be worth more than zero."),
+            ("max_redeem_percent_range", "max_redeem_percent",
+             "The share of an order payable with points must be between 0 and 100%."),
+            ("downgrade_grace_days_positive", "downgrade_grace_days", "The downgrade grace period cannot be negative."),
+            ("retention_warning_days_positive", "retention_warning_days",
+             "The warning before a tier loss cannot be negative."),
+        )
+    ] + [
         (
             "personal_offer_months_positive",
             "CHECK(personal_offer_months >= 0 AND personal_offer_min_months >= 0)",
@@ -530,40 +526,35 @@ class WholesaleLoyaltyProgram(models.Model):
 
     @api.model
     def _check_range_values(self, name, values):
-        """Refuse values outside the ranges of the SQL constraints above, naming the program,
-        before the database refuses them with a message that names none."""
-        name = name or self.env._("New")
+        """Refuse values outside the ranges of the SQL constraints above (``PROGRAM_RANGES``),
+        naming the program, before the database refuses them with a message that names none."""
+        for fname in PROGRAM_RANGES:
+            if not in_range(PROGRAM_RANGES, fname, values.get(fname)):
+                raise ValidationError(self._range_error(fname, name or self.env._("New")))
 
-        def below(fname, limit, strict):
-            value = values.get(fname)
-            if value is None or value is False:
-                return False
-            cmp = float_compare(value, limit, precision_digits=6)
-            return cmp <= 0 if strict else cmp < 0
-
-        if below("points_amount_step", 0, strict=True):
-            raise ValidationError(self.env._(
-                "Program %(program)s: the amount per points step must be above 0.", program=name))
-        if below("points_per_step", 0, strict=False):
-            raise ValidationError(self.env._(
-                "Program %(program)s: the points per step cannot be negative.", program=name))
-        if below("points_validity_months", 0, strict=False):
-            raise ValidationError(self.env._(
-                "Program %(program)s: the points validity cannot be negative.", program=name))
-        if below("point_value", 0, strict=True):
-            raise ValidationError(self.env._(
-                "Program %(program)s: a point must be worth more than zero.", program=name))
-        if below("downgrade_grace_days", 0, strict=False):
-            raise ValidationError(self.env._(
-                "Program %(program)s: the downgrade grace period cannot be negative.", program=name))
-        if below("retention_warning_days", 0, strict=False):
-            raise ValidationError(self.env._(
-                "Program %(program)s: the warning before a tier loss cannot be negative.", program=name))
-        redeem = values.get("max_redeem_percent")
-        if redeem is not None and redeem is not False and not 0 <= redeem <= 100:
-            raise ValidationError(self.env._(
+    @api.model
+    def _range_error(self, fname, name):
+        """The message refusing a value of ``fname`` out of its range, naming program ``name``."""
+        env = self.env
+        return {
+            "points_amount_step": lambda: env._(
+                "Program %(program)s: the amount per points step must be above 0.", program=name),
+            "points_per_step": lambda: env._(
+                "Program %(program)s: the points per step cannot be negative.", program=name),
+            "points_min_order_amount": lambda: env._(
+                "Program %(program)s: the minimum order for points cannot be negative.", program=name),
+            "points_validity_months": lambda: env._(
+                "Program %(program)s: the points validity cannot be negative.", program=name),
+            "point_value": lambda: env._(
+                "Program %(program)s: a point must be worth more than zero.", program=name),
+            "max_redeem_percent": lambda: env._(
                 "Program %(program)s: the share of an order payable with points must be between 0 "
-                "and 100%%.", program=name))
+                "and 100%%.", program=name),
+            "downgrade_grace_days": lambda: env._(
+                "Program %(program)s: the downgrade grace period cannot be negative.", program=name),
+            "retention_warning_days": lambda: env._(
+                "Program %(program)s: the warning before a tier loss cannot be negative.", program=name),
+        }[fname]()
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,16 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import float_compare, formatLang, ormcache
+from odoo.tools import formatLang, ormcache
 
 from ..tools.access import LOYALTY_USER, check_caller_groups
 from ..tools.numbers import check_numbers
+from ..tools.setting_ranges import TIER_RANGES, check_sql, in_range
+from ..tools.tier_rules import same_threshold
 
-# The ranges the SQL constraints below enforce, checked first to name the tier refused.
-RANGE_FIELDS = ("threshold_amount", "discount_percent", "rebate_percent", "points_multiplier")
 # What makes a tier one customers can buy, checked together (see _check_membership_values).
 MEMBERSHIP_FIELDS = ("membership_available", "membership_product_id", "membership_months")
-# Benefits that cannot be negative, checked the same way.
-BENEFIT_RANGE_FIELDS = ("free_shipping_min_amount", "return_days")
 
 
 class WholesaleLoyaltyTier(models.Model):
@@ -98,26 +96,16 @@ class WholesaleLoyaltyTier(models.Model):
     )
 
     _sql_constraints = [
-        (
-            "threshold_positive",
-            "CHECK(threshold_amount >= 0)",
-            "A tier threshold cannot be negative.",
-        ),
-        (
-            "discount_range",
-            "CHECK(discount_percent >= 0 AND discount_percent <= 100)",
-            "A tier discount must be between 0 and 100%.",
-        ),
-        (
-            "rebate_range",
-            "CHECK(rebate_percent >= 0 AND rebate_percent <= 100)",
-            "A tier rebate must be between 0 and 100%.",
-        ),
-        (
-            "multiplier_positive",
-            "CHECK(points_multiplier > 0)",
-            "A points multiplier must be greater than zero.",
-        ),
+        (name, check_sql(TIER_RANGES, fname), message) for name, fname, message in (
+            ("threshold_positive", "threshold_amount", "A tier threshold cannot be negative."),
+            ("discount_range", "discount_percent", "A tier discount must be between 0 and 100%."),
+            ("rebate_range", "rebate_percent", "A tier rebate must be between 0 and 100%."),
+            ("multiplier_positive", "points_multiplier", "A points multiplier must be greater than zero."),
+            ("free_shipping_min_positive", "free_shipping_min_amount",
+             "The minimum order for free shipping cannot be negative."),
+            ("return_days_positive", "return_days", "A return window cannot be a negative number of days."),
+        )
+    ] + [
         (
             "membership_months_positive",
             "CHECK(membership_months > 0)",
@@ -132,16 +120,6 @@ class WholesaleLoyaltyTier(models.Model):
             "membership_product_unique",
             "UNIQUE(membership_product_id)",
             "A membership product buys one tier only.",
-        ),
-        (
-            "free_shipping_min_positive",
-            "CHECK(free_shipping_min_amount >= 0)",
-            "The minimum order for free shipping cannot be negative.",
-        ),
-        (
-            "return_days_positive",
-            "CHECK(return_days >= 0)",
-            "A return window cannot be a negative number of days.",
         ),
     ]
 
@@ -162,16 +140,10 @@ class WholesaleLoyaltyTier(models.Model):
 
     @api.constrains("threshold_amount", "program_id")
     def _check_threshold_unique(self):
-        # Compared at currency precision, which a SQL unique constraint cannot do.
+        # Compared in cents as the ladder compares them, which a SQL unique constraint cannot do.
         for tier in self:
             twins = tier.program_id.tier_ids.filtered(
-                lambda other, tier=tier: other != tier
-                and float_compare(
-                    other.threshold_amount,
-                    tier.threshold_amount,
-                    precision_rounding=tier.currency_id.rounding or 0.01,
-                )
-                == 0
+                lambda other, tier=tier: other != tier and same_threshold(other.threshold_amount, tier.threshold_amount)
             )
             if twins:
                 raise ValidationError(
@@ -184,11 +156,11 @@ class WholesaleLoyaltyTier(models.Model):
                     )
                 )
 
-    @api.constrains(*RANGE_FIELDS, *BENEFIT_RANGE_FIELDS)
+    @api.constrains(*TIER_RANGES)
     def _check_ranges(self):
         for tier in self:
             tier._check_range_values(
-                tier.name, tier.program_id, {fname: tier[fname] for fname in RANGE_FIELDS + BENEFIT_RANGE_FIELDS}
+                tier.name, tier.program_id, {fname: tier[fname] for fname in TIER_RANGES}
             )
 
     @api.constrains("pricelist_id", "program_id")
@@ -259,43 +231,39 @@ class WholesaleLoyaltyTier(models.Model):
 
     @api.model
     def _check_range_values(self, name, program, values):
-        """Refuse values outside the ranges of the tiers' SQL constraints, naming the tier
-        and its program: the database would refuse them with a message naming neither."""
+        """Refuse values outside the ranges of the tiers' SQL constraints (``TIER_RANGES``),
+        naming the tier and its program: the database would refuse them with a message
+        naming neither."""
         names = {"tier": name or self.env._("New"), "program": program.name or self.env._("New")}
-        if values.get("threshold_amount") is not None and values["threshold_amount"] < 0:
-            raise ValidationError(self.env._(
+        for fname in TIER_RANGES:
+            if not in_range(TIER_RANGES, fname, values.get(fname)):
+                raise ValidationError(self._range_error(fname, values[fname], names))
+
+    @api.model
+    def _range_error(self, fname, value, names):
+        """The message refusing ``value`` for ``fname``, naming the tier and its program."""
+        env = self.env
+        return {
+            "threshold_amount": lambda: env._(
                 "Tier %(tier)s of program %(program)s: the qualifying spend (threshold) cannot be negative.",
-                **names,
-            ))
-        discount = values.get("discount_percent")
-        if discount is not None and not 0 <= discount <= 100:
-            raise ValidationError(self.env._(
+                **names),
+            "discount_percent": lambda: env._(
                 "Tier %(tier)s of program %(program)s: the discount must be between 0 and 100%%, not %(value)s.",
-                value=self._format_percent(discount), **names,
-            ))
-        rebate = values.get("rebate_percent")
-        if rebate is not None and not 0 <= rebate <= 100:
-            raise ValidationError(self.env._(
+                value=self._format_percent(value), **names),
+            "rebate_percent": lambda: env._(
                 "Tier %(tier)s of program %(program)s: the rebate must be between 0 and 100%%, not %(value)s.",
-                value=self._format_percent(rebate), **names,
-            ))
-        multiplier = values.get("points_multiplier")
-        if multiplier is not None and multiplier <= 0:
-            raise ValidationError(self.env._(
+                value=self._format_percent(value), **names),
+            "points_multiplier": lambda: env._(
                 "Tier %(tier)s of program %(program)s: the points multiplier must be greater than zero.",
-                **names,
-            ))
-        if (values.get("free_shipping_min_amount") or 0) < 0:
-            raise ValidationError(self.env._(
+                **names),
+            "free_shipping_min_amount": lambda: env._(
                 "Tier %(tier)s of program %(program)s: the minimum order for free shipping cannot be negative.",
-                **names,
-            ))
-        if (values.get("return_days") or 0) < 0:
-            raise ValidationError(self.env._(
+                **names),
+            "return_days": lambda: env._(
                 "Tier %(tier)s of program %(program)s: the return window cannot be a negative number of "
                 "days (%(value)s).",
-                value=values["return_days"], **names,
-            ))
+                value=value, **names),
+        }[fname]()
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -314,7 +282,7 @@ class WholesaleLoyaltyTier(models.Model):
 
     def write(self, vals):
         check_numbers(self, [vals])
-        if any(fname in vals for fname in RANGE_FIELDS + BENEFIT_RANGE_FIELDS):
+        if any(fname in vals for fname in TIER_RANGES):
             new_program = self.env["wholesale.loyalty.program"].browse(vals.get("program_id"))
             for tier in self:
                 tier._check_range_values(vals.get("name", tier.name), new_program or tier.program_id, vals)

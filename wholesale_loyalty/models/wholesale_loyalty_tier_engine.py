@@ -10,7 +10,6 @@ from odoo.tools import SQL, float_compare, float_round, split_every
 from ..tools.batches import may_commit, run_batches, streamed
 from ..tools.sql_arrays import array_literal
 from ..tools.tier_rules import (
-    AMOUNT_DIGITS,
     TierPlace,
     change_direction,
     decide_tier,
@@ -18,6 +17,7 @@ from ..tools.tier_rules import (
     local_today,
     qualification_window,
     tier_finder,
+    tier_sql,
 )
 from .wholesale_loyalty_member import STATE_FIELDS as MEMBER_STATE_FIELDS
 
@@ -410,8 +410,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         A customer of the program, outside any grace period, whose stored spend is the new
         one and whose tier is the one that spend earns keeps its state whatever the rules
         decide: the database says so for every row at once, and the engine reads no more of
-        such a customer. The tier a spend earns is the ladder's rule (``tier_for_amount``):
-        the highest threshold met, both rounded to cents."""
+        such a customer. The tier a spend earns is the ladder's rule (``tier_sql``)."""
         date_from, date_to = qualification_window(program.qualification_period, today, program.period_months)
         ladder = program._ladder()
         digits = program.currency_id.decimal_places
@@ -422,12 +421,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
                           m.active
                           AND m.downgrade_since IS NULL
                           AND m.qualifying_amount = ROUND(COALESCE(spend.amount, 0), %(digits)s)
-                          AND m.tier_id IS NOT DISTINCT FROM (
-                              SELECT step.tier_id
-                                FROM unnest(%(tier_ids)s::int[], %(thresholds)s::numeric[]) AS step(tier_id, threshold)
-                               WHERE ROUND(step.threshold, %(cents)s) <= ROUND(m.qualifying_amount, %(cents)s)
-                            ORDER BY step.threshold DESC, step.tier_id DESC
-                               LIMIT 1)
+                          AND m.tier_id IS NOT DISTINCT FROM %(earned_tier)s
                           AND %(no_floor)s,
                           FALSE)
                  FROM (%(members)s) AS member(id)
@@ -435,9 +429,9 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
             LEFT JOIN (%(spend)s) AS spend(partner_id, amount) ON spend.partner_id = member.id
              ORDER BY member.id""",
             members=members.select(), spend=program._spend_query(members.select(), date_from, date_to),
-            program=program.id, digits=digits, cents=AMOUNT_DIGITS,
+            program=program.id, digits=digits,
             no_floor=SQL("member.id NOT IN (%s)", holders) if holders else SQL("TRUE"),
-            tier_ids=[step.tier_id for step in ladder], thresholds=[step.threshold for step in ladder],
+            earned_tier=tier_sql(ladder, SQL("m.qualifying_amount")),
         )
 
     def _orphan_member_ids(self, member_queries):

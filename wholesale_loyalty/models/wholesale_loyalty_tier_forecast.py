@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
 from ..tools.batches import collector_paused, run_in_batches, streamed
-from ..tools.tier_rules import AMOUNT_DIGITS, first_drop, qualification_window, spend_on
+from ..tools.tier_rules import AMOUNT_DIGITS, first_drop, qualification_window, reaches, spend_on
 
 # Rows read at a time: one per customer and day of spend.
 STREAM_ROWS = 20000
@@ -173,7 +173,7 @@ def _risk(today, grace, months, partner_id, rows):
     _id, tier_id, threshold, below_since, _day, _amount = rows[0]
     documents = [(day, amount) for *_head, day, amount in rows if day]
     spend = sum(amount for _day, amount in documents)
-    if round(spend, AMOUNT_DIGITS) < round(threshold, AMOUNT_DIGITS):
+    if not reaches(spend, threshold):
         # Already below: the grace period runs from the day it started.
         lost_on = below_since + grace if below_since else today
     else:

@@ -1,5 +1,9 @@
 """Tier rules that need no ORM: the qualifying window, the tier a spend earns and the
-grace period before a downgrade. Kept pure so that the rules can be read and tested alone."""
+grace period before a downgrade. Kept pure so that the rules can be read and tested alone.
+
+The tier a spend earns has two forms, written side by side: :func:`tier_finder` for the
+engine, :func:`tier_sql` for set-based reads; tests/test_tier_rules_sql.py checks that they
+agree."""
 
 import bisect
 import calendar
@@ -11,7 +15,10 @@ from typing import NamedTuple
 import pytz
 from dateutil.relativedelta import relativedelta
 
-# Amounts are rounded to cents before comparison, so a spend of 999.995 does not reach 1000.
+from odoo.tools import SQL
+from odoo.tools.float_utils import float_round
+
+# Amounts are rounded to cents before comparison, so a spend of 999.994 does not reach 1000.
 AMOUNT_DIGITS = 2
 
 
@@ -82,8 +89,7 @@ def first_drop(threshold, documents, months):
     with the spend missing on that day; None when the threshold is never missed (zero or
     less). Documents leaving on the same day leave together; credit notes (negative amounts)
     leaving raise the spend."""
-    level = round(threshold, AMOUNT_DIGITS)
-    if level <= 0:
+    if _cents(threshold) <= 0:
         return None
     leaving = defaultdict(float)
     for day, amount in documents:
@@ -91,7 +97,7 @@ def first_drop(threshold, documents, months):
     spend = sum(leaving.values())
     for day in sorted(leaving):
         spend -= leaving[day]
-        if round(spend, AMOUNT_DIGITS) < level:
+        if not reaches(spend, threshold):
             return Drop(day, round(threshold - spend, AMOUNT_DIGITS))
     return None
 
@@ -144,15 +150,49 @@ def tier_for_amount(ladder, amount):
 
 def tier_finder(ladder):
     """:func:`tier_for_amount` for many amounts on one ladder: a function of the amount,
-    which finds the tier by bisection on the thresholds sorted once."""
+    which finds the tier by bisection on the thresholds sorted once. Thresholds and amounts
+    are compared in cents, rounded half away from zero, as PostgreSQL rounds (:func:`tier_sql`)."""
     ordered = sort_ladder(ladder)
-    thresholds = [round(step.threshold, AMOUNT_DIGITS) for step in ordered]
+    thresholds = [_cents(step.threshold) for step in ordered]
     tier_ids = [None] + [step.tier_id for step in ordered]
 
     def find(amount):
-        return tier_ids[bisect.bisect_right(thresholds, round(amount or 0.0, AMOUNT_DIGITS))]
+        return tier_ids[bisect.bisect_right(thresholds, _cents(amount))]
 
     return find
+
+
+def tier_sql(ladder, amount):
+    """SQL expression of the id of the tier of ``ladder`` the amount ``amount`` (an ``SQL``
+    expression) earns, NULL below every threshold: :func:`tier_for_amount` in SQL. Of equal
+    thresholds in cents, the last of :func:`sort_ladder` wins, as in the bisection."""
+    return SQL(
+        """(SELECT step.tier_id
+              FROM unnest(%(tier_ids)s::int[], %(thresholds)s::numeric[]) AS step(tier_id, threshold)
+             WHERE ROUND(step.threshold, %(cents)s) <= ROUND((%(amount)s)::numeric, %(cents)s)
+          ORDER BY step.threshold DESC, step.tier_id DESC
+             LIMIT 1)""",
+        tier_ids=[step.tier_id for step in ladder], thresholds=[step.threshold for step in ladder],
+        cents=AMOUNT_DIGITS, amount=amount,
+    )
+
+
+def same_threshold(threshold, other):
+    """Whether two thresholds are one rung of a ladder: equal in cents, where the ladder
+    could not tell them apart. Each tier of a program needs its own."""
+    return _cents(threshold) == _cents(other)
+
+
+def reaches(amount, threshold):
+    """Whether a spend of ``amount`` reaches ``threshold``: both in cents, the comparison
+    of :func:`tier_finder` and :func:`tier_sql`."""
+    return _cents(amount) >= _cents(threshold)
+
+
+def _cents(amount):
+    """``amount`` rounded to cents half away from zero (Python's ``round`` rounds a float's
+    binary value, and 0.125 to 0.12 where PostgreSQL gives 0.13)."""
+    return float_round(amount or 0.0, precision_digits=AMOUNT_DIGITS)
 
 
 def higher_tier(ladder, tier_id, other_tier_id):

@@ -1,5 +1,7 @@
 import contextlib
+import itertools
 import json
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -11,7 +13,8 @@ from odoo.tools import SQL, format_date, formatLang
 from odoo.addons.wholesale_loyalty.tools.access import LOYALTY_MANAGER, check_caller_groups
 from odoo.addons.wholesale_loyalty.tools.batches import collector_paused
 from odoo.addons.wholesale_loyalty.tools.numbers import check_numbers
-from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window
+from odoo.addons.wholesale_loyalty.tools.points_rules import points_factor, points_sql, points_to_hold_sql
+from odoo.addons.wholesale_loyalty.tools.tier_rules import qualification_window, same_threshold
 
 from ..tools.proposal import NEW_TIER, changed_since, program_writes, proposal_changes
 from ..tools.roi import input_errors, revenue_gain, roi_percent
@@ -202,23 +205,11 @@ class WholesaleLoyaltySimulation(models.Model):
     def _check_settings(self):
         """Refuse proposed settings the program itself would refuse, naming the simulation."""
         self.ensure_one()
-        problems = []
-        if self.points_amount_step <= 0:
-            problems.append(self.env._("the amount per points step must be above 0"))
-        if self.points_per_step < 0:
-            problems.append(self.env._("the points per step cannot be negative"))
-        if self.points_min_order_amount < 0:
-            problems.append(self.env._("the minimum order for points cannot be negative"))
-        if self.point_value <= 0:
-            problems.append(self.env._("a point must be worth more than zero"))
-        if self.points_validity_months < 0:
-            problems.append(self.env._("the points validity cannot be negative"))
-        if not 0 <= self.max_redeem_percent <= 100:
-            problems.append(self.env._("the redemption cap must be between 0 and 100%"))
+        problems = list(filter(None, (setting_problem(self.env, fname, self[fname]) for fname in POINTS_FIELDS)))
         for line in self.tier_line_ids:
             problems += line_problems(self.env, line)
-        thresholds = [round(line.threshold_amount, 2) for line in self.tier_line_ids]
-        if len(set(thresholds)) != len(thresholds):
+        if any(same_threshold(line.threshold_amount, other.threshold_amount)
+               for line, other in itertools.combinations(self.tier_line_ids, 2)):
             problems.append(self.env._("two tiers have the same threshold; each tier needs its own"))
         sources = self.tier_line_ids.tier_id
         if len(sources) != len(self.tier_line_ids.filtered("tier_id")):
@@ -403,7 +394,9 @@ class WholesaleLoyaltySimulation(models.Model):
         whole points steps per (step, minimum) of ``steps``, points of each rule of
         ``fractional``), from one pass over the sale documents of the window and of the spend
         period. A rule whose points per step times multiplier is whole earns that many times
-        its steps, so rules sharing a step and a minimum share one sum.
+        its steps, so rules sharing a step and a minimum share one sum. Credit notes of an
+        invoice are netted against it as the engine does (``_credit_notes_query``), in a
+        second, small aggregation.
 
         The conditions on each document read only columns of the spend index, so that the
         pass scans the index alone, in customer order (no sort before the aggregation).
@@ -431,12 +424,22 @@ class WholesaleLoyaltySimulation(models.Model):
             spend_column = SQL("COALESCE(d.spend, 0)")
             spend_join = SQL()
         window = SQL("m.invoice_date BETWEEN %s AND %s", self.date_from, self.date_to)
-        earns = SQL("m.payment_state IN ('paid', 'in_payment')") if program.points_trigger == "paid" else SQL("TRUE")
-        sums = [SQL("SUM(%s) FILTER (WHERE %s)", _steps_sql(*key, earns), window) for key in steps]
-        sums += [SQL("SUM(%s) FILTER (WHERE %s)", _points_sql(rule, earns), window) for rule in fractional]
+        rounding = program.currency_id.rounding
+        replay_rules = [_ReplayRule(step, 1, 1.0, minimum, rounding) for step, minimum in steps]
+        replay_rules += [_ReplayRule(*rule, rounding) for rule in fractional]
+        sums = [
+            SQL("SUM(%s) FILTER (WHERE %s)", _document_points_sql(rule, self._earns_sql(program, "m")), window)
+            for rule in replay_rules
+        ]
+        corrections = [SQL("SUM(%s)", _credit_note_correction_sql(rule)) for rule in replay_rules]
         return self.env.execute_query(SQL(
             """
-            WITH d AS (
+            WITH notes AS (
+                SELECT n.partner_id %(corrections)s
+                  FROM (%(credit_notes)s) AS n
+                 WHERE n.invoice_date >= %(date_from)s
+              GROUP BY n.partner_id
+            ), d AS (
                 SELECT m.commercial_partner_id AS partner_id,
                        SUM(m.amount_untaxed_signed) FILTER (WHERE %(qualifies)s) AS spend,
                        COUNT(*) FILTER (WHERE %(window)s) AS documents,
@@ -453,9 +456,15 @@ class WholesaleLoyaltySimulation(models.Model):
                    %(columns)s
               FROM (%(members)s) AS p
          LEFT JOIN d ON d.partner_id = p.id
+         LEFT JOIN notes ON notes.partner_id = p.id
                    %(spend_join)s
             """,
             sums=SQL().join(SQL(", %s AS %s", total, SQL.identifier(f"s{index}")) for index, total in enumerate(sums)),
+            corrections=SQL().join(
+                SQL(", %s AS %s", total, SQL.identifier(f"s{index}")) for index, total in enumerate(corrections)
+            ),
+            credit_notes=self._credit_notes_query(program),
+            date_from=self.date_from,
             qualifies=qualifies,
             window=window,
             excluded=excluded,
@@ -468,9 +477,54 @@ class WholesaleLoyaltySimulation(models.Model):
             members=members,
             spend_join=spend_join,
             columns=SQL().join(
-                SQL(", COALESCE(d.%s, 0)::int8", SQL.identifier(f"s{index}")) for index in range(len(sums))
+                SQL(", (COALESCE(d.%(sum)s, 0) + COALESCE(notes.%(sum)s, 0))::int8", sum=SQL.identifier(f"s{index}"))
+                for index in range(len(sums))
             ),
         ))
+
+    @api.model
+    def _earns_sql(self, program, move_alias):
+        """SQL condition: the invoice ``move_alias`` has earned its points by now (posted, or
+        paid on a program that gives points on payment)."""
+        if program.points_trigger != "paid":
+            return SQL("TRUE")
+        return SQL("%s IN ('paid', 'in_payment')", SQL.identifier(move_alias, "payment_state"))
+
+    def _credit_notes_query(self, program):
+        """The program's credit notes of an invoice up to the window's end, one row each:
+        ``partner_id``, ``invoice_date``, ``amount`` (signed, negative), ``invoiced`` (the
+        invoice's amount), ``earns`` (whether the invoice earned points) and ``net_after``
+        (the invoice's amount net of its credit notes up to this one, by date then id):
+        what the engine nets a credit note against (see ``_credit_note_correction_sql``).
+        Found through the index of the documents' reversed invoice: few documents are
+        credit notes, and the pass over every document reads no more for them."""
+        excluded = SQL().join(SQL(" AND NOT (%s)", condition) for condition in program._spend_exclusions("n"))
+        invoice_excluded = SQL().join(
+            SQL(" AND NOT (%s)", condition) for condition in program._spend_exclusions("inv"))
+        return SQL(
+            """SELECT n.commercial_partner_id AS partner_id, n.invoice_date, n.amount_untaxed_signed AS amount,
+                      inv.amount_untaxed_signed AS invoiced,
+                      (%(invoice_is_sale)s AND inv.move_type = 'out_invoice' AND %(invoice_earns)s %(invoice_excluded)s)
+                          AS earns,
+                      inv.amount_untaxed_signed + SUM(n.amount_untaxed_signed) OVER (
+                          PARTITION BY n.reversed_entry_id ORDER BY n.invoice_date, n.id) AS net_after
+                 FROM %(notes)s
+                 JOIN %(invoices)s ON inv.id = n.reversed_entry_id
+                WHERE n.reversed_entry_id IS NOT NULL
+                  AND %(note_is_sale)s AND n.move_type = 'out_refund'
+                  AND n.company_id = %(company)s
+                  AND n.invoice_date <= %(date_to)s
+                  %(excluded)s""",
+            invoice_is_sale=program._sale_documents_condition("inv"),
+            invoice_earns=self._earns_sql(program, "inv"),
+            invoice_excluded=invoice_excluded,
+            notes=program._sale_documents_table("n"),
+            invoices=program._sale_documents_table("inv"),
+            note_is_sale=program._sale_documents_condition("n"),
+            company=program.company_id.id,
+            date_to=self.date_to,
+            excluded=excluded,
+        )
 
     def _ledger_rates(self):
         """(redemption rate, expiry rate) of the program's points over the window."""
@@ -711,7 +765,8 @@ class WholesaleLoyaltySimulation(models.Model):
 
 def _whole_factor(rule):
     """Whether ``rule`` earns a whole number of points per step (most programs do)."""
-    return float(round(rule.per_step * rule.multiplier, 6)).is_integer()
+    factor = points_factor(rule.per_step, rule.multiplier)
+    return factor == factor.to_integral_value()
 
 
 def _steps_key(rule):
@@ -724,7 +779,7 @@ def _customer_reader(rules, steps, fractional):
     offset = 4  # customer, spend, documents, sales
     sources = [
         (rule, offset + len(steps) + fractional.index(rule), 1) if rule in fractional
-        else (rule, offset + steps.index(_steps_key(rule)), round(rule.per_step * rule.multiplier))
+        else (rule, offset + steps.index(_steps_key(rule)), int(points_factor(rule.per_step, rule.multiplier)))
         for rule in rules
     ]
 
@@ -734,37 +789,54 @@ def _customer_reader(rules, steps, fractional):
     return read
 
 
-def _steps_sql(amount_step, min_order, earns):
-    """Whole points steps of the document ``m``: floor(untaxed / step) from the minimum
-    order up, for an invoice that ``earns`` (an SQL condition); a credit note takes back
-    the steps of its own amount, negative.
+class _ReplayRule(NamedTuple):
+    """A points rule as the replay sums it: whole steps (``per_step`` 1, ``multiplier`` 1)
+    for rules whose points per step are whole, shared by the rules of one step and minimum."""
 
-    Numeric integer division (``DIV``, the whole quotient of positive amounts): exact for
-    decimal settings, where floats would floor 0.29999 to 0, and cheaper than a division
-    to many digits then a floor. A credit note is told by its negative signed amount (a
-    posted invoice has none): the spend index holds the amount, not the type, and the pass
-    reads nothing else."""
+    amount_step: float
+    per_step: int
+    multiplier: float
+    min_order: float
+    rounding: float
+
+    def points(self, amount, minimum=True):
+        """SQL of the points of ``amount``, a sum of stored amounts (see ``points_sql``);
+        ``minimum``: with the minimum order (invoices), or without (credit notes, which are
+        no orders)."""
+        return points_sql(amount, self.amount_step, self.per_step, self.multiplier,
+                          self.min_order if minimum else 0.0, rounding=self.rounding, rounded=True)
+
+
+def _document_points_sql(rule, earns):
+    """Points of the document ``m`` under ``rule``, as the engine counts them: an invoice
+    that ``earns`` (an SQL condition) its rule's points, a credit note taking back the points
+    of its own amount (the engine's rule for a credit note of no invoice; those of an invoice
+    are corrected by :func:`_credit_note_corrections_sql`).
+
+    A credit note is told by its negative signed amount (a posted invoice has none): the
+    spend index holds the amount, not the type, and the pass reads nothing else."""
+    amount = SQL("m.amount_untaxed_signed")
     return SQL(
-        """CASE WHEN m.amount_untaxed_signed < 0 THEN -DIV(-m.amount_untaxed_signed, %(step)s::numeric)
-                WHEN m.amount_untaxed_signed > 0 AND m.amount_untaxed_signed >= %(minimum)s::numeric AND %(earns)s
-                THEN DIV(m.amount_untaxed_signed, %(step)s::numeric)
-                ELSE 0 END""",
-        step=amount_step, minimum=min_order, earns=earns,
+        "CASE WHEN %(amount)s < 0 THEN -%(refunded)s WHEN %(earns)s THEN %(earned)s ELSE 0 END",
+        amount=amount, refunded=rule.points(SQL("-%s", amount), minimum=False),
+        earns=earns, earned=rule.points(amount),
     )
 
 
-def _points_sql(rule, earns):
-    """Points of the document ``m`` under ``rule`` whose points per step times
-    multiplier is not whole, as the engine counts them: floor(steps x per step x
-    multiplier), a credit note taking back what its own amount would earn."""
-    factor = round(rule.per_step * rule.multiplier, 6)
+def _credit_note_correction_sql(rule):
+    """For a credit note ``n`` of an invoice (columns of :meth:`_credit_notes_query`): what
+    the engine takes back (what the invoice holds before the note less what it holds after,
+    its rule on its net amount, never more than it earned; see ``points_to_hold``) minus what
+    :func:`_document_points_sql` counted for it."""
+    earned = SQL("CASE WHEN n.earns THEN %s ELSE 0 END", rule.points(SQL("n.invoiced")))
+
+    def held(net):
+        return points_to_hold_sql(earned, net, rule.points)
+
     return SQL(
-        """CASE WHEN m.amount_untaxed_signed < 0
-                THEN -FLOOR(DIV(-m.amount_untaxed_signed, %(step)s::numeric) * %(factor)s::numeric)
-                WHEN m.amount_untaxed_signed > 0 AND m.amount_untaxed_signed >= %(minimum)s::numeric AND %(earns)s
-                THEN FLOOR(DIV(m.amount_untaxed_signed, %(step)s::numeric) * %(factor)s::numeric)
-                ELSE 0 END""",
-        step=rule.amount_step, factor=factor, minimum=rule.min_order or 0.0, earns=earns,
+        "%(counted)s - (%(before)s - %(after)s)",
+        counted=rule.points(SQL("-n.amount"), minimum=False),
+        before=held(SQL("(n.net_after - n.amount)")), after=held(SQL("n.net_after")),
     )
 
 

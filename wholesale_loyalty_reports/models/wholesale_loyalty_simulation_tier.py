@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.wholesale_loyalty.tools.numbers import check_numbers
+from odoo.addons.wholesale_loyalty.tools.setting_ranges import PROGRAM_RANGES, TIER_RANGES, in_range
 
 # The settings of a tier a simulation proposes (and a sensitivity run may vary).
 TIER_SETTINGS = ("threshold_amount", "discount_percent", "points_multiplier", "rebate_percent")
@@ -89,18 +90,23 @@ class WholesaleLoyaltySimulationTier(models.Model):
 
 
 def setting_problem(env, setting, value):
-    """Why ``value`` cannot be the ``setting`` of a program or tier; None when it can."""
-    if setting == "threshold_amount" and value < 0:
-        return env._("a threshold cannot be negative")
-    if setting in ("discount_percent", "rebate_percent") and not 0 <= value <= 100:
-        return env._("a percentage must be between 0 and 100%")
-    if setting == "points_multiplier" and value <= 0:
-        return env._("a points multiplier must be greater than zero")
-    if setting == "points_amount_step" and value <= 0:
-        return env._("the amount per points step must be above 0")
-    if setting in ("points_per_step", "points_min_order_amount") and value < 0:
-        return env._("the points settings cannot be negative")
-    return None
+    """Why ``value`` cannot be the ``setting`` of a program or tier (the ranges the program
+    and its tiers hold, ``PROGRAM_RANGES`` and ``TIER_RANGES``); None when it can."""
+    ranges = TIER_RANGES if setting in TIER_RANGES else PROGRAM_RANGES
+    if in_range(ranges, setting, value):
+        return None
+    return {
+        "threshold_amount": lambda: env._("a threshold cannot be negative"),
+        "discount_percent": lambda: env._("a percentage must be between 0 and 100%"),
+        "rebate_percent": lambda: env._("a percentage must be between 0 and 100%"),
+        "points_multiplier": lambda: env._("a points multiplier must be greater than zero"),
+        "points_amount_step": lambda: env._("the amount per points step must be above 0"),
+        "points_per_step": lambda: env._("the points per step cannot be negative"),
+        "points_min_order_amount": lambda: env._("the minimum order for points cannot be negative"),
+        "point_value": lambda: env._("a point must be worth more than zero"),
+        "points_validity_months": lambda: env._("the points validity cannot be negative"),
+        "max_redeem_percent": lambda: env._("the redemption cap must be between 0 and 100%"),
+    }[setting]()
 
 
 def line_problems(env, line):

@@ -11,8 +11,9 @@ Rules of the replay (the simulation's help text says the same to users):
   gives (no grace period, no manual lock: both depend on history a replay does not have);
 - discount cost = tier discount % x the customer's untaxed sales of the window;
 - rebates = tier rebate % x the same sales (one settlement over the whole window);
-- points = the points rule applied to each invoice, a credit note taking back the points of
-  its amount; their value is points x point value;
+- points = the points rule applied to each invoice, a credit note taking back what the engine
+  takes: of an invoice, what the invoice earned less what its net amount earns; of none, the
+  points of its own amount; their value is points x point value;
 - expected liability = points value x the share neither redeemed nor expired at the rates
   observed in the ledger over the window.
 """
