@@ -97,10 +97,14 @@ class TestConcurrentEarning(BaseCase):
             cls.customer_id = customer.id
             company = program.company_id
             sales = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
-            journals = sales | sales.copy({"name": "Concurrent sales", "code": "CSALE"})
-            income = env["account.account"].search([
-                ("account_type", "=", "income"), ("company_ids", "in", company.ids),
-            ], limit=1)
+            income = sales.default_account_id
+            # A second sales journal, never the default one, archived once the test is done.
+            second = env["account.journal"].create({
+                "name": "Concurrent earning sales", "code": "WLCE", "type": "sale", "sequence": 1000,
+                "company_id": company.id, "default_account_id": income.id,
+            })
+            cls.journal_id = second.id
+            journals = sales | second
             cls.invoice_ids = env["account.move"].create([{
                 "move_type": "out_invoice", "partner_id": customer.id, "journal_id": journal.id,
                 "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 1000.0,
@@ -110,7 +114,9 @@ class TestConcurrentEarning(BaseCase):
     @classmethod
     def tearDownClass(cls):
         with cls.registry.cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})["wholesale.loyalty.program"].browse(cls.program_id).active = False
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["wholesale.loyalty.program"].browse(cls.program_id).active = False
+            env["account.journal"].browse(cls.journal_id).active = False
         super().tearDownClass()
 
     def test_invoices_posted_at_once_earn_once_each_and_the_first_order_bonus_once(self):

@@ -265,7 +265,7 @@ def add_ledger(env, fixture, partner_ids, count):
            SELECT r.id, l.id, 1 FROM bench_q_entry r JOIN bench_q_entry l ON l.n = r.n - 1
             WHERE mod(r.n, 3) = 0 AND r.n > 0"""
     )
-    env["wholesale.loyalty.points"]._refresh_balances(env["res.partner"].browse(partner_ids))
+    env["wholesale.loyalty.ledger"]._refresh_balances(env["res.partner"].browse(partner_ids))
 
 
 def add_bulk_data(env, fixture, size):

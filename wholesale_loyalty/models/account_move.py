@@ -95,6 +95,13 @@ class AccountMove(models.Model):
         ))
         return result
 
+    def _wholesale_payment_date(self):
+        """The day this invoice was paid: the date of its last payment (None while unpaid)."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        counterparts = lines.matched_credit_ids.credit_move_id
+        return max(counterparts.mapped("date"), default=None)
+
     def _wholesale_customers(self):
         return self.filtered(lambda move: move.is_sale_document()).commercial_partner_id
 

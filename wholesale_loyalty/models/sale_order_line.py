@@ -365,6 +365,8 @@ class SaleOrderLine(models.Model):
 
     def _wholesale_amount_invoiced(self, posted_only=False):
         """Signed part of this line's amount on invoices less credit notes, in order currency."""
+        # Every line's invoice lines in one read: Odoo's own computes read the others' next.
+        self.order_id.order_line.mapped("invoice_lines")
         amount = 0.0
         for invoice_line in self._get_invoice_lines():
             move = invoice_line.move_id

@@ -45,7 +45,7 @@ class WholesaleLoyaltyAwardRequest(models.Model):
         points = self.env["wholesale.loyalty.points"].sudo()  # the administrator's right is checked above
         for request in self.sudo():
             request._check_pending()
-            points._lock_customers(request.partner_id)
+            self.env["wholesale.loyalty.ledger"]._lock_accounts(request.partner_id)
             vals = points._bonus_vals(request.partner_id, request.program_id, request.points, request.reference,
                                       request.reason, rule=request.bonus_rule_id or None)
             vals["sale_order_id"] = request.sale_order_id.id

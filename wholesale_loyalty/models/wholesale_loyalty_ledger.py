@@ -186,7 +186,7 @@ class WholesaleLoyaltyLedger(models.Model):
         entry; a give-back puts ``returns[i]`` ([(lot id, points)]) back into lots; new lots
         pay what the customer owes first. Then the customers' balances are stored again.
         A caller whose entries take points, or depend on what the customer holds, holds the
-        customers' lock (``wholesale.loyalty.points._lock_customers``)."""
+        customers' lock (:meth:`_lock_accounts`)."""
         ledger = self.sudo()  # the ledger is written on behalf of whoever caused the entry
         if not vals_list:
             return ledger
@@ -203,7 +203,7 @@ class WholesaleLoyaltyLedger(models.Model):
             if entry.points > 0 and entry.remaining_points and not done
         ])
         # Paying the debt moves points between lots, not the balance, which is stored first.
-        standing = self.env["wholesale.loyalty.points"]._refresh_balances(entries.partner_id, bool(new_lots))
+        standing = self._refresh_balances(entries.partner_id, bool(new_lots))
         new_lots._pay_debt(standing)
         self.env["wholesale.loyalty.liability"]._book(entries)
         entries._queue_events()
@@ -250,6 +250,73 @@ class WholesaleLoyaltyLedger(models.Model):
             "sale_order_name": self.sale_order_id.name or None,
             "reversed_entry_id": self.reversed_entry_id.id or None,
         }
+
+    # ------------------------------------------------------------------ the accounts' lock and balances
+
+    @api.model
+    def _lock_accounts(self, partners):
+        """Take the row locks of the customers' accounts: under Odoo's repeatable-read
+        transactions a concurrent spender that already changed an account makes this one
+        fail with a serialization error, so that it is retried and then sees the points
+        already spent. Nothing is written: every points movement refreshes the balances it
+        changes (see ``_refresh_balances``).
+
+        :return: {(customer id, program id): the balance of the account}, as it stands under
+            the lock (every movement stores it again)
+        """
+        ids = partners.commercial_partner_id.ids
+        if not ids:
+            return {}
+        members = self.env["wholesale.loyalty.member"]
+        members.flush_model()
+        locked = self.env.execute_query(SQL(
+            "SELECT id, partner_id, program_id, points_balance FROM wholesale_loyalty_member "
+            "WHERE partner_id = ANY(%s) FOR NO KEY UPDATE",
+            ids,
+        ))
+        # The entries written under this lock find their accounts without a query.
+        members._remember_accounts([row[:3] for row in locked])
+        return {(partner_id, program_id): balance for _id, partner_id, program_id, balance in locked}
+
+    @api.model
+    def _refresh_balances(self, partners, with_open_points=False):
+        """Store again the balance of every account of these customers, from its ledger
+        entries. With ``with_open_points``, return {(customer id, program id): [balance,
+        points left in its lots]} of the accounts, read by the same statement (what a new lot
+        needs to know of the customer's debt, see ``_pay_debt``)."""
+        ids = partners.commercial_partner_id.ids
+        if not ids:
+            return {}
+        self.flush_model()
+        self.env["wholesale.loyalty.member"].flush_model()
+        open_points = SQL(
+            """(SELECT COALESCE(SUM(l.remaining_points), 0) FROM wholesale_loyalty_ledger l
+                 WHERE l.member_id = m.id AND l.remaining_points > 0)""",
+        ) if with_open_points else SQL("0")
+        written = self.env.execute_query(SQL(
+            """UPDATE wholesale_loyalty_member m
+                  SET points_balance = COALESCE(
+                        (SELECT SUM(l.points) FROM wholesale_loyalty_ledger l WHERE l.member_id = m.id), 0)
+                WHERE m.partner_id = ANY(%s)
+            RETURNING m.id, m.partner_id, m.program_id, m.points_balance, %s""",
+            ids, open_points,
+        ))
+        members = self.env["wholesale.loyalty.member"]
+        # Also drops what is computed from the balance, e.g. the balance shown on quotations.
+        members.browse(row[0] for row in written)._sql_written(["points_balance"])
+        # The entries written under this lock find their accounts without a query.
+        members._remember_accounts([row[:3] for row in written])
+        return {(partner_id, program_id): [balance, lots] for _id, partner_id, program_id, balance, lots in written}
+
+    @api.model
+    def _balance(self, partner, program):
+        """The sum of the customer's entries in ``program``."""
+        self.flush_model()
+        rows = self.env.execute_query(SQL(
+            "SELECT COALESCE(SUM(points), 0) FROM wholesale_loyalty_ledger WHERE partner_id = %s AND program_id = %s",
+            partner.id, program.id,
+        ))
+        return rows[0][0]
 
     # ------------------------------------------------------------------ lots
 
@@ -325,7 +392,7 @@ class WholesaleLoyaltyLedger(models.Model):
         """A balance below zero (a refund of points already spent) is paid back first by the
         next points earned: each new lot (in order) only keeps what exceeds the debt.
         ``standing``: {(customer id, program id): [balance, points left in its lots]} with
-        these lots (see ``_refresh_balances`` of the points service)."""
+        these lots (see :meth:`_refresh_balances`)."""
         if not self:
             return
         keeps = {}

@@ -461,7 +461,7 @@ class WholesaleLoyaltyMembership(models.Model):
     def _paid_on(self, invoice):
         """Day the fee was paid: the last payment's date (an invoice of zero: its own date)."""
         return (
-            self.env["wholesale.loyalty.points"]._payment_date(invoice)
+            invoice._wholesale_payment_date()
             or invoice.invoice_date
             or fields.Date.context_today(self)
         )

@@ -1,4 +1,5 @@
 import logging
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -12,6 +13,15 @@ from ..tools.points_rules import EXPIRING_SOON_DAYS, expiry_for, points_for_amou
 _logger = logging.getLogger(__name__)
 # Invoices paid in full: Odoo's own states of a paid invoice.
 PAID_STATES = ("paid", "in_payment")
+
+
+class EarnBook(NamedTuple):
+    """What invoices earned, read at once: their earn entries, {earn entry id: the entries
+    reversing it} and {entry id: points still standing} of both."""
+
+    earned: object  # wholesale.loyalty.ledger
+    reversals: dict
+    nets: dict
 
 
 class _EarnedReversals:
@@ -41,7 +51,7 @@ class _EarnedReversals:
     def _book(self):
         if not self.vals_list:
             return
-        self.points._lock_customers(self.points.env["res.partner"].browse(
+        self.ledger._lock_accounts(self.points.env["res.partner"].browse(
             {vals["partner_id"] for vals in self.vals_list}
         ))
         self.entries |= self.ledger._create_entries(self.vals_list, preferred_lots=self.lots)
@@ -53,67 +63,12 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
 
     The ledger is the only source of truth. Each movement is a new entry; lots keep their
     ``remaining_points`` and consuming entries record the lots they used. Every method
-    locks the customer's row first (see :meth:`_lock_customers`) so that two transactions
+    locks the customer's account first (see ``_lock_accounts`` of the ledger) so that two transactions
     never spend the same points.
     """
 
     _name = "wholesale.loyalty.points"
     _description = "Wholesale Loyalty Points Service"
-
-    # ------------------------------------------------------------------ locking and balances
-
-    def _lock_customers(self, partners):
-        """Take the row locks of the customers' accounts: under Odoo's repeatable-read
-        transactions a concurrent spender that already changed an account makes this one
-        fail with a serialization error, so that it is retried and then sees the points
-        already spent. Nothing is written: every points movement refreshes the balances it
-        changes (see ``_refresh_balances``).
-
-        :return: {(customer id, program id): the balance of the account}, as it stands under
-            the lock (every movement stores it again)
-        """
-        ids = partners.commercial_partner_id.ids
-        if not ids:
-            return {}
-        members = self.env["wholesale.loyalty.member"]
-        members.flush_model()
-        locked = self.env.execute_query(SQL(
-            "SELECT id, partner_id, program_id, points_balance FROM wholesale_loyalty_member "
-            "WHERE partner_id = ANY(%s) FOR NO KEY UPDATE",
-            ids,
-        ))
-        # The entries written under this lock find their accounts without a query.
-        members._remember_accounts([row[:3] for row in locked])
-        return {(partner_id, program_id): balance for _id, partner_id, program_id, balance in locked}
-
-    def _refresh_balances(self, partners, with_open_points=False):
-        """Store again the balance of every account of these customers, from its ledger
-        entries. With ``with_open_points``, return {(customer id, program id): [balance,
-        points left in its lots]} of the accounts, read by the same statement (what a new lot
-        needs to know of the customer's debt, see ``_pay_debt`` of the ledger)."""
-        ids = partners.commercial_partner_id.ids
-        if not ids:
-            return {}
-        self.env["wholesale.loyalty.ledger"].flush_model()
-        self.env["wholesale.loyalty.member"].flush_model()
-        open_points = SQL(
-            """(SELECT COALESCE(SUM(l.remaining_points), 0) FROM wholesale_loyalty_ledger l
-                 WHERE l.member_id = m.id AND l.remaining_points > 0)""",
-        ) if with_open_points else SQL("0")
-        written = self.env.execute_query(SQL(
-            """UPDATE wholesale_loyalty_member m
-                  SET points_balance = COALESCE(
-                        (SELECT SUM(l.points) FROM wholesale_loyalty_ledger l WHERE l.member_id = m.id), 0)
-                WHERE m.partner_id = ANY(%s)
-            RETURNING m.id, m.partner_id, m.program_id, m.points_balance, %s""",
-            ids, open_points,
-        ))
-        members = self.env["wholesale.loyalty.member"]
-        # Also drops what is computed from the balance, e.g. the balance shown on quotations.
-        members.browse(row[0] for row in written)._sql_written(["points_balance"])
-        # The entries written under this lock find their accounts without a query.
-        members._remember_accounts([row[:3] for row in written])
-        return {(partner_id, program_id): [balance, lots] for _id, partner_id, program_id, balance, lots in written}
 
     def _open_accounts(self, partners):
         """Archived accounts for the points customers hold in programs they are no member of,
@@ -166,18 +121,10 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         # The entries, with the tier history and paid tiers, move to the survivor's accounts.
         self.env["wholesale.loyalty.member"]._merge_accounts(sources, dst_customer)
         # One customer owed points, the other had some: the merged lots pay the debt first.
-        standing = self._refresh_balances(dst_customer, with_open_points=True)
+        standing = self.env["wholesale.loyalty.ledger"]._refresh_balances(dst_customer, with_open_points=True)
         ledger.sudo().search(
             [("partner_id", "=", dst_customer.id), ("remaining_points", ">", 0)], order="id"
         )._pay_debt(standing)
-
-    def _balance(self, partner, program):
-        self.env["wholesale.loyalty.ledger"].flush_model()
-        rows = self.env.execute_query(SQL(
-            "SELECT COALESCE(SUM(points), 0) FROM wholesale_loyalty_ledger WHERE partner_id = %s AND program_id = %s",
-            partner.id, program.id,
-        ))
-        return rows[0][0]
 
     # ------------------------------------------------------------------ writing entries
     # Entries are made by ``wholesale.loyalty.ledger._create_entries``, which keeps the lots.
@@ -217,10 +164,10 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         the rest stays on the new entry as a lot of its own, so that the balance is always
         the open lots minus the debt."""
         partner, program = consumer.partner_id, consumer.program_id
-        self._lock_customers(partner)
+        self.env["wholesale.loyalty.ledger"]._lock_accounts(partner)
         today = fields.Date.context_today(self)
         open_points = sum(lot.remaining for lot in consumer._open_lots().get((partner.id, program.id), []))
-        balance_after = self._balance(partner, program) + points
+        balance_after = self.env["wholesale.loyalty.ledger"]._balance(partner, program) + points
         to_lots = min(max(max(balance_after, 0) - open_points, 0), points)
         returns, sources = self._returns_to_lots(consumer, points, to_lots, today)
         kept = to_lots - sum(taken for _lot_id, taken in returns)
@@ -302,11 +249,10 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         return invoice.commercial_partner_id._wholesale_program_in(invoice.company_id).with_env(self.env)
 
     def _earn_book(self, invoices):
-        """What the invoices earned, in one search: (their earn entries, {earn entry id: the
-        entries reversing it}, {entry id: points still standing} of both)."""
+        """What the invoices earned, in one search: their :class:`EarnBook`."""
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
         if not invoices:
-            return ledger, {}, {}
+            return EarnBook(ledger, {}, {})
         entries = ledger.search([
             "|",
             "&", ("kind", "=", "earn"), ("move_id", "in", invoices.ids),
@@ -317,11 +263,12 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         reversals = {}
         for entry in entries - earned:
             reversals[entry.reversed_entry_id.id] = reversals.get(entry.reversed_entry_id.id, ledger) | entry
-        return earned, reversals, self._nets(entries)
+        return EarnBook(earned, reversals, self._nets(entries))
 
     def _active_earn_entries(self, invoices, book=None):
         """{invoice id: its earn entry in force}: the last one no reset of the invoice closed."""
-        earned, reversals, _nets = book or self._earn_book(invoices)
+        book = book or self._earn_book(invoices)
+        earned, reversals = book.earned, book.reversals
         active = {}
         for entry in earned:
             # A reversal booked on the invoice itself is a reset to draft or a cancellation.
@@ -433,7 +380,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         book = self._earn_book(posted - new)
         active = self._active_earn_entries(posted - new, book)
         times_earned = {}
-        for entry in book[0]:
+        for entry in book.earned:
             times_earned[entry.move_id.id] = times_earned.get(entry.move_id.id, 0) + 1
         lang_envs = posted.commercial_partner_id._wholesale_lang_envs()
         down_payment_moves = self._moves_with_down_payments(posted - new) | {
@@ -515,7 +462,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _take_for_refund(self, refund, points, taken_before):
         customer, program = refund.commercial_partner_id, self._program_of(refund)
         env = customer._wholesale_lang_env()
-        self._lock_customers(customer)
+        self.env["wholesale.loyalty.ledger"]._lock_accounts(customer)
         ledger = self.env["wholesale.loyalty.ledger"]
         ledger._create_entries([ledger._entry_vals(
             customer, program, "adjust", -points, move=refund, reference=f"refund:{refund.id}:{taken_before}",
@@ -549,7 +496,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             invoices |= deducting
             down_payment_moves |= self._moves_with_down_payments(deducting)
         book = self._earn_book(invoices)
-        earned = book[0]
+        earned = book.earned
         if not earned:
             return ledger
         active = self._active_earn_entries(invoices, book)
@@ -577,18 +524,18 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         under the ``paid`` trigger, give back all they hold."""
         if not earned:
             return
-        nets = book[2]
+        nets = book.nets
         lang_envs = earned.partner_id._wholesale_lang_envs()
         for entry in earned.filtered(lambda e: nets.get(e.id, 0) > 0):
             env = lang_envs[entry.partner_id.id]
             note = reason or (env._("Invoice cancelled") if invoice.state == "cancel"
                               else env._("Invoice no longer paid") if invoice.state == "posted"
                               else env._("Invoice reset to draft"))
-            reversing.add(entry, nets[entry.id], invoice, note, len(book[1].get(entry.id, ())))
+            reversing.add(entry, nets[entry.id], invoice, note, len(book.reversals.get(entry.id, ())))
 
     def _sync_earned(self, earned, invoice, causes, book, reversing, down_payment_moves):
         ledger = self.env["wholesale.loyalty.ledger"].sudo()
-        _earned, reversals_of, nets = book
+        reversals_of, nets = book.reversals, book.nets
         reversals = reversals_of.get(earned.id, ledger).filtered(lambda r: r.points < 0).sorted("id", reverse=True)
         env = earned.partner_id._wholesale_lang_env()
 
@@ -700,7 +647,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         if vals_list:
             # Whoever gives the same bonus at the same time waits here, then fails to serialize
             # and is retried, and then finds it given: never the same cause twice.
-            self._lock_customers(self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list}))
+            ledger._lock_accounts(self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list}))
         return ledger._create_entries(vals_list)
 
     def _give_bonus(self, customer, program, rule, reference, note):
@@ -732,11 +679,6 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             if program:
                 self._give_early_payment_bonus(invoice, program)
             self._give_referral_bonus(invoice)
-
-    def _payment_date(self, invoice):
-        lines = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-        counterparts = lines.matched_credit_ids.credit_move_id
-        return max(counterparts.mapped("date"), default=None)
 
     # ------------------------------------------------------------------ orders ahead of delivery
 
@@ -800,7 +742,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         book = self._earn_book(invoices)
         holding = {
             invoice_id for invoice_id, entry in self._active_earn_entries(invoices, book).items()
-            if book[2].get(entry.id, 0) > 0
+            if book.nets.get(entry.id, 0) > 0
         }
         return {
             order.id for order in orders
@@ -829,7 +771,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             self.env["wholesale.loyalty.award.request"]._request(customer, program, points, note, reference, rule,
                                                                  order=order)
             return
-        self._lock_customers(customer)
+        self.env["wholesale.loyalty.ledger"]._lock_accounts(customer)
         vals = self._bonus_vals(customer, program, points, reference, note, rule=rule)
         vals.update(sale_order_id=order.id, contact_id=order.partner_id.id)
         self.env["wholesale.loyalty.ledger"]._create_entries([vals])
@@ -847,7 +789,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         rules = self._rules(program, "early_payment")
         if not rules:
             return
-        paid_on = self._payment_date(invoice)
+        paid_on = invoice._wholesale_payment_date()
         if not paid_on or not invoice.invoice_date_due:
             return
         days_early = (invoice.invoice_date_due - paid_on).days
@@ -901,7 +843,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             self.env["wholesale.loyalty.award.request"]._request(customer, program, points, reason.strip(),
                                                                  reference, rule)
             return ledger
-        self._lock_customers(customer)
+        self.env["wholesale.loyalty.ledger"]._lock_accounts(customer)
         vals = self._bonus_vals(customer, program, points, reference, reason.strip(), rule=rule)
         return ledger._create_entries([vals])
 
@@ -917,7 +859,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             if not program:
                 raise UserError(self.env._("%(customer)s is not a member of a loyalty program.",
                                            customer=customer.display_name))
-            balance = self._lock_customers(customer).get((customer.id, program.id), 0)
+            balance = self.env["wholesale.loyalty.ledger"]._lock_accounts(customer).get((customer.id, program.id), 0)
             # An order confirmed again still holds what its posted invoices used.
             redemptions = self._redemptions(order)
             wanted = order.wholesale_points_redeemed + sum(self._nets(redemptions).values())
@@ -976,7 +918,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
             move = cause.filtered(lambda m, order=order: order in m.line_ids.sale_line_ids.order_id)[-1:] \
                 if cause else self.env["account.move"]
             if delta > 0:
-                self._lock_customers(own.partner_id)
+                self.env["wholesale.loyalty.ledger"]._lock_accounts(own.partner_id)
                 entries |= ledger._create_entries([self._redeem_vals(
                     order, own[-1].program_id, delta, self._order_note(order, move, giving_back=False), move=move,
                 )])
@@ -1051,7 +993,7 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
     def _expire(self, groups, today):
         ledger = self.env["wholesale.loyalty.ledger"]
         lots = ledger.union(*[customer_lots for _partner, customer_lots in groups])
-        self._lock_customers(lots.partner_id)
+        self.env["wholesale.loyalty.ledger"]._lock_accounts(lots.partner_id)
         lots.invalidate_recordset(["remaining_points"])
         lots = lots.filtered(lambda lot: lot.remaining_points > 0)
         earlier = dict(self.env["wholesale.loyalty.ledger.allocation"]._read_group(

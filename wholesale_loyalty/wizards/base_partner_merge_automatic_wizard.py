@@ -23,6 +23,6 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     def _update_values(self, src_partners, dst_partner):
         result = super()._update_values(src_partners, dst_partner)
         customer = dst_partner.commercial_partner_id
-        self.env["wholesale.loyalty.points"]._refresh_balances(customer)
+        self.env["wholesale.loyalty.ledger"]._refresh_balances(customer)
         self.env["wholesale.loyalty.tier.engine"]._evaluate_partners(customer, "realtime")
         return result

@@ -28,7 +28,7 @@ def migrate(cr, version):
     ))
     customers = env["wholesale.loyalty.ledger"].search([]).partner_id
     env["wholesale.loyalty.points"]._open_accounts(customers)
-    env["wholesale.loyalty.points"]._refresh_balances(customers)
+    env["wholesale.loyalty.ledger"]._refresh_balances(customers)
 
 
 def _has_old_columns(env):
