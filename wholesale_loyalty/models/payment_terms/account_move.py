@@ -4,11 +4,12 @@ from odoo.tools import format_date
 from ...tools.access import BILLING, check_caller_groups
 
 
+# A class of its own, apart from the loyalty side's: the payment terms are to move out as an add-on.
 class AccountMove(models.Model):
     """Payment-term discounts on customer invoices: the prepayment discount line, the cash
     discounts still open, and Odoo's early payment discount following a wholesale schedule."""
 
-    _inherit = "account.move"
+    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
 
     wholesale_prepayment_reservation_ids = fields.One2many(
         "wholesale.prepayment.reservation",

@@ -1,10 +1,11 @@
 from odoo import fields, models
 
 
+# A class of its own, apart from the loyalty side's: the payment terms are to move out as an add-on.
 class AccountMoveLine(models.Model):
     """Odoo's installments and early payment discount lines following a wholesale schedule."""
 
-    _inherit = "account.move.line"
+    _inherit = "account.move.line"  # pylint: disable=consider-merging-classes-inherited
 
     def _get_installments_data(self, payment_currency=None, payment_date=None, next_payment_date=None):
         installments = super()._get_installments_data(
