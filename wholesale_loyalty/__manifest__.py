@@ -12,9 +12,12 @@
     "data": [
         "security/wholesale_loyalty_security.xml",
         "security/ir.model.access.csv",
+        "security/payment_terms/ir.model.access.csv",
+        "security/payment_terms/payment_terms_security.xml",
         "data/ir_cron_data.xml",
         "data/product_points_data.xml",
         "data/product_data.xml",
+        "data/payment_terms/product_data.xml",
         "data/wholesale_loyalty_program_data.xml",
         "data/mail_template_data.xml",
         "views/wholesale_loyalty_tier_views.xml",
