@@ -16,11 +16,8 @@ from . import wholesale_loyalty_ledger
 from . import wholesale_loyalty_ledger_allocation
 from . import wholesale_loyalty_points
 from . import account_move_line
-from . import account_payment_term
-from . import wholesale_payment_discount_rule
-from . import wholesale_payment_discount
+from . import payment_terms
 from . import wholesale_loyalty_rebate
-from . import wholesale_prepayment_reservation
 from . import wholesale_loyalty_webhook
 from . import wholesale_loyalty_event
 from . import wholesale_loyalty_event_delivery

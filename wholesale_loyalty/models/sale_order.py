@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date, formatLang
 
 from ..tools.access import LOYALTY_USER, check_caller_groups
-from ..tools.payment_discounts import percent_digits
+from ..tools.percentages import percent_digits
 from ..tools.points_rules import redeem_cap
 
 # What decides whether a quotation's tier ships it free, besides its lines.

@@ -6,7 +6,8 @@ from odoo.tools import SQL, format_amount, format_date, formatLang
 
 from ..tools.access import BILLING, LOYALTY_USER, check_caller_groups
 from ..tools.batches import run_in_batches
-from ..tools.payment_discounts import percent_digits, rebate_due, recent_settlement_periods, split_in_proportion
+from ..tools.percentages import percent_digits
+from ..tools.rebate_rules import rebate_due, recent_settlement_periods, split_in_proportion
 from ..tools.tier_rules import tier_finder
 
 DEFAULT_BATCH_SIZE = 500

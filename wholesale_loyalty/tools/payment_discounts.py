@@ -1,12 +1,9 @@
-"""Payment-discount and rebate rules that need no ORM: which discount a payment date earns,
-the daily premium and its cap, the pro-rata discount of a partial payment, how prepaid money
-is allocated to an invoice, and what a rebate settlement still owes. Kept pure so that the
-rules can be read and tested alone."""
+"""Payment-discount rules that need no ORM: which discount a payment date earns, the daily
+premium and its cap, the pro-rata discount of a partial payment, and how prepaid money is
+allocated to an invoice. Kept pure so that the rules can be read and tested alone."""
 
-from datetime import date, timedelta
+from datetime import date
 from typing import NamedTuple
-
-from dateutil.relativedelta import relativedelta
 
 # Percentages are compared at this precision, so that 0.1 x 15 days == 1.5%.
 PERCENT_DIGITS = 6
@@ -152,59 +149,3 @@ def allocate_prepayments(prepayments, invoice_date, rules, cap, digits=2):
 def prepayment_discount(parts, digits=2):
     """Discount (in the money of the parts) the prepaid parts earn together."""
     return round(sum(part.amount * part.choice.percent / 100.0 for part in parts), digits)
-
-
-def split_in_proportion(amount, weights, digits=2):
-    """``amount`` split in proportion to ``weights``; the last share takes the rounding
-    remainder, so that the shares always add up to ``amount`` exactly."""
-    total = sum(weights)
-    if not weights or not total:
-        return []
-    shares = [round(amount * weight / total, digits) for weight in weights[:-1]]
-    return shares + [round(amount - sum(shares), digits)]
-
-
-def settlement_period(period, reference):
-    """The last complete settlement period before ``reference``: (date_from, date_to)."""
-    if period == "month":
-        start = reference.replace(day=1) - relativedelta(months=1)
-        months = 1
-    elif period == "quarter":
-        current = reference.replace(month=3 * ((reference.month - 1) // 3) + 1, day=1)
-        start = current - relativedelta(months=3)
-        months = 3
-    elif period == "year":
-        start = date(reference.year - 1, 1, 1)
-        months = 12
-    else:
-        raise ValueError(f"Unknown settlement period: {period!r}")
-    return start, start + relativedelta(months=months) - timedelta(days=1)
-
-
-def recent_settlement_periods(period, reference, count=2):
-    """The ``count`` last complete periods, the most recent first: a scheduled run settles them
-    all, so an invoice booked late into a closed period is still caught up."""
-    periods = []
-    for _index in range(count):
-        date_from, date_to = settlement_period(period, reference)
-        periods.append((date_from, date_to))
-        reference = date_from
-    return periods
-
-
-def rebate_due(base, rate, settled_before, digits=2):
-    """What a period's rebate still owes: ``rate`` % of the period's ``base`` minus what earlier
-    settlements of the period paid. Never negative: a rebate paid is not taken back."""
-    due = round(round(base * rate / 100.0, digits) - settled_before, digits)
-    return max(due, 0.0)
-
-
-def format_percent(value):
-    """A percentage as people write it: 3, 2.5, 0.75 (no trailing zeros)."""
-    return f"{value:g}"
-
-
-def percent_digits(value):
-    """The decimals :func:`format_percent` shows (0 for 3, 1 for 2.5), to format the same
-    percentage in a language's own format."""
-    return len(format_percent(value).partition(".")[2])

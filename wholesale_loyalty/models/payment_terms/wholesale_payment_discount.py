@@ -7,23 +7,23 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, formatLang
 
-from ..tools.payment_discounts import (
+from ...tools.payment_discounts import (
     Prepayment,
     Settlement,
     allocate_prepayments,
     days_early,
     discount_rate_on_total,
-    percent_digits,
     prepayment_discount,
     settle_with_discount,
 )
+from ...tools.percentages import percent_digits
 
 _MISSING = object()
 
 # What ``WholesalePaymentDiscount._presented_as`` may present, and the methods of Odoo 18's
 # early payment discount that read it: {(model, field): ((model, method), ...)}. A new Odoo
 # version that reads these elsewhere would book wholesale schedules wrongly: the contract
-# test (tests/test_payment_discount_odoo_contract.py) checks each pair in Odoo's source.
+# test (tests/test_payment_terms_odoo_contract.py) checks each pair in Odoo's source.
 _ODOO_EPD_READERS = {
     # The payment term's single discount switches Odoo's 'mixed' tax lines on.
     ("account.payment.term", "early_discount"): (

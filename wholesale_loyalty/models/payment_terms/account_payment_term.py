@@ -5,7 +5,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.payment_discounts import choose_discount, format_percent
+from ...tools.payment_discounts import choose_discount
+from ...tools.percentages import format_percent
 
 # Days of a daily premium a schedule shows one by one; beyond, its start and its cap.
 MAX_DAILY_STEPS = 10

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.payment_discounts import DiscountRule, schedule_conflict
+from ...tools.payment_discounts import DiscountRule, schedule_conflict
 
 
 class WholesalePaymentDiscountRule(models.Model):

@@ -12,10 +12,12 @@ from odoo.addons.wholesale_loyalty.tools.payment_discounts import (
     days_early,
     discount_rate_on_total,
     prepayment_discount,
-    rebate_due,
-    recent_settlement_periods,
     schedule_conflict,
     settle_with_discount,
+)
+from odoo.addons.wholesale_loyalty.tools.rebate_rules import (
+    rebate_due,
+    recent_settlement_periods,
     settlement_period,
 )
 

@@ -9,7 +9,7 @@ import inspect
 from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.wholesale_loyalty.models.wholesale_payment_discount import _ODOO_EPD_READERS
+from odoo.addons.wholesale_loyalty.models.payment_terms.wholesale_payment_discount import _ODOO_EPD_READERS
 
 from .common import WholesaleLoyaltyCommon
 

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import format_date
 
-from ..tools.payment_discounts import format_percent
+from ...tools.percentages import format_percent
 
 
 class AccountPaymentRegister(models.TransientModel):
