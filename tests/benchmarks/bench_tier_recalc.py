@@ -61,6 +61,8 @@ SIZES = {
     "quick": Size("quick", bench_database("wholesale_bench_quick"), 2_000),
     "small": Size("small", bench_database("wholesale_bench"), 20_000),
     "large": Size("large", bench_database("wholesale_bench_large"), 200_000),
+    # Not part of run_all.py: built once by bulk SQL (about 20 GB), reused afterwards.
+    "huge": Size("huge", bench_database("wholesale_bench_huge"), 1_000_000),
 }
 
 
@@ -68,6 +70,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=("small", "large", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="one tiny size, for a smoke run")
+    parser.add_argument("--huge", action="store_true",
+                        help="1,000,000 customers / 20,000,000 invoices only (the daily ratio and peak memory)")
     parser.add_argument("--modules", default=",".join(OUR_MODULES))
     parser.add_argument("--update", action="store_true", help="bring our add-ons up to the checked-out code first")
     parser.add_argument("--pairs", type=int, default=5, help="interleaved pairs per ratio")
@@ -80,6 +84,8 @@ def parse_args():
 def selected_sizes(args):
     if args.quick:
         return [SIZES["quick"]]
+    if args.huge:
+        return [SIZES["huge"]]
     return [SIZES["small"], SIZES["large"]] if args.size == "both" else [SIZES[args.size]]
 
 
@@ -291,6 +297,57 @@ def upsert_members_sql(env, program, spend_query, **params):
     )
 
 
+# ---------------------------------------------------------------------------- the store's triggers
+
+# The reports add-on keeps its analysis store with statement triggers on the tables both sides
+# write (the members' table above all). Both sides of a ratio run under the same triggers; the
+# ratios are also measured with those triggers disabled for both, which is the recalculation
+# as it runs without the reports add-on.
+STORE_TRIGGERS = """SELECT c.relname, t.tgname, t.tgenabled <> 'D'
+                      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                     WHERE NOT t.tgisinternal AND t.tgname LIKE 'wholesale_loyalty_report%'"""
+
+
+def store_triggers(cr):
+    """(table, trigger, enabled) of the analysis store's triggers; none without the reports add-on."""
+    cr.execute(STORE_TRIGGERS)
+    return cr.fetchall()
+
+
+def set_store_triggers(env, enabled):
+    """Enable or disable the store's triggers, committed. Turning them back on rebuilds the
+    store from the documents, as its daily scheduled action does: the runs made meanwhile
+    changed tiers it did not follow."""
+    action = "ENABLE" if enabled else "DISABLE"
+    changed = False
+    for table, trigger, is_enabled in store_triggers(env.cr):
+        if is_enabled != enabled:
+            env.cr.execute(f'ALTER TABLE "{table}" {action} TRIGGER "{trigger}"')
+            changed = True
+    if changed and enabled:
+        env["wholesale.loyalty.report"]._rebuild_store()
+        env.flush_all()
+    env.cr.commit()
+    return changed
+
+
+class store_triggers_disabled:  # noqa: N801 - used as a context manager
+    """The store's triggers off for both sides of the runs inside, back on (and the store
+    rebuilt) on exit, even after an error."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def __enter__(self):
+        set_store_triggers(self.env, False)
+        return self
+
+    def __exit__(self, *exc):
+        self.env.cr.rollback()
+        set_store_triggers(self.env, True)
+        return False
+
+
 def engine_run(env, program):
     env["wholesale.loyalty.tier.engine"]._recalculate(programs=program)
     env.flush_all()
@@ -418,6 +475,8 @@ def measure(size, args):
 
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"wholesale_silent": True})
+        if set_store_triggers(env, True):
+            print("# the store's triggers were left disabled by an interrupted run: enabled, store rebuilt", flush=True)
         program = bench_program(env)
         cr.execute("SELECT count(*) FROM account_move WHERE name LIKE 'BENCH/%%'")
         invoices = cr.fetchone()[0]
@@ -434,6 +493,8 @@ def measure(size, args):
         emit(f"tier_{size.name}_daily_ratio", daily_ratio, 2)
         emit(f"tier_{size.name}_sql_bound_seconds", sql_seconds)
         emit(f"tier_{size.name}_engine_seconds", engine_seconds)
+        if store_triggers(cr):
+            without_store_figures(env, size, bench, args.pairs)
         forecast_figures(env, program, size, bench, args.pairs)
         if size.name == "small":
             naive_figures(env, program, size.customers, sql_seconds)
@@ -442,6 +503,18 @@ def measure(size, args):
     emit(f"tier_{size.name}_peak_memory_mb", peak, 1)
     print(f"# {size.name}: build {build_seconds:.0f} s, measure {measure_seconds:.0f} s", flush=True)
     return {"daily_ratio": daily_ratio, "peak": peak}
+
+
+def without_store_figures(env, size, bench, pairs):
+    """The same ratios with the reports' store triggers disabled for both sides: the
+    recalculation as it runs without the reports add-on."""
+    with store_triggers_disabled(env):
+        first_ratio, _sql, _engine = bench.ratio(reset_members, pairs)
+        daily_ratio, sql_seconds, engine_seconds = bench.ratio(move_gold_threshold, pairs)
+    emit(f"tier_{size.name}_first_run_ratio_without_store", first_ratio, 2)
+    emit(f"tier_{size.name}_daily_ratio_without_store", daily_ratio, 2)
+    emit(f"tier_{size.name}_sql_bound_seconds_without_store", sql_seconds)
+    emit(f"tier_{size.name}_engine_seconds_without_store", engine_seconds)
 
 
 def forecast_figures(env, program, size, bench, pairs):
