@@ -270,22 +270,27 @@ def upsert_members_sql(env, program, spend_query, **params):
     and ``amount``) gives each benchmark customer on its account in ``program``, as the engine
     writes them: one statement that upserts the members' table, creating the accounts of
     those who join, and adds a tier history line for each customer who joins or changes
-    tier (the contract's record of every change, which the engine writes too). Accounts
-    already right are left alone, as the engine leaves them: the triggers on the members'
-    table (the reports' analysis store) would otherwise charge the bound for rows that do
-    not change."""
+    tier (the contract's record of every change, which the engine writes too). The tier a
+    spend earns comes from a join on the ladder's ranges (the highest threshold met). Accounts
+    already right are left out before the upsert, as the engine leaves them alone: the upsert's
+    conflict check would cost an index probe for every customer, and the triggers on the
+    members' table (the reports' analysis store) would charge the bound for rows that do not
+    change."""
     env.cr.execute(
-        f"""WITH target AS (
-                SELECT s.partner_id, s.amount, s.tier_id, old.tier_id AS old_tier_id,
+        f"""WITH ladder AS (
+                SELECT t.id, t.threshold_amount AS low,
+                       LEAD(t.threshold_amount) OVER (ORDER BY t.threshold_amount, t.id) AS high
+                  FROM wholesale_loyalty_tier t WHERE t.program_id = %(program)s
+            ), target AS (
+                SELECT a.partner_id, a.amount, l.id AS tier_id, old.tier_id AS old_tier_id,
                        old.id IS NULL OR NOT old.active AS joined
-                  FROM (SELECT a.partner_id, a.amount,
-                               (SELECT t.id FROM wholesale_loyalty_tier t
-                                 WHERE t.program_id = %(program)s AND t.threshold_amount <= a.amount
-                              ORDER BY t.threshold_amount DESC LIMIT 1) AS tier_id
-                          FROM ({spend_query}) a
-                          JOIN res_partner p ON p.id = a.partner_id AND p.ref LIKE %(tag)s) s
+                  FROM ({spend_query}) a
+                  JOIN res_partner p ON p.id = a.partner_id AND p.ref LIKE %(tag)s
+             LEFT JOIN ladder l ON l.low <= a.amount AND (l.high IS NULL OR a.amount < l.high)
              LEFT JOIN wholesale_loyalty_member old
-                    ON old.partner_id = s.partner_id AND old.program_id = %(program)s
+                    ON old.partner_id = a.partner_id AND old.program_id = %(program)s
+                 WHERE old.id IS NULL OR NOT old.active OR old.qualifying_amount IS DISTINCT FROM a.amount
+                       OR old.tier_id IS DISTINCT FROM l.id
             ), written AS (
                 INSERT INTO wholesale_loyalty_member AS mb
                        (partner_id, program_id, company_id, active, tier_id, qualifying_amount,
@@ -293,8 +298,6 @@ def upsert_members_sql(env, program, spend_query, **params):
                 SELECT partner_id, %(program)s, %(company)s, TRUE, tier_id, amount, FALSE, 0 FROM target
                 ON CONFLICT (partner_id, program_id) DO UPDATE
                    SET active = TRUE, qualifying_amount = EXCLUDED.qualifying_amount, tier_id = EXCLUDED.tier_id
-                 WHERE (mb.active, mb.qualifying_amount, mb.tier_id)
-                       IS DISTINCT FROM (TRUE, EXCLUDED.qualifying_amount, EXCLUDED.tier_id)
                 RETURNING mb.id, mb.partner_id
             )
             INSERT INTO wholesale_loyalty_tier_history
