@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import emit, ensure_database, open_registry  # noqa: E402
+from tests.benchmarks.common import bench_database, emit, ensure_database, open_registry  # noqa: E402
 from tests.webhook_receiver import Receiver  # noqa: E402
 
 CUSTOMERS = 200
@@ -29,7 +29,7 @@ INVOICES = 15
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default="wholesale_bench_events")
+    parser.add_argument("--database", default=bench_database("wholesale_bench_events"))
     parser.add_argument("--events", type=int, default=10000)
     parser.add_argument("--quick", action="store_true", help="1,000 events, for a smoke run")
     args = parser.parse_args()

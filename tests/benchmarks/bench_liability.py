@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_tier_recalc import drop_registry, vacuum_analyze  # noqa: E402
-from tests.benchmarks.common import count_queries, emit, ensure_database, open_registry  # noqa: E402
+from tests.benchmarks.common import bench_database, count_queries, emit, ensure_database, open_registry  # noqa: E402
 
 TAG = "BENCH-LIAB"
 LOTS_PER_CUSTOMER = 20
@@ -165,7 +165,7 @@ def main():
     args = parse_args()
     size = "quick" if args.quick else "small"
     customers = SIZES[size]
-    database = args.database or ("wholesale_bench_liability_quick" if args.quick else "wholesale_bench_liability")
+    database = args.database or bench_database("wholesale_bench_liability" + ("_quick" if args.quick else ""))
     ensure_database(database, "wholesale_loyalty")
     registry = open_registry(database)
     from odoo import SUPERUSER_ID, api

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_tier_recalc import drop_registry, vacuum_analyze  # noqa: E402
 from tests.benchmarks.common import (  # noqa: E402
+    bench_database,
     copy_rows,
     emit,
     ensure_database,
@@ -195,7 +196,7 @@ def main():
     args = parse_args()
     size = "quick" if args.quick else "small"
     customers = SIZES[size]
-    database = args.database or ("wholesale_bench_offers_quick" if args.quick else "wholesale_bench_offers")
+    database = args.database or bench_database("wholesale_bench_offers" + ("_quick" if args.quick else ""))
     ensure_database(database, "wholesale_loyalty")
     registry = open_registry(database)
     from odoo import SUPERUSER_ID, api

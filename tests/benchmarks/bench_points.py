@@ -19,7 +19,6 @@ line is ``overhead_vs_plain=<invoices ratio>``.
 ``--quick`` runs fewer pairs on smaller batches.
 """
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -29,12 +28,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import emit, ensure_database, interleaved_ratio, open_registry  # noqa: E402
+from tests.benchmarks.common import (  # noqa: E402
+    backend_pid,
+    bench_database,
+    cpu_seconds,
+    emit,
+    ensure_database,
+    interleaved_ratio,
+    open_registry,
+)
 
 DATABASES = {
-    "plain": ("wholesale_bench_plain", "sale_management,account"),
-    "ours": ("wholesale_bench_points", "sale_management,account,wholesale_loyalty"),
-    "sale_loyalty": ("wholesale_bench_sale_loyalty", "sale_management,account,sale_loyalty"),
+    "plain": (bench_database("wholesale_bench_plain"), "sale_management,account"),
+    "ours": (bench_database("wholesale_bench_points"), "sale_management,account,wholesale_loyalty"),
+    "sale_loyalty": (bench_database("wholesale_bench_sale_loyalty"), "sale_management,account,sale_loyalty"),
 }
 # Documents per run: posting and paying costs about ten times a confirmation.
 FULL = {"pairs": 5, "invoices": 50, "orders": 100, "warm_up": 10}
@@ -69,8 +76,7 @@ class Side:
         self.key = key
         self.cr = open_registry(name).cursor()
         self.env = api.Environment(self.cr, SUPERUSER_ID, CONTEXT)
-        self.cr.execute("SELECT pg_backend_pid()")
-        self.backend_pid = self.cr.fetchone()[0]
+        self.backend_pid = backend_pid(self.cr)
         self.wall_seconds = []
         self.partners, self.product = prepare_customers(self.env)
         self.env.flush_all()
@@ -90,11 +96,7 @@ class Side:
         return cpu
 
     def cpu_seconds(self):
-        """CPU time of this process and of the PostgreSQL backend serving its cursor: what the
-        work costs, whatever else the machine runs meanwhile (waiting for the CPU is not in it)."""
-        fields = Path(f"/proc/{self.backend_pid}/stat").read_text().rpartition(")")[2].split()
-        backend_ticks = int(fields[11]) + int(fields[12])  # utime and stime (fields 14 and 15)
-        return time.process_time() + backend_ticks / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.backend_pid)
 
     def close(self):
         self.cr.rollback()

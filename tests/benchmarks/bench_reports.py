@@ -11,7 +11,17 @@ the analysis holds a realistic ledger; the analysis store's triggers file them a
 inserted. The pivot's full load is the read_group calls of a pivot with one row and one
 column grouping (4 calls; the browser sends the last 3 at once, here they run one after the
 other). Its ratio to the raw SQL is the median of interleaved pairs (raw SQL, pivot, raw SQL,
-pivot ...). Last line: ``pivot_full_load_ratio_vs_raw_sql=<x>``.
+pivot ...).
+
+The store's share of posting time: batches of draft invoices of members posted one by one
+with the store's triggers and with them disabled (in a savepoint rolled back after each
+batch), in interleaved pairs, timed in CPU seconds of this process and its PostgreSQL
+backend; ``reports_store_posting_share_percent`` is the median over the pairs of the time
+the triggers add, as a share of posting with them (goal: at most 5%).
+``reports_store_posting_share_profiled_percent`` attributes it directly: the time PostgreSQL
+counts in the store's trigger functions (``track_functions``), over the posting's wall-clock
+time, median of the batches posted with them.
+Last line: ``pivot_full_load_ratio_vs_raw_sql=<x>``.
 """
 import statistics
 import subprocess
@@ -22,7 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.common import (  # noqa: E402
+    backend_pid,
     bench_database,
+    cpu_seconds,
     emit,
     ensure_database,
     interleaved_ratio,
@@ -37,6 +49,8 @@ PERIOD = ("2025-08-24", "2026-08-23")  # the last 12 months of the benchmark's i
 LAST_QUARTER = "2026-06-01"
 REPORT_MEASURES = ["revenue:sum", "invoice_count:sum", "points_earned:sum", "points_redeemed:sum"]
 SALE_MEASURES = ["price_subtotal:sum", "product_uom_qty:sum"]
+# The store's share of posting: invoices per batch and interleaved pairs (full run, --quick).
+POSTING = {False: {"invoices": 40, "pairs": 7}, True: {"invoices": 8, "pairs": 3}}
 
 
 def parse_args(description=__doc__):
@@ -172,6 +186,79 @@ def pivot(model, rows, cols, measures, domain=()):
     return load
 
 
+def store_posting_share(env, quick):
+    """Median share (percent) of posting time that the store's triggers take, with the CPU
+    seconds of each side per pair."""
+    plan = POSTING[quick]
+    partners = env["res.partner"].search([("ref", "=like", f"{TAG}-%")], limit=3 * plan["invoices"])
+    partners = partners.filtered(lambda partner: partner.id % 3)  # members (see enroll_members)
+    pid = backend_pid(env.cr)
+    env.cr.execute(
+        """SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            WHERE NOT t.tgisinternal AND t.tgname LIKE 'wholesale_loyalty_report%'"""
+    )
+    triggers = env.cr.fetchall()
+
+    profiled = []  # per batch with the store: (its trigger functions' seconds, posting's seconds)
+
+    def post_batch(with_store):
+        with env.cr.savepoint(flush=False) as savepoint:
+            if not with_store:
+                # Rolled back with the savepoint, as the invoices are.
+                for table, trigger in triggers:
+                    env.cr.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
+            invoices = draft_invoices(env, partners, plan["invoices"])
+            start, start_wall, start_store = cpu_seconds(pid), time.perf_counter(), store_function_seconds(env.cr)
+            for invoice in invoices:
+                invoice.action_post()
+            env.flush_all()
+            seconds = cpu_seconds(pid) - start
+            if with_store:
+                profiled.append((store_function_seconds(env.cr) - start_store, time.perf_counter() - start_wall))
+            savepoint.rollback()
+        env.invalidate_all()
+        return seconds
+
+    # PostgreSQL's own count of the time spent in the store's trigger functions (superuser only).
+    env.cr.execute("SET track_functions = 'pl'")
+    post_batch(True), post_batch(False)  # warm-up: caches and plans
+    profiled.clear()
+    _ratio, with_store, without_store = interleaved_ratio(
+        lambda: post_batch(True), lambda: post_batch(False), pairs=plan["pairs"],
+    )
+    shares = [100 * (a - b) / a for a, b in zip(with_store, without_store, strict=True)]
+    print(f"# posting {plan['invoices']} invoices, CPU seconds with/without the store's triggers: "
+          f"{' '.join(f'{a:.2f}/{b:.2f}' for a, b in zip(with_store, without_store, strict=True))}", flush=True)
+    print(f"# the store's trigger functions / posting with them, wall-clock seconds: "
+          f"{' '.join(f'{a:.3f}/{b:.2f}' for a, b in profiled)}", flush=True)
+    env.cr.execute("""SELECT funcname, calls, round(total_time) FROM pg_stat_xact_user_functions
+                       WHERE funcname LIKE 'wholesale_loyalty_report%' ORDER BY total_time DESC""")
+    print(f"# the store's trigger functions over the batches (calls, ms): "
+          f"{'; '.join(f'{name} {calls}, {ms}' for name, calls, ms in env.cr.fetchall())}", flush=True)
+    profile_share = statistics.median(100 * a / b for a, b in profiled)
+    return (statistics.median(shares), profile_share,
+            statistics.median(with_store), statistics.median(without_store))
+
+
+def store_function_seconds(cr):
+    """Seconds this transaction has spent in the store's trigger functions so far."""
+    cr.execute("""SELECT COALESCE(SUM(total_time), 0) / 1000 FROM pg_stat_xact_user_functions
+                   WHERE funcname LIKE 'wholesale_loyalty_report%'""")
+    return float(cr.fetchone()[0])
+
+
+def draft_invoices(env, partners, count):
+    from odoo import Command
+
+    invoices = env["account.move"].with_context(tracking_disable=True, mail_notrack=True).create([{
+        "move_type": "out_invoice",
+        "partner_id": partners[i % len(partners)].id,
+        "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 250.0, "tax_ids": []})],
+    } for i in range(count)])
+    env.flush_all()
+    return invoices
+
+
 def timed_once(function):
     start = time.perf_counter()
     function()
@@ -230,6 +317,7 @@ def main():
         )
         print(f"# interleaved: raw SQL {', '.join(f'{t:.3f}' for t in raw)}; "
               f"pivot {', '.join(f'{t:.3f}' for t in ours)}", flush=True)
+        share, profile_share, with_store, without_store = store_posting_share(env, args.quick)
         kpi = kpi_screen()
         print(f"# KPI: members {kpi.member_customer_count}, non-members {kpi.nonmember_customer_count}, "
               f"participation {kpi.participation_rate:.1f}%, points outstanding {kpi.points_outstanding}, "
@@ -237,6 +325,10 @@ def main():
         cr.rollback()
     for name, seconds in results.items():
         emit(name, seconds)
+    emit("reports_posting_seconds_with_store", with_store)
+    emit("reports_posting_seconds_without_store", without_store)
+    emit("reports_store_posting_share_profiled_percent", profile_share, 1)
+    emit("reports_store_posting_share_percent", share, 1)
     emit("pivot_full_load_ratio_vs_raw_sql", ratio, 2)
 
 

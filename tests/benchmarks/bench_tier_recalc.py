@@ -11,8 +11,16 @@ is what the recalculation adds to the process at its peak, and ``tier_memory_gro
 large peak over the small one: memory is bounded by the batch, not by the customers. The
 small size also times the obvious per-customer ORM loop on 1,000 customers, for contrast.
 
-``--quick`` runs one tiny size (2,000 customers). The databases are named
-``wholesale_bench[_quick|_large]``, after the prefix in ``WHOLESALE_BENCH_DB_PREFIX`` if set.
+Both sides of each ratio run under the same triggers: with the reports add-on installed, its
+analysis store's statement triggers on the tables they write. The first run and daily ratios
+are measured again with those triggers disabled for both sides (``*_without_store``: the
+recalculation as it runs without the reports add-on); the triggers are enabled again and the
+store rebuilt afterwards, and at the start of a run that an interruption left without them.
+
+``--quick`` runs one tiny size (2,000 customers); ``--huge`` one size of 1,000,000 customers
+with 20,000,000 invoices (not run by default: its build takes about 40 minutes on two cores
+and 13 GB; the forecast is left out). The databases are named
+``wholesale_bench[_quick|_large|_huge]``, after the prefix in ``WHOLESALE_BENCH_DB_PREFIX`` if set.
 The last line is ``ratio_vs_sql_bound=<x>``,
 the daily ratio of the largest size measured.
 """
@@ -61,6 +69,8 @@ SIZES = {
     "quick": Size("quick", bench_database("wholesale_bench_quick"), 2_000),
     "small": Size("small", bench_database("wholesale_bench"), 20_000),
     "large": Size("large", bench_database("wholesale_bench_large"), 200_000),
+    # Not part of run_all.py: built once by bulk SQL (about 20 GB), reused afterwards.
+    "huge": Size("huge", bench_database("wholesale_bench_huge"), 1_000_000),
 }
 
 
@@ -68,6 +78,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=("small", "large", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="one tiny size, for a smoke run")
+    parser.add_argument("--huge", action="store_true",
+                        help="1,000,000 customers / 20,000,000 invoices only (the daily ratio and peak memory)")
     parser.add_argument("--modules", default=",".join(OUR_MODULES))
     parser.add_argument("--update", action="store_true", help="bring our add-ons up to the checked-out code first")
     parser.add_argument("--pairs", type=int, default=5, help="interleaved pairs per ratio")
@@ -80,6 +92,8 @@ def parse_args():
 def selected_sizes(args):
     if args.quick:
         return [SIZES["quick"]]
+    if args.huge:
+        return [SIZES["huge"]]
     return [SIZES["small"], SIZES["large"]] if args.size == "both" else [SIZES[args.size]]
 
 
@@ -180,9 +194,12 @@ class secondary_indexes_dropped:  # noqa: N801 - used as a context manager
         return self
 
     def __exit__(self, *exc):
+        start = time.perf_counter()
         self.cr.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for _name, definition in self.definitions:
             self.cr.execute(definition)
+        print(f"# {len(self.definitions)} indexes of {self.table} built again in {time.perf_counter() - start:.0f} s",
+              flush=True)
         return False
 
 
@@ -253,22 +270,27 @@ def upsert_members_sql(env, program, spend_query, **params):
     and ``amount``) gives each benchmark customer on its account in ``program``, as the engine
     writes them: one statement that upserts the members' table, creating the accounts of
     those who join, and adds a tier history line for each customer who joins or changes
-    tier (the contract's record of every change, which the engine writes too). Accounts
-    already right are left alone, as the engine leaves them: the triggers on the members'
-    table (the reports' analysis store) would otherwise charge the bound for rows that do
-    not change."""
+    tier (the contract's record of every change, which the engine writes too). The tier a
+    spend earns comes from a join on the ladder's ranges (the highest threshold met). Accounts
+    already right are left out before the upsert, as the engine leaves them alone: the upsert's
+    conflict check would cost an index probe for every customer, and the triggers on the
+    members' table (the reports' analysis store) would charge the bound for rows that do not
+    change."""
     env.cr.execute(
-        f"""WITH target AS (
-                SELECT s.partner_id, s.amount, s.tier_id, old.tier_id AS old_tier_id,
+        f"""WITH ladder AS (
+                SELECT t.id, t.threshold_amount AS low,
+                       LEAD(t.threshold_amount) OVER (ORDER BY t.threshold_amount, t.id) AS high
+                  FROM wholesale_loyalty_tier t WHERE t.program_id = %(program)s
+            ), target AS (
+                SELECT a.partner_id, a.amount, l.id AS tier_id, old.tier_id AS old_tier_id,
                        old.id IS NULL OR NOT old.active AS joined
-                  FROM (SELECT a.partner_id, a.amount,
-                               (SELECT t.id FROM wholesale_loyalty_tier t
-                                 WHERE t.program_id = %(program)s AND t.threshold_amount <= a.amount
-                              ORDER BY t.threshold_amount DESC LIMIT 1) AS tier_id
-                          FROM ({spend_query}) a
-                          JOIN res_partner p ON p.id = a.partner_id AND p.ref LIKE %(tag)s) s
+                  FROM ({spend_query}) a
+                  JOIN res_partner p ON p.id = a.partner_id AND p.ref LIKE %(tag)s
+             LEFT JOIN ladder l ON l.low <= a.amount AND (l.high IS NULL OR a.amount < l.high)
              LEFT JOIN wholesale_loyalty_member old
-                    ON old.partner_id = s.partner_id AND old.program_id = %(program)s
+                    ON old.partner_id = a.partner_id AND old.program_id = %(program)s
+                 WHERE old.id IS NULL OR NOT old.active OR old.qualifying_amount IS DISTINCT FROM a.amount
+                       OR old.tier_id IS DISTINCT FROM l.id
             ), written AS (
                 INSERT INTO wholesale_loyalty_member AS mb
                        (partner_id, program_id, company_id, active, tier_id, qualifying_amount,
@@ -276,8 +298,6 @@ def upsert_members_sql(env, program, spend_query, **params):
                 SELECT partner_id, %(program)s, %(company)s, TRUE, tier_id, amount, FALSE, 0 FROM target
                 ON CONFLICT (partner_id, program_id) DO UPDATE
                    SET active = TRUE, qualifying_amount = EXCLUDED.qualifying_amount, tier_id = EXCLUDED.tier_id
-                 WHERE (mb.active, mb.qualifying_amount, mb.tier_id)
-                       IS DISTINCT FROM (TRUE, EXCLUDED.qualifying_amount, EXCLUDED.tier_id)
                 RETURNING mb.id, mb.partner_id
             )
             INSERT INTO wholesale_loyalty_tier_history
@@ -289,6 +309,57 @@ def upsert_members_sql(env, program, spend_query, **params):
              WHERE t.joined OR t.old_tier_id IS DISTINCT FROM t.tier_id""",  # noqa: S608
         {"program": program.id, "company": program.company_id.id, "tag": f"{TAG}-%", **params},
     )
+
+
+# ---------------------------------------------------------------------------- the store's triggers
+
+# The reports add-on keeps its analysis store with statement triggers on the tables both sides
+# write (the members' table above all). Both sides of a ratio run under the same triggers; the
+# ratios are also measured with those triggers disabled for both, which is the recalculation
+# as it runs without the reports add-on.
+STORE_TRIGGERS = """SELECT c.relname, t.tgname, t.tgenabled <> 'D'
+                      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                     WHERE NOT t.tgisinternal AND t.tgname LIKE 'wholesale_loyalty_report%'"""
+
+
+def store_triggers(cr):
+    """(table, trigger, enabled) of the analysis store's triggers; none without the reports add-on."""
+    cr.execute(STORE_TRIGGERS)
+    return cr.fetchall()
+
+
+def set_store_triggers(env, enabled):
+    """Enable or disable the store's triggers, committed. Turning them back on rebuilds the
+    store from the documents, as its daily scheduled action does: the runs made meanwhile
+    changed tiers it did not follow."""
+    action = "ENABLE" if enabled else "DISABLE"
+    changed = False
+    for table, trigger, is_enabled in store_triggers(env.cr):
+        if is_enabled != enabled:
+            env.cr.execute(f'ALTER TABLE "{table}" {action} TRIGGER "{trigger}"')
+            changed = True
+    if changed and enabled:
+        env["wholesale.loyalty.report"]._rebuild_store()
+        env.flush_all()
+    env.cr.commit()
+    return changed
+
+
+class store_triggers_disabled:  # noqa: N801 - used as a context manager
+    """The store's triggers off for both sides of the runs inside, back on (and the store
+    rebuilt) on exit, even after an error."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def __enter__(self):
+        set_store_triggers(self.env, False)
+        return self
+
+    def __exit__(self, *exc):
+        self.env.cr.rollback()
+        set_store_triggers(self.env, True)
+        return False
 
 
 def engine_run(env, program):
@@ -319,18 +390,21 @@ def naive_orm_loop(env, program, partners):
 class Bench:
     """The timed runs of one database. Each run starts from a vacuumed table; engine runs
     are committed (the next daily run starts from their tiers), the SQL bound is rolled back
-    (it would hand the engine tiers already right)."""
+    (it would hand the engine tiers already right). The SQL bound runs on a database
+    connection of its own (``bound_env``): the plans PostgreSQL caches per connection (among
+    them those of the foreign key checks) are not handed from one side to the other."""
 
-    def __init__(self, env, program):
-        self.env, self.program = env, program
+    def __init__(self, env, program, bound_env):
+        self.env, self.program, self.bound_env = env, program, bound_env
 
     def timed(self, function, keep):
-        vacuum_analyze(self.env.cr.dbname, "wholesale_loyalty_member", "wholesale_loyalty_tier_history")
+        env = self.env if keep else self.bound_env
+        vacuum_analyze(env.cr.dbname, "wholesale_loyalty_member", "wholesale_loyalty_tier_history")
         start = time.perf_counter()
-        function(self.env, self.program)
+        function(env, self.program.with_env(env))
         seconds = time.perf_counter() - start
-        (self.env.cr.commit if keep else self.env.cr.rollback)()
-        self.env.invalidate_all()
+        (env.cr.commit if keep else env.cr.rollback)()
+        env.invalidate_all()
         return seconds
 
     def timed_in_transaction(self, function):
@@ -416,14 +490,17 @@ def measure(size, args):
     registry = open_registry(size.database)
     from odoo import SUPERUSER_ID, api
 
-    with registry.cursor() as cr:
+    with registry.cursor() as cr, registry.cursor() as bound_cr:
         env = api.Environment(cr, SUPERUSER_ID, {"wholesale_silent": True})
+        bound_env = api.Environment(bound_cr, SUPERUSER_ID, {"wholesale_silent": True})
+        if set_store_triggers(env, True):
+            print("# the store's triggers were left disabled by an interrupted run: enabled, store rebuilt", flush=True)
         program = bench_program(env)
         cr.execute("SELECT count(*) FROM account_move WHERE name LIKE 'BENCH/%%'")
         invoices = cr.fetchone()[0]
         emit(f"tier_{size.name}_customers", size.customers)
         emit(f"tier_{size.name}_invoices", invoices)
-        bench = Bench(env, program)
+        bench = Bench(env, program, bound_env)
         started = time.perf_counter()
         # Warm the caches once so that no measurement pays for reading the tables from disk.
         bench.timed(sql_lower_bound, keep=False)
@@ -434,7 +511,10 @@ def measure(size, args):
         emit(f"tier_{size.name}_daily_ratio", daily_ratio, 2)
         emit(f"tier_{size.name}_sql_bound_seconds", sql_seconds)
         emit(f"tier_{size.name}_engine_seconds", engine_seconds)
-        forecast_figures(env, program, size, bench, args.pairs)
+        if store_triggers(cr):
+            without_store_figures(env, size, bench, args.pairs)
+        if size.name != "huge":  # the recalculation only, at the size that takes long
+            forecast_figures(env, program, size, bench, args.pairs)
         if size.name == "small":
             naive_figures(env, program, size.customers, sql_seconds)
     peak = peak_memory(size)
@@ -442,6 +522,18 @@ def measure(size, args):
     emit(f"tier_{size.name}_peak_memory_mb", peak, 1)
     print(f"# {size.name}: build {build_seconds:.0f} s, measure {measure_seconds:.0f} s", flush=True)
     return {"daily_ratio": daily_ratio, "peak": peak}
+
+
+def without_store_figures(env, size, bench, pairs):
+    """The same ratios with the reports' store triggers disabled for both sides: the
+    recalculation as it runs without the reports add-on."""
+    with store_triggers_disabled(env):
+        first_ratio, _sql, _engine = bench.ratio(reset_members, pairs)
+        daily_ratio, sql_seconds, engine_seconds = bench.ratio(move_gold_threshold, pairs)
+    emit(f"tier_{size.name}_first_run_ratio_without_store", first_ratio, 2)
+    emit(f"tier_{size.name}_daily_ratio_without_store", daily_ratio, 2)
+    emit(f"tier_{size.name}_sql_bound_seconds_without_store", sql_seconds)
+    emit(f"tier_{size.name}_engine_seconds_without_store", engine_seconds)
 
 
 def forecast_figures(env, program, size, bench, pairs):

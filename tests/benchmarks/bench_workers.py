@@ -29,7 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import addons_path, emit, ensure_database, odoo_source, open_registry  # noqa: E402
+from tests.benchmarks.common import (  # noqa: E402
+    addons_path,
+    bench_database,
+    emit,
+    ensure_database,
+    odoo_source,
+    open_registry,
+)
 
 WORKERS = 4
 CLIENTS = 8
@@ -50,14 +57,14 @@ CONFLICT_LINE = re.compile(r"could not serialize|concurrent update|deadlock dete
 REPORTS = "wholesale_loyalty_reports"
 SETUPS = {
     "plain": {
-        "database": "wholesale_bench_workers_plain",
+        "database": bench_database("wholesale_bench_workers_plain"),
         "modules": "sale_management,account",
         "update": None,
         "http_port": 8370,
         "gevent_port": 8371,
     },
     "ours": {
-        "database": "wholesale_bench_workers",
+        "database": bench_database("wholesale_bench_workers"),
         "modules": f"sale_management,account,wholesale_loyalty,{REPORTS}",
         "update": f"wholesale_loyalty,{REPORTS}",
         "http_port": 8372,

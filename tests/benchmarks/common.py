@@ -194,6 +194,20 @@ def interleaved_ratio(run_reference, run_ours, pairs=5):
     return statistics.median(ratios), reference, ours
 
 
+def backend_pid(cr):
+    """The process id of the PostgreSQL backend serving the cursor ``cr``."""
+    cr.execute("SELECT pg_backend_pid()")
+    return cr.fetchone()[0]
+
+
+def cpu_seconds(pid):
+    """CPU time of this process and of the PostgreSQL backend ``pid`` serving its cursor: what
+    the work costs, whatever else the machine runs meanwhile (waiting for the CPU is not in it)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    backend_ticks = int(fields[11]) + int(fields[12])  # utime and stime (fields 14 and 15)
+    return time.process_time() + backend_ticks / os.sysconf("SC_CLK_TCK")
+
+
 def count_queries(cr, function):
     """SQL statements ``function`` sends through the cursor ``cr`` (its own counter)."""
     before = cr.sql_log_count
