@@ -76,6 +76,28 @@ class Recalculation(NamedTuple):
     changes: Counter
 
 
+class _MemberStatistics:
+    """Keeps the planner's statistics of the accounts' table in step with a run that opens
+    many accounts (a first recalculation): each history line's reference to its account is
+    checked with a plan made once per connection, and a plan made while the table was small
+    scans the whole table for every line. Once the run has grown the table by half since its
+    statistics were taken, they are taken again, which makes PostgreSQL plan the checks anew."""
+
+    def __init__(self, env):
+        self.env = env
+        [(counted,)] = env.execute_query(SQL(
+            "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = 'wholesale_loyalty_member'::regclass"
+        ))
+        self.counted = max(counted, 1000)
+        self.added = 0
+
+    def opened(self, count):
+        self.added += count
+        if self.added * 2 > self.counted:
+            self.env.cr.execute(SQL("ANALYZE wholesale_loyalty_member"))
+            self.counted, self.added = self.counted + self.added, 0
+
+
 class WholesaleLoyaltyTierEngine(models.AbstractModel):
     """Evaluates tiers for many customers with one aggregation query and one update per
     batch. Members are written with SQL because the ORM would write them one by one.
@@ -233,6 +255,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
         evaluated, changes, batches_left = 0, Counter(), batch_limit
         # {company: member queries of its programs before}, which take their customers first
         earlier = defaultdict(list)
+        statistics = _MemberStatistics(engine.env)
         for program in engine._active_programs():
             members = engine._members_query(program, earlier[program.company_id])
             earlier[program.company_id].append(members.select())
@@ -248,6 +271,7 @@ class WholesaleLoyaltyTierEngine(models.AbstractModel):
 
             def evaluate(rows, program=program, today=today):
                 kinds = Counter(engine._evaluate_rows(program, rows, today, reason))
+                statistics.opened(kinds["joined"])
                 if only_stale:
                     engine._save_progress(program, today, rows[-1][0])
                 return kinds
