@@ -11,10 +11,10 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.wholesale_loyalty.tools.webhooks import MAX_ATTEMPTS, RETRY_DELAYS, verify
+from odoo.addons.wholesale_loyalty.tools.webhooks import MAX_ATTEMPTS, RETRY_DELAYS
 
 from .common import WholesaleLoyaltyCommon
-from .webhook_receiver import Receiver
+from .webhook_receiver import Receiver, verify
 
 SECRET = "test-secret-ünïcode"
 
