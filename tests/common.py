@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.tests import new_test_user
+from odoo.tests import Form, new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -104,6 +104,56 @@ class WholesaleLoyaltyCommon(AccountTestInvoicingCommon):
         })
         payment.action_post()
         return payment
+
+    @classmethod
+    def _express_carrier(cls):
+        """A delivery method "Express" at a fixed price of 20."""
+        return cls.env["delivery.carrier"].create({
+            "name": "Express",
+            "fixed_price": 20.0,
+            "product_id": cls.env["product.product"].create({"name": "Express delivery", "type": "service"}).id,
+        })
+
+    def _quotation(self, partner=None, amount=None, lines=((None, 1),), user=None, **values):
+        """A quotation to ``partner`` (the customer by default), made by ``user`` when given: a
+        line per (product, quantity) of ``lines`` (product A for None), at a unit price of
+        ``amount`` when given, else at the product's own."""
+        price = {} if amount is None else {"price_unit": amount}
+        orders = self.env["sale.order"].with_user(user) if user else self.env["sale.order"]
+        return orders.create({
+            "partner_id": (partner or self.customer).id,
+            "order_line": [
+                Command.create({"product_id": (product or self.product_a).id, "product_uom_qty": qty, **price})
+                for product, qty in lines
+            ],
+            **values,
+        })
+
+    def _quotation_with_delivery(self, carrier, partner=None, price=1000.0):
+        """A quotation of product A at ``price`` with the delivery line ``carrier`` adds."""
+        order = self._quotation(partner, price)
+        action = order.action_open_delivery_wizard()
+        wizard = Form(self.env[action["res_model"]].with_context(action["context"]))
+        wizard.carrier_id = carrier
+        wizard.save().button_confirm()
+        return order, order.order_line.filtered("is_delivery")
+
+    def _redeem_wizard(self, order, points):
+        """The redeem wizard of ``order`` asked for ``points``, not applied yet."""
+        return self.env["wholesale.loyalty.redeem.wizard"].with_context(
+            active_id=order.id, active_model="sale.order").create({"points": points})
+
+    def _redeem(self, order, points):
+        """Pay ``points`` on ``order`` through the redeem wizard; returns the points line."""
+        self._redeem_wizard(order, points).action_apply()
+        return order.order_line.filtered("wholesale_points_redeemed")
+
+    def _redeemed_order(self, points, partner=None, amount=None, lines=((None, 1),)):
+        """A confirmed order (see ``_quotation``) on which ``points`` were paid."""
+        order = self._quotation(partner, amount, lines)
+        self._redeem(order, points)
+        order.action_confirm()
+        return order
 
     def _entries(self, partner=None, kind=None):
         domain = [("partner_id", "=", (partner or self.customer).id)]

@@ -44,14 +44,7 @@ class TestEventTypes(WholesaleLoyaltyCommon):
     def test_points_redeemed_expired_and_will_expire(self):
         with freeze_time("2026-01-10"):
             self._invoice(self.customer, 3000.0, "2026-01-10")  # 30 points, expire 10 February
-            order = self.env["sale.order"].create({
-                "partner_id": self.customer.id,
-                "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
-                                               "price_unit": 1000.0})],
-            })
-            self.env["wholesale.loyalty.redeem.wizard"].with_context(
-                active_id=order.id, active_model="sale.order").create({"points": 10}).action_apply()
-            order.action_confirm()
+            order = self._redeemed_order(10, amount=1000.0)
         [redeemed] = self._payloads("points.redeemed")
         self.assertEqual((redeemed["points"], redeemed["balance"]), (-10, 20))
         self.assertEqual((redeemed["sale_order_id"], redeemed["sale_order_name"]), (order.id, order.name))

@@ -30,18 +30,6 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
         cls.bulgarian = cls._customer("Sofia Trade", lang="bg_BG")
         cls.ledger = cls.env["wholesale.loyalty.ledger"]
 
-    def _order(self, partner, amount=10000.0):
-        return self.env["sale.order"].create({
-            "partner_id": partner.id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
-                                           "price_unit": amount})],
-        })
-
-    def _redeem(self, order, points):
-        self.env["wholesale.loyalty.redeem.wizard"].with_context(
-            active_id=order.id, active_model="sale.order").create({"points": points}).action_apply()
-        return order.order_line.filtered("wholesale_points_redeemed")
-
     # ---------------------------------------------------------------- ledger notes
 
     def test_earned_points_note_is_in_the_customers_language_not_the_users(self):
@@ -102,7 +90,7 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
 
     def test_redemption_line_of_a_bulgarian_customer_reaches_the_invoice_in_bulgarian(self):
         self.bulgarian.wholesale_award_points(2000, "Opening balance")
-        order = self._order(self.bulgarian)
+        order = self._quotation(self.bulgarian, 10000.0)
         line = self._redeem(order, 1500)
         # Bulgarian groups no thousands: 1500, where English writes 1,500.
         self.assertEqual(line.name, "Точки за лоялност: 1500")
@@ -115,12 +103,13 @@ class TestGeneratedTextsLanguage(WholesaleLoyaltyCommon):
     def test_redemption_line_numbers_follow_the_customers_language(self):
         self.russian.wholesale_award_points(2000, "Opening balance")
         self.customer.wholesale_award_points(2000, "Opening balance")
-        self.assertEqual(self._redeem(self._order(self.russian), 1500).name, f"Баллы лояльности: 1{NBSP}500")
-        self.assertEqual(self._redeem(self._order(self.customer), 1500).name, "Loyalty points: 1,500 points")
+        russian, english = self._quotation(self.russian, 10000.0), self._quotation(self.customer, 10000.0)
+        self.assertEqual(self._redeem(russian, 1500).name, f"Баллы лояльности: 1{NBSP}500")
+        self.assertEqual(self._redeem(english, 1500).name, "Loyalty points: 1,500 points")
 
     def test_cancelled_order_gives_points_back_with_a_note_in_the_customers_language(self):
         self.bulgarian.wholesale_award_points(2000, "Opening balance")
-        order = self._order(self.bulgarian)
+        order = self._quotation(self.bulgarian, 10000.0)
         self._redeem(order, 300)
         order.action_confirm()
         order.with_context(disable_cancel_warning=True).action_cancel()

@@ -21,19 +21,6 @@ class TestPoints(WholesaleLoyaltyCommon):
         cls.loyalty_manager = cls._company_user("wl_points_manager", "sales_team.group_sale_manager")
         cls.sales_rep = cls._company_user("wl_points_rep", "sales_team.group_sale_salesman")
 
-    def _quotation(self, amount=1000.0, partner=None):
-        return self.env["sale.order"].create({
-            "partner_id": (partner or self.customer).id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
-                                           "price_unit": amount})],
-        })
-
-    def _redeem(self, order, points):
-        wizard = self.env["wholesale.loyalty.redeem.wizard"].with_context(
-            active_id=order.id, active_model="sale.order").create({"points": points})
-        wizard.action_apply()
-        return wizard
-
     # ---------------------------------------------------------------- earning
 
     def test_accrual_arithmetic(self):
@@ -121,7 +108,7 @@ class TestPoints(WholesaleLoyaltyCommon):
     def test_refund_of_spent_points_shows_a_negative_balance(self):
         with freeze_time("2026-03-01"):
             invoice = self._invoice(self.customer, 5000.0, "2026-03-01")
-            order = self._quotation(1000.0)
+            order = self._quotation(amount=1000.0)
             self._redeem(order, 50)
             order.action_confirm()
             self.assertEqual(self._balance(), 0)
@@ -138,9 +125,10 @@ class TestPoints(WholesaleLoyaltyCommon):
     def test_redeem_wizard_adds_discount_line_and_takes_points_at_confirmation(self):
         with freeze_time("2026-03-01"):
             self._invoice(self.customer, 20000.0, "2026-03-01")  # 200 points, Platinum: 10% off
-            order = self._quotation(1000.0)
+            order = self._quotation(amount=1000.0)
             self.assertAlmostEqual(order.amount_untaxed, 900.0)
-            wizard = self._redeem(order, 150)
+            wizard = self._redeem_wizard(order, 150)
+            wizard.action_apply()
         self.assertEqual(wizard.balance, 200)
         self.assertEqual(wizard.max_points, 180, "20% of the untaxed 900")
         self.assertAlmostEqual(wizard.amount, 150.0)
@@ -169,7 +157,7 @@ class TestPoints(WholesaleLoyaltyCommon):
             self._invoice(self.customer, 3000.0, "2026-02-01")
         first, second = self._entries(kind="earn")
         with freeze_time("2026-03-01"):
-            order = self._quotation(1000.0)
+            order = self._quotation(amount=1000.0)
             self._redeem(order, 40)
             order.action_confirm()
         self.assertEqual((first.remaining_points, second.remaining_points), (0, 20))
@@ -181,7 +169,7 @@ class TestPoints(WholesaleLoyaltyCommon):
     def test_redeem_bad_input_writes_nothing(self):
         with freeze_time("2026-03-01"):
             self._invoice(self.customer, 1000.0, "2026-03-01")
-        order = self._quotation(1000.0)
+        order = self._quotation(amount=1000.0)
         for points, message in ((0, "above zero"), (-5, "above zero"), (11, "has 10 points")):
             with self.assertRaisesRegex(UserError, message):
                 self._redeem(order, points)
@@ -197,7 +185,7 @@ class TestPoints(WholesaleLoyaltyCommon):
     def test_confirming_more_than_the_balance_is_refused(self):
         with freeze_time("2026-03-01"):
             self._invoice(self.customer, 1000.0, "2026-03-01")
-        first, second = self._quotation(1000.0), self._quotation(1000.0)
+        first, second = self._quotation(amount=1000.0), self._quotation(amount=1000.0)
         self._redeem(first, 8)
         self._redeem(second, 8)
         first.action_confirm()
@@ -213,7 +201,7 @@ class TestPoints(WholesaleLoyaltyCommon):
             self._invoice(self.customer, 2000.0, "2026-01-10")  # 20 points, expire 2026-02-10
         with freeze_time("2026-01-20"):
             self._invoice(self.customer, 3000.0, "2026-01-20")  # 30 points, expire 2026-02-20
-            order = self._quotation(1000.0)
+            order = self._quotation(amount=1000.0)
             self._redeem(order, 25)
             order.action_confirm()
         first, second = self._entries(kind="earn")

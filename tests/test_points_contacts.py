@@ -33,22 +33,6 @@ class TestPointsContacts(WholesaleLoyaltyCommon, HttpCase):
         cls.customer.with_user(cls.admin).wholesale_award_points(500, "Opening balance", reference="open-1")
         cls.ledger = cls.env["wholesale.loyalty.ledger"]
 
-    def _quotation(self, contact):
-        return self.env["sale.order"].create({
-            "partner_id": contact.id,
-            "order_line": [(0, 0, {"product_id": self.product_a.id, "product_uom_qty": 2})],
-        })
-
-    def _wizard(self, order, points):
-        return self.env["wholesale.loyalty.redeem.wizard"].with_context(
-            active_id=order.id, active_model="sale.order").create({"points": points})
-
-    def _redeemed_order(self, contact, points):
-        order = self._quotation(contact)
-        self._wizard(order, points).action_apply()
-        order.action_confirm()
-        return order
-
     # ---------------------------------------------------------------- entries and history
 
     def test_earning_records_the_invoiced_contact_and_awards_none(self):
@@ -68,7 +52,7 @@ class TestPointsContacts(WholesaleLoyaltyCommon, HttpCase):
         self.assertFalse(enrollment.contact_id, "joining on creation of the customer has no document")
 
     def test_redemption_and_its_give_back_record_the_ordering_contact(self):
-        order = self._redeemed_order(self.boris, 100)
+        order = self._redeemed_order(100, self.boris, lines=((None, 2),))
         redeemed = self._entries(kind="redeem")
         self.assertEqual((redeemed.points, redeemed.contact_id), (-100, self.boris))
         order._action_cancel()
@@ -85,7 +69,7 @@ class TestPointsContacts(WholesaleLoyaltyCommon, HttpCase):
         self.assertEqual(taken.partner_id, self.customer)
 
     def test_ledger_groups_by_contact(self):
-        self._redeemed_order(self.boris, 100)
+        self._redeemed_order(100, self.boris, lines=((None, 2),))
         earned = self._entries(kind="earn").points
         groups = dict(self.ledger.with_user(self.rep)._read_group(
             [("partner_id", "=", self.customer.id)], ["contact_id"], ["points:sum"]))
@@ -100,7 +84,7 @@ class TestPointsContacts(WholesaleLoyaltyCommon, HttpCase):
         return html.fromstring(content)
 
     def test_statement_shows_who_earned_and_spent_what(self):
-        self._redeemed_order(self.boris, 100)
+        self._redeemed_order(100, self.boris, lines=((None, 2),))
         earned = self._entries(kind="earn").points
         page = self._statement(self.customer)
         contacts = [" ".join(cell.text_content().split())
@@ -122,7 +106,7 @@ class TestPointsContacts(WholesaleLoyaltyCommon, HttpCase):
         self.assertFalse(page.xpath("//*[contains(@class, 'o_statement_contact')]"))
 
     def test_portal_page_shows_the_contact_of_each_movement(self):
-        self._redeemed_order(self.boris, 100)
+        self._redeemed_order(100, self.boris, lines=((None, 2),))
         new_test_user(self.env, login="wl_contacts_portal", password="wl_contacts_portal_pw",
                       groups="base.group_portal", partner_id=self.anna.id, name="Anna Buyer",
                       company_id=self.program.company_id.id, company_ids=[self.program.company_id.id])
@@ -137,21 +121,21 @@ class TestPointsContacts(WholesaleLoyaltyCommon, HttpCase):
 
     def test_limit_per_order_refuses_more_and_allows_up_to_it(self):
         self.boris.with_user(self.admin).wholesale_points_limit_per_order = 50
-        order = self._quotation(self.boris)
-        wizard = self._wizard(order, 80)
+        order = self._quotation(self.boris, lines=((None, 2),))
+        wizard = self._redeem_wizard(order, 80)
         self.assertEqual(wizard.max_points, 50)
         self.assertEqual(wizard.limit_note, "the contact's limit per order")
         with self.assertRaisesRegex(UserError, "Boris Buyer may redeem at most 50 points on one order"):
             wizard.action_apply()
         with self.assertRaisesRegex(UserError, "at most 50 points"):
             order._wholesale_check_redemption(80)
-        self._wizard(order, 50).action_apply()
+        self._redeem_wizard(order, 50).action_apply()
         order.action_confirm()
         self.assertEqual(self._entries(kind="redeem").points, -50)
 
     def test_limit_binds_only_its_contact(self):
         self.boris.with_user(self.admin).wholesale_points_limit_per_order = 50
-        order = self._redeemed_order(self.anna, 120)
+        order = self._redeemed_order(120, self.anna, lines=((None, 2),))
         self.assertEqual(order.wholesale_points_redeemed, 120)
         self.assertEqual(self._entries(kind="redeem").contact_id, self.anna)
 

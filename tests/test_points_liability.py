@@ -89,8 +89,7 @@ class PointsLiabilityCase(WholesaleLoyaltyCommon):
                 "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
                                                "price_unit": amount, "tax_id": False})],
             })
-            self.env["wholesale.loyalty.redeem.wizard"].with_context(
-                active_id=order.id, active_model="sale.order").create({"points": points}).action_apply()
+            self._redeem(order, points)
             order.action_confirm()
         return order
 

@@ -9,7 +9,6 @@ from odoo.addons.wholesale_loyalty.tools.points_rules import (
     expiry_for,
     points_for_amount,
     redeem_cap,
-    reversal_due,
 )
 
 
@@ -50,16 +49,6 @@ def test_allocate_takes_soonest_expiry_first_and_never_expiring_last():
     assert allocate(lots, 60) == ([(3, 40), (2, 20)], 0)
     assert allocate(lots, 200) == ([(3, 40), (2, 30), (1, 50)], 80)
     assert allocate(lots, 10, preferred_lot_id=1) == ([(1, 10)], 0)
-
-
-def test_reversal_due_takes_back_only_the_refunded_share():
-    def rule(amount):
-        return points_for_amount(amount, 100.0, 1)
-
-    assert reversal_due(123, 12345.0, 345.0, 0, rule) == 3
-    assert reversal_due(123, 12345.0, 12345.0, 3, rule) == 120
-    assert reversal_due(123, 12345.0, 20000.0, 0, rule) == 123
-    assert reversal_due(123, 12345.0, 12345.0, 123, rule) == 0
 
 
 def test_redeem_cap():

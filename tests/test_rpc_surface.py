@@ -418,7 +418,7 @@ class TestRpcSurface(WholesaleLoyaltyCommon, HttpCase):
         cls.webhook = cls.env["wholesale.loyalty.webhook"].create({
             "name": "CRM", "url": "http://127.0.0.1:9/events", "company_id": company.id,
         })
-        cls.env["wholesale.loyalty.event"]._queue("points.earned", company, cls.customer, {"points": 1})
+        cls.env["wholesale.loyalty.event"]._queue_batch([("points.earned", company.id, cls.customer.id, {"points": 1})])
         cls.event = cls.env["wholesale.loyalty.event"].search([("webhook_id", "=", cls.webhook.id)], limit=1)
         cls.event.ensure_one()
         cls._prepaid_draft_invoice(company)

@@ -1,7 +1,6 @@
 """What sales reps see and get on quotations."""
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import Form, tagged
 
 from .common import WholesaleLoyaltyCommon
@@ -15,12 +14,6 @@ class TestSaleOrderTier(WholesaleLoyaltyCommon):
         super().setUpClass()
         with freeze_time("2026-04-01"):
             cls._invoice(cls.customer, 1500.0, "2026-03-30")
-
-    def _quotation(self, partner=None):
-        return self.env["sale.order"].create({
-            "partner_id": (partner or self.customer).id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1})],
-        })
 
     def test_quotation_shows_tier_benefits_and_next_tier(self):
         order = self._quotation()

@@ -3,8 +3,7 @@ sections, notes, down payments, payments with points or the delivery. They take 
 discount, points pay for them and are capped on them, and free shipping counts them."""
 from freezegun import freeze_time
 
-from odoo import Command
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 
 from .common import WholesaleLoyaltyCommon
 
@@ -18,29 +17,9 @@ class TestSaleOrderGoods(WholesaleLoyaltyCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.gold.write({"free_shipping": True, "free_shipping_min_amount": 500.0})
-        cls.carrier = cls.env["delivery.carrier"].create({
-            "name": "Express",
-            "fixed_price": 20.0,
-            "product_id": cls.env["product.product"].create({"name": "Express delivery", "type": "service"}).id,
-        })
+        cls.carrier = cls._express_carrier()
         with freeze_time("2026-04-01"):
             cls._invoice(cls.customer, 1500.0, "2026-04-01")
-
-    def _quotation_with_delivery(self, partner, price):
-        order = self.env["sale.order"].create({
-            "partner_id": partner.id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "price_unit": price})],
-        })
-        action = order.action_open_delivery_wizard()
-        wizard = Form(self.env[action["res_model"]].with_context(action["context"]))
-        wizard.carrier_id = self.carrier
-        wizard.save().button_confirm()
-        return order, order.order_line.filtered("is_delivery")
-
-    def _redeem(self, order, points):
-        self.env["wholesale.loyalty.redeem.wizard"].with_context(
-            active_id=order.id, active_model="sale.order").create({"points": points}).action_apply()
-        return order.order_line.filtered("wholesale_points_redeemed")
 
     def test_the_points_cap_counts_the_goods_not_the_delivery(self):
         """A Silver customer pays 20 of shipping on 100 of goods: points pay at most 20% of
@@ -48,7 +27,7 @@ class TestSaleOrderGoods(WholesaleLoyaltyCommon):
         silver = self._customer("Beta Silver")
         with freeze_time("2026-04-01"):
             self._invoice(silver, 900.0, "2026-04-01")
-        order, delivery = self._quotation_with_delivery(silver, 100.0)
+        order, delivery = self._quotation_with_delivery(self.carrier, silver, 100.0)
         self.assertAlmostEqual(delivery.price_unit, 20.0)
         self.assertEqual(order.order_line - delivery, order._wholesale_goods_lines())
         self.assertAlmostEqual(order._wholesale_points_base(), 100.0)
@@ -57,7 +36,7 @@ class TestSaleOrderGoods(WholesaleLoyaltyCommon):
     def test_free_shipping_counts_the_goods_before_points_pay_for_them(self):
         """540 less the Gold 5% is 513 of goods: shipping is free, and stays free when 15
         points pay part of them (points are a payment, not less goods)."""
-        order, delivery = self._quotation_with_delivery(self.customer, 540.0)
+        order, delivery = self._quotation_with_delivery(self.carrier, self.customer, 540.0)
         self.assertEqual(delivery.price_unit, 0.0)
         points_line = self._redeem(order, 15)
         self.assertAlmostEqual(points_line.price_subtotal, -15.0)

@@ -32,15 +32,6 @@ class TestQuotationScreens(WholesaleLoyaltyCommon):
             "name": "Container of goods", "list_price": 100000.0, "taxes_id": [Command.set(cls.tax_sale_a.ids)],
         })
 
-    def _quotation(self, lines=((None, 1),)):
-        return self.env["sale.order"].with_user(self.sales_rep).create({
-            "partner_id": self.customer.id,
-            "order_line": [
-                Command.create({"product_id": (product or self.product_a).id, "product_uom_qty": qty})
-                for product, qty in lines
-            ],
-        })
-
     def _wizard(self, order):
         action = order.action_wholesale_redeem_points()
         return Form(self.env[action["res_model"]].with_user(self.sales_rep).with_context(**action["context"]))
@@ -83,7 +74,7 @@ class TestQuotationScreens(WholesaleLoyaltyCommon):
             order.action_wholesale_redeem_points()
 
     def test_redeem_on_an_empty_quotation_is_refused_and_writes_nothing(self):
-        order = self._quotation(lines=())
+        order = self._quotation(lines=(), user=self.sales_rep)
         with self.assertRaisesRegex(UserError, f"Quotation {re.escape(order.name)} has no products yet"):
             order.action_wholesale_redeem_points()
         # Nor can the wizard be reached another way, e.g. over RPC.
@@ -96,7 +87,7 @@ class TestQuotationScreens(WholesaleLoyaltyCommon):
         self.assertEqual(order.wholesale_points_redeemed, 0)
 
     def test_reopened_wizard_says_the_points_applied_are_replaced(self):
-        order = self._quotation(lines=((self.big_goods, 1),))
+        order = self._quotation(lines=((self.big_goods, 1),), user=self.sales_rep)
         first = self._wizard(order)
         self.assertFalse(first.points_applied)
         self.assertFalse(first.replace_note, "a first redemption replaces nothing")
@@ -113,7 +104,7 @@ class TestQuotationScreens(WholesaleLoyaltyCommon):
         self.assertEqual(len(order.order_line.filtered("wholesale_points_redeemed")), 1)
 
     def test_cancelled_order_gives_its_points_back(self):
-        order = self._quotation(lines=((self.big_goods, 1),))
+        order = self._quotation(lines=((self.big_goods, 1),), user=self.sales_rep)
         wizard = self._wizard(order)
         wizard.points = 380
         wizard.save().action_apply()

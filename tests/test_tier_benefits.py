@@ -5,7 +5,7 @@ from lxml import html
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import WholesaleLoyaltyCommon
 
@@ -156,27 +156,12 @@ class TestFreeShipping(WholesaleLoyaltyCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.gold.write({"free_shipping": True, "free_shipping_min_amount": 500.0})
-        cls.carrier = cls.env["delivery.carrier"].create({
-            "name": "Express",
-            "fixed_price": 20.0,
-            "product_id": cls.env["product.product"].create({"name": "Express delivery", "type": "service"}).id,
-        })
+        cls.carrier = cls._express_carrier()
         with freeze_time("2026-04-01"):
             cls._invoice(cls.customer, 1500.0, "2026-04-01")
 
-    def _quotation_with_delivery(self, price=1000.0):
-        order = self.env["sale.order"].create({
-            "partner_id": self.customer.id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "price_unit": price})],
-        })
-        action = order.action_open_delivery_wizard()
-        wizard = Form(self.env[action["res_model"]].with_context(action["context"]))
-        wizard.carrier_id = self.carrier
-        wizard.save().button_confirm()
-        return order, order.order_line.filtered("is_delivery")
-
     def test_gold_quotation_ships_free_with_the_reason(self):
-        order, delivery = self._quotation_with_delivery()
+        order, delivery = self._quotation_with_delivery(self.carrier)
         self.assertEqual(order.wholesale_tier_id, self.gold)
         self.assertEqual(delivery.price_unit, 0.0)
         self.assertIn("Free shipping: Gold tier", delivery.name)
@@ -184,12 +169,12 @@ class TestFreeShipping(WholesaleLoyaltyCommon):
 
     def test_a_carrier_free_over_an_amount_gives_the_line_one_reason_the_tiers(self):
         self.carrier.write({"free_over": True, "amount": 800.0})
-        _order, delivery = self._quotation_with_delivery()
+        _order, delivery = self._quotation_with_delivery(self.carrier)
         self.assertEqual(delivery.price_unit, 0.0)
         self.assertEqual(delivery.name.split("\n"), ["Express", "Free shipping: Gold tier"])
 
     def test_removing_the_tier_restores_the_carrier_price(self):
-        order, delivery = self._quotation_with_delivery()
+        order, delivery = self._quotation_with_delivery(self.carrier)
         order.wholesale_tier_id = False
         self.assertAlmostEqual(delivery.price_unit, 20.0)
         self.assertNotIn("Free shipping", delivery.name)
@@ -198,7 +183,7 @@ class TestFreeShipping(WholesaleLoyaltyCommon):
         self.assertEqual(delivery.name.count("Free shipping"), 1)
 
     def test_below_the_minimum_pays_the_carrier(self):
-        order, delivery = self._quotation_with_delivery(price=400.0)
+        order, delivery = self._quotation_with_delivery(self.carrier, price=400.0)
         self.assertAlmostEqual(delivery.price_unit, 20.0, msg="380 of goods is below the 500 minimum")
         order.order_line.filtered(lambda line: not line.is_delivery).price_unit = 1000.0
         self.assertEqual(delivery.price_unit, 0.0)
@@ -215,7 +200,7 @@ class TestFreeShipping(WholesaleLoyaltyCommon):
         self.assertAlmostEqual(order.order_line.filtered("is_delivery").price_unit, 20.0)
 
     def test_confirmed_order_keeps_free_shipping(self):
-        order, delivery = self._quotation_with_delivery()
+        order, delivery = self._quotation_with_delivery(self.carrier)
         order.action_confirm()
         order.wholesale_tier_id = False
         self.assertEqual(delivery.price_unit, 0.0)
@@ -242,11 +227,9 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         with freeze_time("2026-04-01"):
             cls._invoice(cls.customer, 1500.0, "2026-04-01")
 
-    def _quotation(self, partner=None):
-        return self.env["sale.order"].with_user(self.rep).create({
-            "partner_id": (partner or self.customer).id,
-            "order_line": [Command.create({"product_id": self.product_b.id})],
-        })
+    def _exclusive_quotation(self, partner=None):
+        """The sales rep's quotation of the exclusive product B."""
+        return self._quotation(partner, lines=((self.product_b, 1),), user=self.rep)
 
     def test_sales_rep_is_warned_when_adding_the_product(self):
         order = self.env["sale.order"].with_user(self.rep).create({"partner_id": self.customer.id})
@@ -255,16 +238,16 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         warning = line._onchange_product_id_wholesale_exclusive()["warning"]
         for name in (self.product_b.display_name, "Platinum", "Alpha Trading", "Gold"):
             self.assertIn(name, warning["message"])
-        self.assertIn("Platinum", self._quotation().wholesale_exclusive_warning)
+        self.assertIn("Platinum", self._exclusive_quotation().wholesale_exclusive_warning)
 
     def test_confirmation_is_refused(self):
-        order = self._quotation()
+        order = self._exclusive_quotation()
         with self.assertRaisesRegex(UserError, "product_b.*Platinum.*Alpha Trading"):
             order.action_confirm()
         self.assertEqual(order.state, "draft")
 
     def test_sales_rep_cannot_allow_it_even_with_a_context_key(self):
-        order = self._quotation()
+        order = self._exclusive_quotation()
         for context in ({}, {"wholesale_notifying": True}, {"wholesale_exclusive_override": True}):
             with self.assertRaises(AccessError), self.cr.savepoint():
                 order.with_user(self.rep).with_context(**context).write(
@@ -279,7 +262,7 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         self.assertFalse(order.wholesale_exclusive_override_reason)
 
     def test_loyalty_administrator_allows_it_with_a_reason(self):
-        order = self._quotation()
+        order = self._exclusive_quotation()
         order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "  Launch partner  "})
         self.assertEqual(order.wholesale_exclusive_override_reason, "Launch partner")
         self.assertEqual(order.wholesale_exclusive_override_user_id, self.loyalty_admin)
@@ -291,7 +274,7 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         self.assertFalse(order.copy().wholesale_exclusive_override_reason, "a copy is checked again")
 
     def test_allowance_covers_only_the_products_it_was_given_for(self):
-        order = self._quotation()
+        order = self._exclusive_quotation()
         order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "Launch partner"})
         self.assertEqual(order.wholesale_exclusive_override_product_ids, self.product_b)
         expensive = self.env["product.product"].create({
@@ -310,7 +293,7 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         self.assertEqual(order.state, "sale")
 
     def test_allowance_is_for_the_customer_it_was_given_for(self):
-        order = self._quotation()
+        order = self._exclusive_quotation()
         order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "Launch partner"})
         order.with_user(self.rep).write({"partner_id": self._customer("Other Buyer").id})
         self.assertFalse(order.wholesale_exclusive_override_reason)
@@ -319,7 +302,7 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
             order.with_user(self.rep).action_confirm()
 
     def test_blank_reason_allows_nothing(self):
-        order = self._quotation()
+        order = self._exclusive_quotation()
         order.with_user(self.loyalty_admin).write({"wholesale_exclusive_override_reason": "   "})
         self.assertFalse(order.wholesale_exclusive_override_user_id)
         with self.assertRaises(UserError):
@@ -329,7 +312,7 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         big = self._customer("Gamma Platinum")
         with freeze_time("2026-04-01"):
             self._invoice(big, 6000.0, "2026-04-01")
-        order = self._quotation(big)
+        order = self._exclusive_quotation(big)
         self.assertFalse(order.wholesale_exclusive_warning)
         order.action_confirm()
         self.assertEqual(order.state, "sale")
@@ -339,9 +322,9 @@ class TestExclusiveProducts(WholesaleLoyaltyCommon):
         with freeze_time("2026-05-10"):
             template.wholesale_exclusive_until = "2026-05-10"
             with self.assertRaisesRegex(UserError, "until"):
-                self._quotation().action_confirm()
+                self._exclusive_quotation().action_confirm()
         with freeze_time("2026-05-11"):
-            order = self._quotation()
+            order = self._exclusive_quotation()
             self.assertFalse(order.wholesale_exclusive_warning)
             order.action_confirm()
             self.assertEqual(order.state, "sale")

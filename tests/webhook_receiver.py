@@ -1,9 +1,22 @@
 """A real HTTP endpoint on 127.0.0.1 (random port) for the event deliveries: it keeps what it
 receives and answers as told, per path: ``/ok`` 200, ``/fail`` 500, ``/hang`` after
 ``hang_seconds``; ``answers[path]`` (a list of statuses) overrides a path's answer, in turn."""
+import hmac
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.addons.wholesale_loyalty.tools.webhooks import signature
+
+
+def verify(secret, received_headers, text, tolerance=300, now=None):
+    """Whether a delivery is genuine, as an endpoint checks it: one of the ``v1`` signatures of
+    its header matches, and its timestamp is within ``tolerance`` seconds of ``now``."""
+    timestamp = int(received_headers["webhook-timestamp"])
+    if now is not None and abs(now - timestamp) > tolerance:
+        return False
+    expected = signature(secret, received_headers["webhook-id"], timestamp, text)
+    return any(hmac.compare_digest(expected, given) for given in received_headers["webhook-signature"].split())
 
 
 class Received:

@@ -148,11 +148,6 @@ class WholesaleLoyaltyEvent(models.Model):
         )
 
     @api.model
-    def _queue(self, event_type, company, partner, data):
-        """Queue one event (see :meth:`_queue_batch`)."""
-        return self._queue_batch([(event_type, company.id, partner.id, data)])
-
-    @api.model
     def _queue_batch(self, items):
         """Queue events ``items`` [(event type, company id, customer id or None, data)] for
         the active endpoints of their company that receive their type: one INSERT, in the

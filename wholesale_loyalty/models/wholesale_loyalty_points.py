@@ -415,15 +415,6 @@ class WholesaleLoyaltyPoints(models.AbstractModel):
         self._sync_invoice_points(credited, down_payment_moves=down_payment_moves)
         return entries
 
-    def _reverse_invoices(self, invoices, reason):
-        """An invoice back to draft or cancelled gives back what it still holds."""
-        return self._sync_invoice_points(invoices, reason=reason)
-
-    def _reverse_for_refunds(self, refunds):
-        """A posted credit note takes back its share of what its invoice earned."""
-        refunds = refunds.sudo().filtered(lambda m: m.move_type == "out_refund" and m.reversed_entry_id)
-        return self._sync_invoice_points(refunds.reversed_entry_id, causes=refunds)
-
     def _sync_unlinked_refunds(self, refunds):
         """A credit note linked to no invoice gives money back all the same: while posted, it
         takes the points its untaxed amount is worth at the tier the customer holds when it

@@ -188,13 +188,6 @@ class WholesaleLoyaltyWebhook(models.Model):
             endpoints[company_id] = (*endpoints.get(company_id, ()), (webhook_id, types))
         return endpoints
 
-    def _signing_secrets(self):
-        """{endpoint id: secret}, for the delivery only."""
-        self.flush_recordset()
-        return dict(self.env.execute_query(SQL(
-            "SELECT id, signing_secret FROM wholesale_loyalty_webhook WHERE id = ANY(%s)", self.ids,
-        )))
-
     def _managers(self):
         """The loyalty administrators of the endpoint's company, who hear of its failures."""
         self.ensure_one()

@@ -111,17 +111,6 @@ def allocate(lots, points, preferred_lot_id=None):
     return allocations, max(left, 0)
 
 
-def reversal_due(earned, original_untaxed, refunded_untaxed, already_reversed, earn_points, rounding=CENTS):
-    """Points a credit note takes back: what the invoice earned minus what its net amount
-    would earn, minus what earlier credit notes took; never more than was earned.
-
-    ``earn_points`` maps an untaxed amount to the points the invoice's rules give.
-    """
-    net = max(float_round(original_untaxed - refunded_untaxed, precision_rounding=rounding), 0.0)
-    keeps = min(earn_points(net), earned) if net > 0 else 0
-    return max(min(earned - keeps - already_reversed, earned - already_reversed), 0)
-
-
 def redeem_cap(untaxed_total, max_percent, point_value, rounding=CENTS):
     """Most points an order may use: ``max_percent`` of its untaxed total, in points."""
     if point_value <= 0:

@@ -86,16 +86,6 @@ def headers(secret, event_id, timestamp, text):
     }
 
 
-def verify(secret, received_headers, text, tolerance=300, now=None):
-    """Whether a delivery is genuine: one of the ``v1`` signatures of its header matches, and
-    its timestamp is within ``tolerance`` seconds of ``now`` (what an endpoint checks)."""
-    timestamp = int(received_headers["webhook-timestamp"])
-    if now is not None and abs(now - timestamp) > tolerance:
-        return False
-    expected = signature(secret, received_headers["webhook-id"], timestamp, text)
-    return any(hmac.compare_digest(expected, given) for given in received_headers["webhook-signature"].split())
-
-
 def after_failure(attempts):
     """(state, delay) of an event whose ``attempts``-th try failed: ``pending`` with the wait
     before the next try, or ``failed`` (no delay) once the tries are used up."""

@@ -109,8 +109,3 @@ def sensitivity(inputs, grid=None, variables=SENSITIVITY_VARIABLES):
             gain = revenue_gain(varied)
             points.append(SensitivityPoint(variable, change, value, gain, roi_percent(varied, gain)))
     return points
-
-
-def break_even_cost(inputs):
-    """The program cost at which the ROI is exactly zero: the revenue gain itself."""
-    return revenue_gain(inputs)

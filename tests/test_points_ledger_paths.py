@@ -74,13 +74,7 @@ class TestLedgerPaths(WholesaleLoyaltyCommon):
     def test_invoices_posted_together_pay_a_debt_once_and_give_the_welcome_bonus_once(self):
         with freeze_time("2026-03-01"):
             earlier = self._invoice(self.customer, 3000.0, "2026-03-01")
-            spent = self.env["sale.order"].create({
-                "partner_id": self.customer.id,
-                "order_line": [Command.create({"product_id": self.product_a.id, "price_unit": 1000.0})],
-            })
-            self.env["wholesale.loyalty.redeem.wizard"].with_context(
-                active_id=spent.id, active_model="sale.order").create({"points": 30}).action_apply()
-            spent.action_confirm()
+            self._redeemed_order(30, amount=1000.0)
         with freeze_time("2026-03-02"):
             # The points were spent, then their invoice credited in full: the customer owes 30.
             earlier._reverse_moves([{"invoice_date": "2026-03-02"}], cancel=True)

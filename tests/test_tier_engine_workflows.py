@@ -254,12 +254,6 @@ class TestFreshValuesAfterBulkWrites(WholesaleLoyaltyCommon):
     """What the engine and the points ledger write with SQL shows at once, in the same
     transaction, on the customer and on quotations."""
 
-    def _quotation(self):
-        return self.env["sale.order"].create({
-            "partner_id": self.customer.id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1})],
-        })
-
     def test_next_tier_follows_a_real_time_upgrade(self):
         order = self._quotation()
         self.assertEqual(self.customer.wholesale_next_tier_id, self.gold)

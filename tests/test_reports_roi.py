@@ -12,7 +12,6 @@ from odoo.addons.wholesale_loyalty_reports.tools.kpi import (
 )
 from odoo.addons.wholesale_loyalty_reports.tools.roi import (
     RoiInputs,
-    break_even_cost,
     change_grid,
     input_errors,
     revenue_gain,
@@ -33,7 +32,7 @@ def test_article_example_is_exact():
 
 
 def test_roi_is_zero_at_break_even_and_negative_below():
-    assert roi_percent(ARTICLE._replace(program_cost=break_even_cost(ARTICLE))) == 0.0
+    assert roi_percent(ARTICLE._replace(program_cost=revenue_gain(ARTICLE))) == 0.0
     assert roi_percent(ARTICLE._replace(program_cost=57_000)) == -50.0
 
 

@@ -57,23 +57,13 @@ class TestMemberLinks(WholesaleLoyaltyCommon):
                    AND (m.id IS NULL OR m.partner_id <> t.partner_id OR m.program_id <> t.program_id)""")  # noqa: S608
             self.assertEqual(self.env.cr.fetchone()[0], 0, f"every row of {model} has the member of its key")
 
-    def _redeemed_order(self, points):
-        order = self.env["sale.order"].create({
-            "partner_id": self.customer.id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "price_unit": 1000.0})],
-        })
-        self.env["wholesale.loyalty.redeem.wizard"].with_context(
-            active_id=order.id, active_model="sale.order").create({"points": points}).action_apply()
-        order.action_confirm()
-        return order
-
     # ------------------------------------------------------------------ every path links its rows
 
     def test_earning_redeeming_and_crediting_link_the_account(self):
         with freeze_time("2026-03-01"):
             invoice = self._invoice(self.customer, 2000.0, "2026-03-01")
             self.assertLinked(self._rows("wholesale.loyalty.ledger", self.customer, kind="earn"))
-            order = self._redeemed_order(5)
+            order = self._redeemed_order(5, amount=1000.0)
             self.assertLinked(self._rows("wholesale.loyalty.ledger", self.customer, kind="redeem"))
             self._refund(invoice, 500.0, "2026-03-01")
             order._action_cancel()

@@ -25,20 +25,6 @@ class TestSalePointsWorkflows(WholesaleLoyaltyCommon):
             "list_price": 1000.0, "taxes_id": [Command.set(cls.tax_sale_a.ids)],
         })
 
-    def _quotation(self, partner=None, lines=((None, 1),)):
-        return self.env["sale.order"].create({
-            "partner_id": (partner or self.customer).id,
-            "order_line": [
-                Command.create({"product_id": (product or self.product_a).id, "product_uom_qty": qty})
-                for product, qty in lines
-            ],
-        })
-
-    def _redeem(self, order, points):
-        self.env["wholesale.loyalty.redeem.wizard"].with_context(
-            active_id=order.id, active_model="sale.order").create({"points": points}).action_apply()
-        return order.order_line.filtered("wholesale_points_redeemed")
-
     def _reach_platinum(self):
         with freeze_time("2026-04-02"):
             self._invoice(self.customer, 4000.0, "2026-04-02")

@@ -2,7 +2,6 @@
 cancelled, lots expired or reversed before points come back, and expiry runs that go on."""
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -21,17 +20,6 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
         cls.gold.points_multiplier = 1.0
         cls.ledger = cls.env["wholesale.loyalty.ledger"]
 
-    def _quotation(self, amount=1000.0):
-        return self.env["sale.order"].create({
-            "partner_id": self.customer.id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
-                                           "price_unit": amount})],
-        })
-
-    def _redeem(self, order, points):
-        self.env["wholesale.loyalty.redeem.wizard"].with_context(
-            active_id=order.id, active_model="sale.order").create({"points": points}).action_apply()
-
     def _paid_points(self, amount, date):
         """Points earned on payment, so that the orders' own invoices (unpaid) earn nothing here."""
         self.program.points_trigger = "paid"
@@ -46,7 +34,7 @@ class TestLedgerWorkflows(WholesaleLoyaltyCommon):
         return balance
 
     def _order_with_points(self, points, amount=1000.0):
-        order = self._quotation(amount)
+        order = self._quotation(amount=amount)
         self._redeem(order, points)
         order.action_confirm()
         return order
