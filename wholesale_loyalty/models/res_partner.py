@@ -145,7 +145,7 @@ class ResPartner(models.Model):
         states = self.env["wholesale.loyalty.member"]._states_of(self.commercial_partner_id, self.env.company)
         # The amounts are rounded in the partners' currency, read without prefetching: the
         # company and its currency, which every document reads anyway, are read whole first.
-        self.env.company.currency_id.rounding  # noqa: B018
+        self.env.company.currency_id.mapped("rounding")
         tiers = self.env["wholesale.loyalty.tier"]
         for partner in self:
             state = states.get(partner.commercial_partner_id.id)
